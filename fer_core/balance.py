@@ -1,0 +1,42 @@
+"""Class balancing of the training split only. The notebook oversampled before splitting, which copied test faces
+into training; here validation and test faces are never touched."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import FERError
+from .labels import NUM_CLASSES
+
+BALANCE_METHODS = ("oversample", "class_weight", "none")
+
+
+def oversample_train(train_labels: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Indices into the training split, with minority classes repeated until every class is as large as the
+    largest (imbalanced-learn's RandomOverSampler, as the notebook used it). Index arrays keep images uint8 and unique in memory."""
+    from imblearn.over_sampling import RandomOverSampler
+
+    positions = np.arange(len(train_labels)).reshape(-1, 1)
+    sampler = RandomOverSampler(random_state=seed)
+    resampled, _ = sampler.fit_resample(positions, train_labels)
+    return resampled.ravel()
+
+
+def class_weights(train_labels: np.ndarray) -> dict[int, float]:
+    """Keras class weights, inversely proportional to class frequency, averaging 1 over the samples."""
+    counts = np.bincount(train_labels, minlength=NUM_CLASSES).astype(float)
+    present = counts > 0
+    weights = np.zeros(NUM_CLASSES)
+    weights[present] = len(train_labels) / (present.sum() * counts[present])
+    return {label: float(w) for label, w in enumerate(weights)}
+
+
+def balanced_training_plan(train_labels: np.ndarray, method: str, seed: int = 0):
+    """(indices to train on, class weights or None) for a balancing method."""
+    if method == "oversample":
+        return oversample_train(train_labels, seed), None
+    if method == "class_weight":
+        return np.arange(len(train_labels)), class_weights(train_labels)
+    if method == "none":
+        return np.arange(len(train_labels)), None
+    raise FERError(f"Unknown balancing {method!r}: choose one of {', '.join(BALANCE_METHODS)}.")

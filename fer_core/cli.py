@@ -1,0 +1,188 @@
+"""`python -m fer_core …`: the same functions the app calls. Bad input gets one clear line on stderr and a
+non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from .errors import FERError
+from .labels import CLASS_NAMES, SPLITS
+
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "fer_studio.keras"
+EXIT_USER_ERROR = 2
+
+
+def _print_json(data) -> None:
+    print(json.dumps(data, indent=2))
+
+
+def command_data(args) -> int:
+    from .dataset import load_fer2013
+
+    dataset = load_fer2013(args.path, skip_bad_rows=args.skip_bad_rows)
+    counts = dataset.counts_by_split()
+    if args.json:
+        _print_json({"rows": len(dataset), "counts": {k: v.tolist() for k, v in counts.items()},
+                     "class_names": list(CLASS_NAMES), "notes": list(dataset.splits.notes),
+                     "skipped_rows": len(dataset.skipped_rows)})
+        return 0
+    print(f"{dataset.source}: {len(dataset):,} faces")
+    print(f"{'class':<10}" + "".join(f"{s:>12}" for s in SPLITS))
+    for i, name in enumerate(CLASS_NAMES):
+        print(f"{i} {name:<8}" + "".join(f"{counts[s][i]:>12,}" for s in SPLITS))
+    print(f"{'total':<10}" + "".join(f"{counts[s].sum():>12,}" for s in SPLITS))
+    train = counts["train"]
+    if train.min() > 0:
+        print(f"imbalance (largest/smallest training class): {train.max() / train.min():.1f}×")
+    for note in dataset.splits.notes:
+        print(f"note: {note}")
+    if dataset.skipped_rows:
+        print(f"skipped {len(dataset.skipped_rows)} bad rows, first: {dataset.skipped_rows[0]}")
+    return 0
+
+
+def command_train(args) -> int:
+    from .jobs import acquire_job_lock
+    from .runs import TrainingRun
+    from .training_config import TrainingConfig
+
+    if args.resume:
+        run_dir = Path(args.resume)
+        runs_dir = run_dir.parent
+    elif args.run_dir:
+        run_dir = Path(args.run_dir)
+        runs_dir = run_dir.parent
+    else:
+        if not args.data:
+            raise FERError("Say which data to train on: --data PATH.")
+        run_dir, runs_dir = None, Path(args.out)
+        config = TrainingConfig(data=args.data, arch=args.arch, epochs=args.epochs, batch_size=args.batch_size,
+                                learning_rate=args.learning_rate, balance=args.balance,
+                                augment=not args.no_augment, seed=args.seed, skip_bad_rows=args.skip_bad_rows).check()
+    # A job started by the app hands its lock down; one started here takes it.
+    lock_fd = int(os.environ["FER_JOB_LOCK_FD"]) if os.environ.get("FER_JOB_LOCK_FD") else acquire_job_lock(runs_dir)
+    verbose = 1 if sys.stderr.isatty() else 2
+    from . import training  # imports TensorFlow: only now that the arguments are known to be good
+
+    command = "python -m fer_core " + " ".join(sys.argv[1:])
+    if args.resume:
+        run = training.resume(run_dir, verbose=verbose)
+    elif args.run_dir:
+        run = TrainingRun(run_dir)
+        run = training.train(TrainingConfig.from_dict(run.config), run=run, verbose=verbose,
+                             command=run.status_record.get("command", command))
+    else:
+        run = training.train(config, runs_dir=runs_dir, verbose=verbose, command=command)
+    os.close(lock_fd)
+    print(f"{run.status}: {run.message}")
+    print(f"run folder: {run.path}")
+    return 0
+
+
+def command_evaluate(args) -> int:
+    from .dataset import load_fer2013
+    from .evaluation import evaluate_probabilities
+    from .runtime import FaceClassifier
+
+    classifier = FaceClassifier(args.model)
+    dataset = load_fer2013(args.data, skip_bad_rows=args.skip_bad_rows)
+    part = dataset.split(args.split)
+    if len(part) == 0:
+        raise FERError(f"The {args.split} split of {args.data} is empty.")
+    report = evaluate_probabilities(part.labels, classifier.predict_proba(part.images), classifier.info.class_names)
+    report.update(split=args.split, split_notes=list(dataset.splits.notes), model=str(args.model), data=str(args.data))
+    if args.json:
+        _print_json(report)
+        return 0
+    print(f"{args.model} on the {args.split} split of {args.data} ({report['n']:,} faces)")
+    for note in dataset.splits.notes:
+        print(f"note: {note}")
+    print(f"accuracy {report['accuracy']:.2%}   top-3 accuracy {report['top3_accuracy']:.2%}   macro F1 {report['macro_f1']:.3f}")
+    print(f"{'class':<10}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
+    for name, row in report["per_class"].items():
+        print(f"{name:<10}{row['precision']:>10.3f}{row['recall']:>10.3f}{row['f1']:>10.3f}{row['support']:>10}")
+    print("confusion matrix (rows: true, columns: predicted)")
+    for name, row in zip(CLASS_NAMES, report["confusion_matrix"]):
+        print(f"{name:<10}" + "".join(f"{v:>7}" for v in row))
+    return 0
+
+
+def command_predict(args) -> int:
+    from .predictor import Predictor
+
+    predictor = Predictor(args.model)
+    results, failures = [], 0
+    for image in args.images:
+        try:
+            result = predictor.predict(image, top_k=args.top, whole_image_if_no_face=args.whole_image)
+            results.append({"image": image, **result.to_dict()})
+        except FERError as exc:
+            failures += 1
+            results.append({"image": image, "error": str(exc)})
+            print(f"error: {image}: {exc}", file=sys.stderr)
+    _print_json(results)
+    return EXIT_USER_ERROR if failures else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .balance import BALANCE_METHODS
+    from .models import ARCHITECTURES, DEFAULT_ARCHITECTURE
+
+    parser = argparse.ArgumentParser(prog="python -m fer_core", description="FER Studio: facial emotion recognition on FER2013.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    data = sub.add_parser("data", help="counts per split and class")
+    data.add_argument("path")
+    data.add_argument("--skip-bad-rows", action="store_true", help="drop rows that are not valid faces, and count them")
+    data.add_argument("--json", action="store_true")
+    data.set_defaults(run=command_data)
+
+    train = sub.add_parser("train", help="train a model (30 epochs by default)")
+    train.add_argument("--data")
+    train.add_argument("--arch", default=DEFAULT_ARCHITECTURE, choices=sorted(ARCHITECTURES))
+    train.add_argument("--epochs", type=int, default=30)
+    train.add_argument("--batch-size", type=int, default=64)
+    train.add_argument("--learning-rate", "--lr", type=float, default=1e-3)
+    train.add_argument("--balance", default="oversample", choices=BALANCE_METHODS)
+    train.add_argument("--no-augment", action="store_true")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--skip-bad-rows", action="store_true")
+    train.add_argument("--out", default="runs", help="the runs folder; each run gets its own folder inside")
+    train.add_argument("--resume", metavar="RUN_DIR", help="resume a stopped, crashed or killed run from its last checkpoint")
+    train.add_argument("--run-dir", help=argparse.SUPPRESS)  # used by the app's job starter
+    train.set_defaults(run=command_train)
+
+    evaluate = sub.add_parser("evaluate", help="accuracy, top-3, macro F1, per-class scores, confusion matrix")
+    evaluate.add_argument("--model", default=str(DEFAULT_MODEL))
+    evaluate.add_argument("--data", required=True)
+    evaluate.add_argument("--split", default="test", choices=SPLITS)
+    evaluate.add_argument("--skip-bad-rows", action="store_true")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(run=command_evaluate)
+
+    predict = sub.add_parser("predict", help="top-k emotions for every face in each image (JSON)")
+    predict.add_argument("images", nargs="+")
+    predict.add_argument("--model", default=str(DEFAULT_MODEL))
+    predict.add_argument("--top", type=int, default=3)
+    predict.add_argument("--whole-image", action="store_true", help="classify the whole image when no face is found")
+    predict.set_defaults(run=command_predict)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except FERError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print("error: out of memory; try a smaller batch size or a smaller data file.", file=sys.stderr)
+        return 1

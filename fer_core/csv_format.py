@@ -1,0 +1,196 @@
+"""FER2013's CSV form: `emotion,pixels,Usage`, also as `.csv.gz`, with the Kaggle variants (leading spaces
+in column names, no `Usage`). Parsing is pyarrow's CSV reader plus one compiled pass over the pixel bytes:
+no per-row Python loop, so 32,000 rows parse in about a second."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from .errors import DataError
+from .labels import NUM_CLASSES, PIXELS_PER_IMAGE
+
+# Reasons a row is refused; the parse kernel reports them as these codes.
+ROW_OK, WRONG_PIXEL_COUNT, NON_NUMERIC_PIXELS, PIXEL_OUT_OF_RANGE = 0, 1, 2, 3
+_REASONS = {
+    WRONG_PIXEL_COUNT: "has {count} pixel values instead of 2304 (48×48)",
+    NON_NUMERIC_PIXELS: "has a pixel value that is not a whole number",
+    PIXEL_OUT_OF_RANGE: "has a pixel value above 255",
+}
+
+
+@dataclass(frozen=True)
+class BadRow:
+    """A data row that was refused. `row` counts data rows from 1, as a spreadsheet shows them after the header."""
+
+    row: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"row {self.row} {self.reason}"
+
+
+@dataclass
+class ParsedCSV:
+    images: np.ndarray  # uint8 (N, 48, 48)
+    labels: np.ndarray  # int64 (N,)
+    usage: np.ndarray  # str (N,); "" where the file has no Usage column
+    bad_rows: list[BadRow]
+
+
+@numba.njit(cache=True, nogil=True)
+def _parse_pixel_strings(data, offsets, out, status, counts):  # pragma: no cover - compiled
+    n_pixels = out.shape[1]
+    for row in range(offsets.shape[0] - 1):
+        k = 0
+        value = 0
+        in_token = False
+        code = 0
+        for i in range(offsets[row], offsets[row + 1]):
+            c = data[i]
+            if 48 <= c <= 57:
+                value = value * 10 + (c - 48)
+                in_token = True
+                if value > 255 and code == 0:
+                    code = 3
+            elif c == 32 or c == 9 or c == 13 or c == 10:
+                if in_token:
+                    if k < n_pixels:
+                        out[row, k] = min(value, 255)
+                    k += 1
+                    value = 0
+                    in_token = False
+            elif code == 0:
+                code = 2
+        if in_token:
+            if k < n_pixels:
+                out[row, k] = min(value, 255)
+            k += 1
+        if code == 0 and k != n_pixels:
+            code = 1
+        status[row] = code
+        counts[row] = k
+
+
+def _string_buffers(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """The bytes and offsets behind an arrow string column, without copying it into Python strings."""
+    array = column.combine_chunks()
+    if not (pa.types.is_binary(array.type) or pa.types.is_large_binary(array.type)):
+        array = array.cast(pa.large_string())
+    # As bytes: a column that is not valid UTF-8 is read as binary, and its bad rows are named like any other.
+    array = array.cast(pa.large_binary())
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset : array.offset + len(array) + 1]
+    data_buffer = array.buffers()[2]
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(1, np.uint8)
+    return data, offsets
+
+
+def _read_table(raw: bytes, name: str) -> pa.Table:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    if not raw.strip():
+        raise DataError(f"{name} is empty.")
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(raw),
+            convert_options=pa_csv.ConvertOptions(column_types={}, strings_can_be_null=False, auto_dict_encode=False),
+            read_options=pa_csv.ReadOptions(block_size=1 << 24),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=False),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError) as exc:
+        raise DataError(f"{name} is not a readable CSV file ({str(exc).splitlines()[0]}).") from exc
+    try:
+        table.column_names  # arrow decodes the header's names only when asked
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{name} is not a readable CSV file (its header row is not UTF-8 text).") from exc
+    return table
+
+
+def _column(table: pa.Table, wanted: str) -> pa.ChunkedArray | None:
+    for index, column_name in enumerate(table.column_names):  # by index: a repeated column name is not an error here
+        if column_name.strip().lower() == wanted:
+            return table.column(index)
+    return None
+
+
+def _texts(column: pa.ChunkedArray) -> np.ndarray:
+    """A column's values as str; bytes that are not UTF-8 become U+FFFD, so the row is refused, not the file."""
+    if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
+        values = [b"" if v is None else v for v in column.to_pylist()]
+        return np.asarray([v.decode("utf-8", "replace") for v in values], dtype=str).reshape(-1)
+    return np.asarray(column.cast(pa.string()).to_numpy(zero_copy_only=False), dtype=str).reshape(-1)
+
+
+def parse_fer_csv(raw: bytes, name: str = "The CSV file", skip_bad_rows: bool = False) -> ParsedCSV:
+    """Parse FER2013 CSV bytes. A bad row raises DataError naming it, or with skip_bad_rows is dropped and
+    listed in `bad_rows`."""
+    table = _read_table(raw, name)
+    pixels = _column(table, "pixels")
+    emotion = _column(table, "emotion")
+    missing = [n for n, c in (("emotion", emotion), ("pixels", pixels)) if c is None]
+    if missing:
+        found = ", ".join(c.strip() for c in table.column_names) or "none"
+        raise DataError(f"{name} has no {' or '.join(repr(m) for m in missing)} column (columns found: {found}).")
+    n_rows = table.num_rows
+    if n_rows == 0:
+        raise DataError(f"{name} has a header but no data rows.")
+
+    data, offsets = _string_buffers(pixels)
+    flat = np.empty((n_rows, PIXELS_PER_IMAGE), dtype=np.uint8)
+    status = np.empty(n_rows, dtype=np.uint8)
+    counts = np.empty(n_rows, dtype=np.int64)
+    _parse_pixel_strings(data, offsets, flat, status, counts)
+
+    emotion_text = np.char.strip(_texts(emotion))
+    labels, label_ok = _parse_labels(emotion_text)
+    usage_column = _column(table, "usage")
+    usage = _texts(usage_column) if usage_column is not None else np.full(n_rows, "", dtype=str)
+    usage = np.char.strip(usage).astype(object)
+
+    bad_rows = []
+    bad_mask = (status != ROW_OK) | ~label_ok
+    for index in np.flatnonzero(bad_mask):
+        if status[index] != ROW_OK:
+            reason = _REASONS[int(status[index])].format(count=int(counts[index]))
+        else:
+            reason = f"has emotion {str(emotion_text[index])!r}; labels are whole numbers 0–{NUM_CLASSES - 1}"
+        bad_rows.append(BadRow(int(index) + 1, reason))
+    if bad_rows and not skip_bad_rows:
+        more = f" ({len(bad_rows) - 1} more bad rows)" if len(bad_rows) > 1 else ""
+        raise DataError(f"{name}: {bad_rows[0]}{more}. Fix the file or choose to skip bad rows.")
+    keep = ~bad_mask
+    if not keep.any():
+        raise DataError(f"{name}: none of its {n_rows} rows is a valid FER2013 face.")
+    return ParsedCSV(
+        images=flat[keep].reshape(-1, 48, 48) if not keep.all() else flat.reshape(-1, 48, 48),
+        labels=labels[keep],
+        usage=usage[keep],
+        bad_rows=bad_rows,
+    )
+
+
+# Spelled out rather than isdigit(), which also accepts "²" and "٣".
+_LABEL_TEXTS = {text: label for label in range(NUM_CLASSES) for text in (str(label), f"0{label}")}
+
+
+def _parse_labels(text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    ok = np.isin(text, list(_LABEL_TEXTS))
+    labels = np.zeros(len(text), dtype=np.int64)
+    labels[ok] = text[ok].astype(np.int64)
+    return labels, ok
+
+
+def format_fer_csv(images: np.ndarray, labels: np.ndarray, usage: np.ndarray | None = None) -> bytes:
+    """FER2013 CSV bytes (`emotion,pixels,Usage`) for faces: the inverse of parse_fer_csv."""
+    flat = np.asarray(images, dtype=np.uint8).reshape(len(images), -1)
+    header = "emotion,pixels,Usage\n" if usage is not None else "emotion,pixels\n"
+    lines = [header]
+    for i in range(len(flat)):
+        pixels = " ".join(map(str, flat[i].tolist()))
+        lines.append(f"{int(labels[i])},{pixels},{usage[i]}\n" if usage is not None else f"{int(labels[i])},{pixels}\n")
+    return "".join(lines).encode("ascii")

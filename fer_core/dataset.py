@@ -1,0 +1,184 @@
+"""`load_fer2013(path)`: every form FER2013 comes in, read into one `FERDataset`, with a cache keyed on the
+file's content so the second load is near-instant."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import lzma
+import os
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .csv_format import BadRow, parse_fer_csv
+from .errors import DataError
+from .image_folder import MAX_COMPRESSION_RATIO, MAX_UNCOMPRESSED_BYTES, read_image_folder, read_image_zip
+from .labels import CLASS_NAMES, NUM_CLASSES, SPLITS
+from .splits import SplitIndices, split_indices
+
+# Bump when parsing changes, so stale cache entries are never read.
+CACHE_VERSION = 1
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("FER_CACHE_DIR") or Path.home() / ".cache" / "fer_studio")
+
+
+@dataclass
+class FERDataset:
+    images: np.ndarray  # uint8 (N, 48, 48)
+    labels: np.ndarray  # int64 (N,), 0..6
+    usage: np.ndarray  # str (N,): Training, PublicTest, PrivateTest, or "" when unknown
+    class_names: tuple[str, ...] = CLASS_NAMES
+    source: str = ""
+    digest: str = ""  # sha1 of the source bytes
+    skipped_rows: list[str] = field(default_factory=list)
+    seed: int = 0
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def splits(self) -> SplitIndices:
+        return split_indices(self.labels, self.usage, self.seed)
+
+    def subset(self, indices: np.ndarray) -> "FERDataset":
+        return FERDataset(self.images[indices], self.labels[indices], self.usage[indices], self.class_names,
+                          self.source, self.digest, [], self.seed)
+
+    def split(self, name: str) -> "FERDataset":
+        if name not in SPLITS:
+            raise DataError(f"Unknown split {name!r}: choose one of {', '.join(SPLITS)}.")
+        return self.subset(self.splits[name])
+
+    def class_counts(self) -> np.ndarray:
+        return np.bincount(self.labels, minlength=NUM_CLASSES)
+
+    def counts_by_split(self) -> dict[str, np.ndarray]:
+        splits = self.splits
+        return {name: np.bincount(self.labels[splits[name]], minlength=NUM_CLASSES) for name in SPLITS}
+
+
+def load_fer2013(
+    path: str | os.PathLike,
+    skip_bad_rows: bool = False,
+    cache: bool = True,
+) -> FERDataset:
+    """Read FER2013 from a CSV (`.csv`, `.csv.gz`, Kaggle variants), an image-folder release (folder or `.zip`),
+    or a `.zip` holding a CSV. A bad row raises DataError naming it, unless skip_bad_rows, which drops and counts it.
+    Parsed files are cached by content digest under FER_CACHE_DIR (default ~/.cache/fer_studio) unless cache=False."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path} does not exist.")
+    if path.is_dir():
+        images, labels, usage, bad = read_image_folder(path, skip_bad_rows)
+        return FERDataset(images, labels, usage, source=str(path), skipped_rows=[f"{n}: {r}" for n, r in bad])
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{path.name} cannot be read ({exc.strerror}).") from exc
+    return load_fer2013_bytes(raw, path.name, skip_bad_rows, cache, source=str(path))
+
+
+def load_fer2013_bytes(
+    raw: bytes,
+    name: str = "the uploaded file",
+    skip_bad_rows: bool = False,
+    cache: bool = True,
+    source: str | None = None,
+) -> FERDataset:
+    """The same as load_fer2013, for bytes already in memory (an upload)."""
+    digest = hashlib.sha1(raw).hexdigest()
+    cached = _cache_file(default_cache_dir(), digest, skip_bad_rows) if cache else None
+    if cached is not None and cached.exists():
+        dataset = _read_cache(cached)
+        if dataset is not None:
+            dataset.source = source or name
+            return dataset
+    images, labels, usage, skipped = _parse(raw, name, skip_bad_rows)
+    dataset = FERDataset(images, labels, usage, source=source or name, digest=digest, skipped_rows=skipped)
+    if cached is not None:
+        _write_cache(cached, dataset)
+    return dataset
+
+
+def _parse(raw: bytes, name: str, skip_bad_rows: bool):
+    if raw[:2] == b"\x1f\x8b":
+        raw = _gunzip(raw, name)
+    if raw[:4] == b"PK\x03\x04" or raw[:4] == b"PK\x05\x06":
+        return _parse_zip(raw, name, skip_bad_rows)
+    parsed = parse_fer_csv(raw, name, skip_bad_rows)
+    return parsed.images, parsed.labels, parsed.usage, [str(row) for row in parsed.bad_rows]
+
+
+def _gunzip(raw: bytes, name: str) -> bytes:
+    try:
+        from isal import igzip as gzip_module  # ISA-L inflates about 5× faster than zlib; same format
+    except ImportError:
+        import gzip as gzip_module
+    # Bounded like a zip: a few MB of zeros must not inflate to gigabytes in memory.
+    limit = min(MAX_UNCOMPRESSED_BYTES, max(64 << 20, MAX_COMPRESSION_RATIO * len(raw)))
+    try:
+        with gzip_module.open(io.BytesIO(raw)) as stream:
+            data = stream.read(limit + 1)
+    except Exception as exc:  # isal and gzip raise different types for a corrupt stream
+        raise DataError(f"{name} is not a valid gzip file ({exc}).") from exc
+    if len(data) > limit:
+        raise DataError(f"{name} would inflate to more than {limit / 1e6:,.0f} MB from {len(raw) / 1e6:,.1f} MB: "
+                        "refused as a possible zip bomb.")
+    return data
+
+
+# What zipfile raises for a damaged archive: bad headers, bad offsets (ValueError), bad deflate data (zlib.error),
+# an encrypted member (RuntimeError), an unknown method (NotImplementedError).
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError,
+               RuntimeError, zlib.error, lzma.LZMAError)
+
+
+def _parse_zip(raw: bytes, name: str, skip_bad_rows: bool):
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+        csvs = [i for i in archive.infolist() if i.filename.lower().endswith((".csv", ".csv.gz")) and ".." not in i.filename]
+        if csvs:
+            member = max(csvs, key=lambda i: i.file_size)
+            if member.file_size > 2 << 30 or member.file_size / max(member.compress_size, 1) > 200:
+                raise DataError(f"{name}: {member.filename} would inflate to {member.file_size / 1e6:,.0f} MB; refused.")
+            inner = archive.read(member)
+            return _parse(inner, f"{name}/{member.filename}", skip_bad_rows)
+        images, labels, usage, bad = read_image_zip(archive, name, skip_bad_rows)
+        return images, labels, usage, [f"{n}: {r}" for n, r in bad]
+    except _ZIP_ERRORS as exc:
+        raise DataError(f"{name} is not a readable zip file ({exc}).") from exc
+
+
+def _cache_file(cache_dir: Path, digest: str, skip_bad_rows: bool) -> Path:
+    return cache_dir / f"fer2013-v{CACHE_VERSION}-{digest}-{'skip' if skip_bad_rows else 'strict'}.npz"
+
+
+def _read_cache(path: Path) -> FERDataset | None:
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            return FERDataset(
+                stored["images"], stored["labels"], stored["usage"].astype(object),
+                digest=str(stored["digest"]), skipped_rows=list(stored["skipped_rows"].astype(str)),
+            )
+    except (OSError, ValueError, KeyError):
+        return None  # a damaged cache entry is rebuilt, never trusted
+
+
+def _write_cache(path: Path, dataset: FERDataset) -> None:
+    from .atomic import write_atomically
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as handle:
+            np.savez(handle, images=dataset.images, labels=dataset.labels, usage=dataset.usage.astype(str),
+                     digest=np.str_(dataset.digest), skipped_rows=np.asarray(dataset.skipped_rows, dtype=str))
+
+    try:
+        write_atomically(path, write)
+    except Exception:
+        pass  # the cache is an optimisation: a read-only or full disk must not stop the load

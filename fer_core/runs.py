@@ -1,0 +1,178 @@
+"""A training run's folder, the one record of a job that the CLI, the training process and the app all read.
+
+    config.json      what was asked (TrainingConfig)
+    status.json      state, pid, start/end times, message          (rewritten atomically)
+    metrics.jsonl    one line per finished epoch                    (appended)
+    progress.json    epoch, batch, ETA                              (rewritten atomically)
+    last.keras       checkpoint at the end of the last epoch, for resume
+    best.keras       best validation accuracy so far
+    model.keras/.json/.tflite   the final model (best weights), its contract and card, its LiteRT export
+    evaluation.json  scores on the test split
+    STOP             present when a stop was requested
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .atomic import write_json_atomically
+
+DEFAULT_RUNS_DIR = Path(os.environ.get("FER_RUNS_DIR", "runs"))
+ACTIVE_STATES = ("starting", "running")
+FINAL_STATES = ("finished", "stopped", "failed", "interrupted")
+
+
+def _read_json(path: Path, default=None):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return default
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (exited, not yet reaped by its parent) is not running
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def config(self) -> dict:
+        return _read_json(self.path / "config.json", {})
+
+    @property
+    def status_record(self) -> dict:
+        return _read_json(self.path / "status.json", {})
+
+    @property
+    def status(self) -> str:
+        """starting, running, finished, stopped, failed, or interrupted (its process died without saying so)."""
+        record = self.status_record
+        state = record.get("state", "starting")
+        if state in ACTIVE_STATES and not pid_alive(record.get("pid")):
+            started = record.get("started_at", 0)
+            if state == "starting" and time.time() - started < 60:
+                return "starting"
+            return "interrupted"
+        return state
+
+    @property
+    def message(self) -> str:
+        return self.status_record.get("message", "")
+
+    def epochs(self) -> list[dict]:
+        """One dict per finished epoch: epoch, loss, accuracy, val_loss, val_accuracy, seconds, learning_rate.
+        A line cut short by a crash is ignored; a resumed run's repeated epoch keeps its latest line."""
+        rows: dict[int, dict] = {}
+        try:
+            lines = (self.path / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return []
+        for line in lines:
+            try:
+                row = json.loads(line)
+                rows[int(row["epoch"])] = row
+            except (ValueError, KeyError, TypeError):
+                continue
+        return [rows[k] for k in sorted(rows)]
+
+    def progress(self) -> dict:
+        return _read_json(self.path / "progress.json", {})
+
+    def evaluation(self) -> dict | None:
+        return _read_json(self.path / "evaluation.json")
+
+    @property
+    def model_path(self) -> Path | None:
+        """The final model once the run has one (never a half-written file: it is renamed into place)."""
+        path = self.path / "model.keras"
+        return path if path.exists() and (self.path / "model.json").exists() else None
+
+    @property
+    def best_val_accuracy(self) -> float | None:
+        values = [row["val_accuracy"] for row in self.epochs() if row.get("val_accuracy") is not None]
+        return max(values) if values else None
+
+    @property
+    def duration_seconds(self) -> float:
+        record = self.status_record
+        start = record.get("started_at")
+        if not start:
+            return 0.0
+        end = record.get("ended_at") if self.status not in ACTIVE_STATES else time.time()
+        return float((end or time.time()) - start) - float(record.get("paused_seconds", 0))
+
+    def request_stop(self) -> None:
+        (self.path / "STOP").touch()
+
+    @property
+    def stop_requested(self) -> bool:
+        return (self.path / "STOP").exists()
+
+    def write_status(self, state: str, **fields) -> None:
+        record = {**self.status_record, **fields, "state": state}
+        write_json_atomically(self.path / "status.json", record)
+
+    def write_progress(self, **fields) -> None:
+        write_json_atomically(self.path / "progress.json", {**fields, "updated_at": time.time()})
+
+    def append_epoch(self, row: dict) -> None:
+        with open(self.path / "metrics.jsonl", "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(row) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def new_run(runs_dir: str | Path, arch: str) -> TrainingRun:
+    runs_dir = Path(runs_dir)
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for suffix in range(1000):
+        path = runs_dir / f"{stamp}-{arch}" if suffix == 0 else runs_dir / f"{stamp}-{arch}-{suffix}"
+        try:
+            path.mkdir()
+            return TrainingRun(path)
+        except FileExistsError:
+            continue
+    raise RuntimeError("could not name a new run folder")
+
+
+def list_runs(runs_dir: str | Path = DEFAULT_RUNS_DIR) -> list[TrainingRun]:
+    """Runs, newest first."""
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        return []
+    runs = [TrainingRun(p) for p in runs_dir.iterdir() if p.is_dir() and (p / "config.json").exists()]
+    return sorted(runs, key=lambda run: run.status_record.get("started_at", 0) or run.path.stat().st_mtime, reverse=True)
+
+
+def prune_runs(runs_dir: str | Path, keep: int) -> list[str]:
+    """Delete all but the newest `keep` finished runs; a running job is never deleted. Returns the names removed."""
+    removed = []
+    finished = [run for run in list_runs(runs_dir) if run.status not in ACTIVE_STATES]
+    for run in finished[max(keep, 0):]:
+        shutil.rmtree(run.path, ignore_errors=True)
+        removed.append(run.name)
+    return removed

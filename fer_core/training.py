@@ -1,0 +1,266 @@
+"""Training, as the notebook did it and then properly: pixels → 48×48 faces → balance the training split →
+CNN on one-hot labels → 30 epochs → evaluate. Everything a run does lands in its run folder (see runs.py), so the
+app can watch it, a stop keeps the best model, and a killed run resumes from its last checkpoint.
+
+This module imports TensorFlow: it runs in the training process, never in the app server."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import platform
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from .atomic import write_atomically, write_json_atomically
+from .augment import augment_batch
+from .balance import balanced_training_plan
+from .dataset import FERDataset, load_fer2013
+from .errors import FERError, JobError
+from .evaluation import evaluate_probabilities
+from .labels import NUM_CLASSES
+from .model_files import ModelInfo, write_model_info
+from .models import build_model
+from .runs import TrainingRun, new_run
+from .training_config import TrainingConfig
+
+PROGRESS_INTERVAL_SECONDS = 1.0
+
+
+def cosine_learning_rate(base: float, epoch: int, epochs: int) -> float:
+    """Cosine decay from base to 2% of it over the run: a fixed short schedule converges well, and is the same on resume."""
+    return base * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * epoch / max(epochs, 1))))
+
+
+class FaceBatches(keras.utils.PyDataset):
+    """Batches gathered from uint8 images by index; only the batch becomes float32."""
+
+    def __init__(self, images, labels, indices, batch_size, augment, seed, shuffle):
+        super().__init__()
+        self.images, self.labels, self.indices = images, labels, np.asarray(indices)
+        self.batch_size, self.augment, self.shuffle = batch_size, augment, shuffle
+        self.rng = np.random.default_rng(seed)
+        self.order = self.rng.permutation(self.indices) if shuffle else self.indices
+
+    def __len__(self):
+        return math.ceil(len(self.indices) / self.batch_size)
+
+    def __getitem__(self, batch):
+        chosen = self.order[batch * self.batch_size : (batch + 1) * self.batch_size]
+        faces = self.images[chosen]
+        if self.augment:
+            faces = augment_batch(faces, self.rng)
+        one_hot = np.eye(NUM_CLASSES, dtype="float32")[self.labels[chosen]]
+        return faces[..., None].astype("float32"), one_hot
+
+    def on_epoch_end(self):
+        if self.shuffle:
+            self.order = self.rng.permutation(self.indices)
+
+
+class RunRecorder(keras.callbacks.Callback):
+    """Writes progress, one metrics line per epoch, the last and best checkpoints; honours a stop request between batches."""
+
+    def __init__(self, run: TrainingRun, epochs: int, batches: int, best_val_accuracy: float):
+        super().__init__()
+        self.run, self.epochs, self.batches = run, epochs, batches
+        self.best = best_val_accuracy
+        self.last_write = 0.0
+        self.stopped_by_request = False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch, self.epoch_start = epoch, time.time()
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = time.time()
+        if self.run.stop_requested:
+            self.stopped_by_request = True
+            self.model.stop_training = True
+        if now - self.last_write >= PROGRESS_INTERVAL_SECONDS or batch + 1 == self.batches:
+            self.last_write = now
+            done = batch + 1
+            per_batch = (now - self.epoch_start) / done
+            remaining = (self.batches - done) * per_batch + (self.epochs - self.epoch - 1) * per_batch * self.batches
+            self.run.write_progress(epoch=self.epoch + 1, epochs=self.epochs, batch=done, batches=self.batches,
+                                    eta_seconds=remaining, loss=float((logs or {}).get("loss", float("nan"))))
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.stopped_by_request and logs.get("val_accuracy") is None:
+            return  # an epoch cut short has no validation score to record
+        row = {
+            "epoch": epoch + 1,
+            "loss": float(logs.get("loss", float("nan"))),
+            "accuracy": float(logs.get("accuracy", float("nan"))),
+            "val_loss": float(logs.get("val_loss", float("nan"))),
+            "val_accuracy": float(logs.get("val_accuracy", float("nan"))),
+            "seconds": time.time() - self.epoch_start,
+            "learning_rate": float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)),
+            "partial": self.stopped_by_request,
+        }
+        if not self.stopped_by_request:
+            _save_model(self.model, self.run.path / "last.keras")
+        if row["val_accuracy"] > self.best:
+            self.best = row["val_accuracy"]
+            _save_model(self.model, self.run.path / "best.keras")
+        self.run.append_epoch(row)
+        if not self.stopped_by_request:
+            write_json_atomically(self.run.path / "checkpoint.json", {"epoch": epoch + 1, "best_val_accuracy": self.best})
+
+
+def _save_model(model, path: Path) -> None:
+    write_atomically(path, lambda tmp: model.save(tmp))
+
+
+def predict_with_tta(model, images: np.ndarray, tta: str, batch_size: int = 256) -> np.ndarray:
+    """Probabilities for uint8 faces; with tta="flip", the average over each face and its mirror image."""
+    x = images[..., None].astype("float32")
+    probabilities = model.predict(x, batch_size=batch_size, verbose=0)
+    if tta == "flip":
+        probabilities = (probabilities + model.predict(x[:, :, ::-1], batch_size=batch_size, verbose=0)) / 2
+    return probabilities
+
+
+def _machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def train(config: TrainingConfig, runs_dir: str | Path = "runs", run: TrainingRun | None = None,
+          resume: bool = False, verbose: int = 2, command: str = "") -> TrainingRun:
+    """Run (or resume) a training job in this process and return its run. The run folder records everything."""
+    config.check()
+    keras.utils.set_random_seed(config.seed)
+    run = run or new_run(runs_dir, config.arch)
+    if not resume:
+        write_json_atomically(run.path / "config.json", dataclasses.asdict(config))
+    started = run.status_record.get("started_at") if resume else None
+    run.write_status("running", pid=os.getpid(), started_at=started or time.time(), ended_at=None,
+                     message="Loading data…", command=command or run.status_record.get("command", ""))
+    try:
+        dataset = load_fer2013(config.data, skip_bad_rows=config.skip_bad_rows)
+        outcome = _fit(config, run, dataset, resume, verbose)
+    except FERError as exc:
+        run.write_status("failed", ended_at=time.time(), message=str(exc))
+        raise
+    except KeyboardInterrupt:
+        run.write_status("stopped", ended_at=time.time(), message="Stopped from the keyboard.")
+        raise
+    except Exception as exc:
+        run.write_status("failed", ended_at=time.time(), message=f"Training failed: {type(exc).__name__}: {exc}")
+        raise
+    run.write_status(outcome["state"], ended_at=time.time(), message=outcome["message"])
+    return run
+
+
+def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: bool, verbose: int) -> dict:
+    splits = dataset.splits
+    if len(splits.train) == 0:
+        raise FERError("This data has no training faces.")
+    if len(splits.validation) == 0:
+        raise FERError("This data has no validation faces to measure progress on.")
+    train_labels = dataset.labels[splits.train]
+    plan, class_weight = balanced_training_plan(train_labels, config.balance, config.seed)
+    train_indices = splits.train[plan]
+    # The oversampled set may only ever contain training faces: validation and test stay unseen.
+    assert np.isin(train_indices, splits.train).all()
+
+    start_epoch, best = 0, -1.0
+    if resume:
+        checkpoint = _read_checkpoint(run)
+        start_epoch, best = checkpoint["epoch"], checkpoint["best_val_accuracy"]
+        model = keras.saving.load_model(run.path / "last.keras")
+    else:
+        model = build_model(config.arch)
+        model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
+                      loss="categorical_crossentropy", metrics=["accuracy"])
+    if (run.path / "STOP").exists():
+        (run.path / "STOP").unlink()
+
+    batches = FaceBatches(dataset.images, dataset.labels, train_indices, config.batch_size, config.augment,
+                          config.seed + start_epoch, shuffle=True)
+    validation = FaceBatches(dataset.images, dataset.labels, splits.validation, 256, False, 0, shuffle=False)
+    recorder = RunRecorder(run, config.epochs, len(batches), best)
+    started = time.time()
+    notes = list(splits.notes)
+    run.write_status("running", message=f"Training on {len(train_indices):,} faces ({config.balance}).",
+                     notes=notes, train_faces=len(train_indices))
+    if start_epoch < config.epochs:
+        model.fit(
+            batches, validation_data=validation, epochs=config.epochs, initial_epoch=start_epoch,
+            class_weight=class_weight, verbose=verbose,
+            callbacks=[keras.callbacks.LearningRateScheduler(
+                lambda epoch: cosine_learning_rate(config.learning_rate, epoch, config.epochs)), recorder],
+        )
+    if not (run.path / "best.keras").exists():
+        if recorder.stopped_by_request:
+            return {"state": "stopped", "message": "Stopped before the first epoch finished: no model was kept."}
+        _save_model(model, run.path / "best.keras")
+
+    best_model = keras.saving.load_model(run.path / "best.keras")
+    test = dataset.split("test")
+    tta = "flip" if config.augment else "none"
+    evaluation = evaluate_probabilities(test.labels, predict_with_tta(best_model, test.images, tta))
+    evaluation.update(split="test", split_notes=notes, tta=tta)
+    write_json_atomically(run.path / "evaluation.json", evaluation)
+    epochs_done = len([row for row in run.epochs() if not row.get("partial")])
+    info = ModelInfo(architecture=config.arch, tta=tta, card={
+        "architecture": config.arch,
+        "parameters": int(best_model.count_params()),
+        "config": dataclasses.asdict(config),
+        "command": run.status_record.get("command", ""),
+        "epochs_completed": epochs_done,
+        "train_seconds": sum(row["seconds"] for row in run.epochs()),
+        "machine": _machine(),
+        "data_sha1": dataset.digest,
+        "data_rows": len(dataset),
+        "evaluation": evaluation,
+        "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    })
+    _publish_model(run, info)
+    state = "stopped" if recorder.stopped_by_request else "finished"
+    summary = (f"{epochs_done} epochs; test accuracy {evaluation['accuracy']:.1%}, "
+               f"top-3 {evaluation['top3_accuracy']:.1%}, macro F1 {evaluation['macro_f1']:.3f}.")
+    return {"state": state, "message": ("Stopped on request: kept the best model. " if state == "stopped" else "") + summary,
+            "seconds": time.time() - started}
+
+
+def _publish_model(run: TrainingRun, info: ModelInfo) -> None:
+    """model.keras appears last, after its contract and LiteRT export, so a listed model is always complete."""
+    final = run.path / "model.keras"
+    staged = run.path / "staged.keras"
+    write_atomically(staged, lambda tmp: shutil.copyfile(run.path / "best.keras", tmp))
+    write_model_info(final, info)
+    try:
+        from .runtime import export_litert
+
+        os.replace(export_litert(staged), final.with_suffix(".tflite"))
+    except Exception as exc:  # the .keras model still serves; the app converts it on first use
+        print(f"LiteRT export failed, the .keras model will be converted on first use: {exc}", file=sys.stderr)
+    os.replace(staged, final)
+
+
+def _read_checkpoint(run: TrainingRun) -> dict:
+    try:
+        checkpoint = json.loads((run.path / "checkpoint.json").read_text())
+    except (OSError, ValueError):
+        checkpoint = None
+    if checkpoint is None or not (run.path / "last.keras").exists():
+        raise JobError(f"Run {run.name} has no finished epoch to resume from; start a new run instead.")
+    return checkpoint
+
+
+def resume(run_path: str | Path, verbose: int = 2) -> TrainingRun:
+    run = TrainingRun(Path(run_path))
+    if not (run.path / "config.json").exists():
+        raise JobError(f"{run_path} is not a training run folder (no config.json).")
+    if run.status in ("starting", "running"):
+        raise JobError(f"Run {run.name} is still running.")
+    config = TrainingConfig.from_dict(run.config)
+    return train(config, run=run, resume=True, verbose=verbose)
