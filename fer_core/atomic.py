@@ -18,6 +18,7 @@ def write_atomically(path: str | os.PathLike, write: Callable[[Path], None]) -> 
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    os.chmod(tmp, 0o644)  # mkstemp makes 0600; a model must stay readable by a server running as another user
     try:
         write(tmp)
         with open(tmp, "rb") as handle:

@@ -128,6 +128,18 @@ def command_predict(args) -> int:
     return EXIT_USER_ERROR if failures else 0
 
 
+def command_sample(args) -> int:
+    from .dataset import load_fer2013
+    from .sampling import stratified_sample, write_sample
+
+    if not 0 < args.fraction <= 1:
+        raise FERError(f"The fraction must be above 0 and at most 1, not {args.fraction}.")
+    sample = stratified_sample(load_fer2013(args.path, skip_bad_rows=args.skip_bad_rows), args.fraction, args.seed)
+    path = write_sample(sample, args.out)
+    print(f"wrote {len(sample):,} faces to {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .balance import BALANCE_METHODS
     from .models import ARCHITECTURES, DEFAULT_ARCHITECTURE
@@ -170,6 +182,14 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--top", type=int, default=3)
     predict.add_argument("--whole-image", action="store_true", help="classify the whole image when no face is found")
     predict.set_defaults(run=command_predict)
+
+    sample = sub.add_parser("sample", help="write a stratified sample (the app's built-in data)")
+    sample.add_argument("path")
+    sample.add_argument("--fraction", type=float, default=0.1)
+    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--skip-bad-rows", action="store_true")
+    sample.add_argument("--out", default="data/fer2013_sample.csv.gz")
+    sample.set_defaults(run=command_sample)
     return parser
 
 
@@ -185,4 +205,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except MemoryError:
         print("error: out of memory; try a smaller batch size or a smaller data file.", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug, not a user error: still one line, the traceback only when asked for
+        if os.environ.get("FER_DEBUG"):
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc} (set FER_DEBUG=1 for the traceback)", file=sys.stderr)
         return 1

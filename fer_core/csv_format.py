@@ -22,6 +22,7 @@ _REASONS = {
     NON_NUMERIC_PIXELS: "has a pixel value that is not a whole number",
     PIXEL_OUT_OF_RANGE: "has a pixel value above 255",
 }
+_RAGGED = "has {actual} comma-separated fields where the header has {expected}"
 
 
 @dataclass(frozen=True)
@@ -90,25 +91,47 @@ def _string_buffers(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     return data, offsets
 
 
-def _read_table(raw: bytes, name: str) -> pa.Table:
+def _read_table(raw: bytes, name: str) -> tuple[pa.Table, list[BadRow]]:
+    """The CSV as an arrow table, and the rows left out of it because they have too many or too few fields."""
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     if not raw.strip():
         raise DataError(f"{name} is empty.")
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise DataError(f"{name} is UTF-16 text: save it as a UTF-8 CSV (emotion,pixels,Usage) and try again.")
+    if b"\x00" in raw[:8192]:  # text never holds NUL; a photo, a PDF or a program does
+        raise DataError(f"{name} is not a CSV file but binary data: FER2013 comes as a .csv, a .csv.gz, "
+                        "a .zip, or a folder of train/<class>/ images.")
+    ragged: list[BadRow] = []
+
+    def note_ragged(row) -> str:
+        if row.number is None:
+            return "error"
+        ragged.append(BadRow(row.number - 1, _RAGGED.format(actual=row.actual_columns, expected=row.expected_columns)))
+        return "skip"
+
     try:
-        table = pa_csv.read_csv(
-            io.BytesIO(raw),
-            convert_options=pa_csv.ConvertOptions(column_types={}, strings_can_be_null=False, auto_dict_encode=False),
-            read_options=pa_csv.ReadOptions(block_size=1 << 24),
-            parse_options=pa_csv.ParseOptions(newlines_in_values=False),
-        )
+        try:
+            table = _read_csv(raw)
+        except pa.ArrowInvalid:
+            # A row with a stray or missing comma: read again on one thread, which numbers the rows it skips.
+            table = _read_csv(raw, note_ragged)
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError) as exc:
         raise DataError(f"{name} is not a readable CSV file ({str(exc).splitlines()[0]}).") from exc
     try:
         table.column_names  # arrow decodes the header's names only when asked
     except UnicodeDecodeError as exc:
         raise DataError(f"{name} is not a readable CSV file (its header row is not UTF-8 text).") from exc
-    return table
+    return table, ragged
+
+
+def _read_csv(raw: bytes, invalid_row_handler=None) -> pa.Table:
+    return pa_csv.read_csv(
+        io.BytesIO(raw),
+        convert_options=pa_csv.ConvertOptions(column_types={}, strings_can_be_null=False, auto_dict_encode=False),
+        read_options=pa_csv.ReadOptions(block_size=1 << 24, use_threads=invalid_row_handler is None),
+        parse_options=pa_csv.ParseOptions(newlines_in_values=False, invalid_row_handler=invalid_row_handler),
+    )
 
 
 def _column(table: pa.Table, wanted: str) -> pa.ChunkedArray | None:
@@ -123,13 +146,14 @@ def _texts(column: pa.ChunkedArray) -> np.ndarray:
     if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
         values = [b"" if v is None else v for v in column.to_pylist()]
         return np.asarray([v.decode("utf-8", "replace") for v in values], dtype=str).reshape(-1)
-    return np.asarray(column.cast(pa.string()).to_numpy(zero_copy_only=False), dtype=str).reshape(-1)
+    texts = column.cast(pa.string()).fill_null("")  # an empty cell in a numeric column is null, not "None"
+    return np.asarray(texts.to_numpy(zero_copy_only=False), dtype=str).reshape(-1)
 
 
 def parse_fer_csv(raw: bytes, name: str = "The CSV file", skip_bad_rows: bool = False) -> ParsedCSV:
     """Parse FER2013 CSV bytes. A bad row raises DataError naming it, or with skip_bad_rows is dropped and
     listed in `bad_rows`."""
-    table = _read_table(raw, name)
+    table, ragged = _read_table(raw, name)
     pixels = _column(table, "pixels")
     emotion = _column(table, "emotion")
     missing = [n for n, c in (("emotion", emotion), ("pixels", pixels)) if c is None]
@@ -137,8 +161,12 @@ def parse_fer_csv(raw: bytes, name: str = "The CSV file", skip_bad_rows: bool = 
         found = ", ".join(c.strip() for c in table.column_names) or "none"
         raise DataError(f"{name} has no {' or '.join(repr(m) for m in missing)} column (columns found: {found}).")
     n_rows = table.num_rows
-    if n_rows == 0:
+    if n_rows == 0 and not ragged:
         raise DataError(f"{name} has a header but no data rows.")
+    if n_rows == 0:
+        raise _bad_rows_error(name, ragged, len(ragged), skip_bad_rows)
+    # The table leaves the ragged rows out: number its rows as the file does.
+    row_numbers = np.setdiff1d(np.arange(1, n_rows + len(ragged) + 1), [bad.row for bad in ragged])
 
     data, offsets = _string_buffers(pixels)
     flat = np.empty((n_rows, PIXELS_PER_IMAGE), dtype=np.uint8)
@@ -159,19 +187,24 @@ def parse_fer_csv(raw: bytes, name: str = "The CSV file", skip_bad_rows: bool = 
             reason = _REASONS[int(status[index])].format(count=int(counts[index]))
         else:
             reason = f"has emotion {str(emotion_text[index])!r}; labels are whole numbers 0–{NUM_CLASSES - 1}"
-        bad_rows.append(BadRow(int(index) + 1, reason))
-    if bad_rows and not skip_bad_rows:
-        more = f" ({len(bad_rows) - 1} more bad rows)" if len(bad_rows) > 1 else ""
-        raise DataError(f"{name}: {bad_rows[0]}{more}. Fix the file or choose to skip bad rows.")
+        bad_rows.append(BadRow(int(row_numbers[index]), reason))
+    bad_rows = sorted(ragged + bad_rows, key=lambda bad: bad.row)
     keep = ~bad_mask
-    if not keep.any():
-        raise DataError(f"{name}: none of its {n_rows} rows is a valid FER2013 face.")
+    if (bad_rows and not skip_bad_rows) or not keep.any():
+        raise _bad_rows_error(name, bad_rows, n_rows + len(ragged), skip_bad_rows)
     return ParsedCSV(
         images=flat[keep].reshape(-1, 48, 48) if not keep.all() else flat.reshape(-1, 48, 48),
         labels=labels[keep],
         usage=usage[keep],
         bad_rows=bad_rows,
     )
+
+
+def _bad_rows_error(name: str, bad_rows: list[BadRow], total_rows: int, skip_bad_rows: bool) -> DataError:
+    if skip_bad_rows:
+        return DataError(f"{name}: none of its {total_rows} rows is a valid FER2013 face.")
+    more = f" ({len(bad_rows) - 1} more bad rows)" if len(bad_rows) > 1 else ""
+    return DataError(f"{name}: {bad_rows[0]}{more}. Fix the file or choose to skip bad rows.")
 
 
 # Spelled out rather than isdigit(), which also accepts "²" and "٣".

@@ -16,7 +16,7 @@ import numpy as np
 
 from .csv_format import BadRow, parse_fer_csv
 from .errors import DataError
-from .image_folder import MAX_COMPRESSION_RATIO, MAX_UNCOMPRESSED_BYTES, read_image_folder, read_image_zip
+from .image_folder import describe_size, max_inflated_size, read_image_folder, read_image_zip
 from .labels import CLASS_NAMES, NUM_CLASSES, SPLITS
 from .splits import SplitIndices, split_indices
 
@@ -121,14 +121,14 @@ def _gunzip(raw: bytes, name: str) -> bytes:
     except ImportError:
         import gzip as gzip_module
     # Bounded like a zip: a few MB of zeros must not inflate to gigabytes in memory.
-    limit = min(MAX_UNCOMPRESSED_BYTES, max(64 << 20, MAX_COMPRESSION_RATIO * len(raw)))
+    limit = max_inflated_size(len(raw))
     try:
         with gzip_module.open(io.BytesIO(raw)) as stream:
             data = stream.read(limit + 1)
     except Exception as exc:  # isal and gzip raise different types for a corrupt stream
         raise DataError(f"{name} is not a valid gzip file ({exc}).") from exc
     if len(data) > limit:
-        raise DataError(f"{name} would inflate to more than {limit / 1e6:,.0f} MB from {len(raw) / 1e6:,.1f} MB: "
+        raise DataError(f"{name} would inflate to more than {describe_size(limit)} from {describe_size(len(raw))}: "
                         "refused as a possible zip bomb.")
     return data
 
@@ -145,8 +145,9 @@ def _parse_zip(raw: bytes, name: str, skip_bad_rows: bool):
         csvs = [i for i in archive.infolist() if i.filename.lower().endswith((".csv", ".csv.gz")) and ".." not in i.filename]
         if csvs:
             member = max(csvs, key=lambda i: i.file_size)
-            if member.file_size > 2 << 30 or member.file_size / max(member.compress_size, 1) > 200:
-                raise DataError(f"{name}: {member.filename} would inflate to {member.file_size / 1e6:,.0f} MB; refused.")
+            if member.file_size > max_inflated_size(member.compress_size):
+                raise DataError(f"{name}: {member.filename} would inflate to {describe_size(member.file_size)} from "
+                                f"{describe_size(member.compress_size)}: refused as a possible zip bomb.")
             inner = archive.read(member)
             return _parse(inner, f"{name}/{member.filename}", skip_bad_rows)
         images, labels, usage, bad = read_image_zip(archive, name, skip_bad_rows)

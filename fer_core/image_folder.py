@@ -17,9 +17,19 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 # A zip larger than this once inflated, or inflating far more than images do, is refused as a zip bomb.
 MAX_UNCOMPRESSED_BYTES = 2 << 30
 MAX_COMPRESSION_RATIO = 200
+RATIO_CHECKED_ABOVE = 1 << 20  # a small file may compress that well (a blank face); a bomb cannot be small
 _FOLDER_USAGE = {"train": "Training", "training": "Training", "test": "PublicTest", "val": "PublicTest",
                  "validation": "PublicTest", "publictest": "PublicTest", "privatetest": "PrivateTest"}
 _PREFIX_USAGE = {"training": "Training", "publictest": "PublicTest", "privatetest": "PrivateTest"}
+
+
+def max_inflated_size(packed_bytes: int) -> int:
+    """The most that `packed_bytes` compressed bytes may inflate to before they count as a zip bomb."""
+    return min(MAX_UNCOMPRESSED_BYTES, max(RATIO_CHECKED_ABOVE, MAX_COMPRESSION_RATIO * packed_bytes))
+
+
+def describe_size(n_bytes: int) -> str:
+    return f"{n_bytes / 1e6:,.1f} MB" if n_bytes >= 1e6 else f"{n_bytes / 1e3:,.1f} kB"
 
 
 def _usage_for(parts: tuple[str, ...]) -> str:
@@ -95,9 +105,9 @@ def read_image_zip(archive: zipfile.ZipFile, name: str, skip_bad_rows: bool = Fa
     infos = [info for info in archive.infolist() if not info.is_dir()]
     total = sum(info.file_size for info in infos)
     packed = sum(max(info.compress_size, 1) for info in infos)
-    if total > MAX_UNCOMPRESSED_BYTES or total / max(packed, 1) > MAX_COMPRESSION_RATIO:
+    if total > max_inflated_size(packed):
         raise DataError(
-            f"{name} would inflate to {total / 1e6:,.0f} MB from {packed / 1e6:,.1f} MB: "
+            f"{name} would inflate to {describe_size(total)} from {describe_size(packed)}: "
             "refused as a possible zip bomb."
         )
     entries = []

@@ -60,10 +60,11 @@ def start_training_job(config, runs_dir: str | Path, keep_runs: int = DEFAULT_KE
         else:
             run = resume_run
             command = [sys.executable, "-m", "fer_core", "train", "--resume", str(run.path)]
-        run.write_status("starting", started_at=run.status_record.get("started_at") or time.time(),
+        run.write_status("starting", started_at=run.status_record.get("started_at") or time.time(), pid=None,
                          message="Starting the training process…", command=" ".join(command[1:]))
         log = open(run.path / "train.log", "ab")
-        env = {**os.environ, "FER_JOB_LOCK_FD": str(lock_fd), "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "FER_JOB_LOCK_FD": str(lock_fd), "PYTHONUNBUFFERED": "1",
+               "FER_DEBUG": "1"}  # a job's traceback belongs in its train.log
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                    pass_fds=(lock_fd,), env=env, start_new_session=True,
                                    cwd=Path(__file__).resolve().parent.parent)

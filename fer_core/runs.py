@@ -72,11 +72,17 @@ class TrainingRun:
         record = self.status_record
         state = record.get("state", "starting")
         if state in ACTIVE_STATES and not pid_alive(record.get("pid")):
-            started = record.get("started_at", 0)
-            if state == "starting" and time.time() - started < 60:
+            # Only a job whose process is not spawned yet has no pid; a recorded pid that is gone died early.
+            if state == "starting" and not record.get("pid") and time.time() - self._status_written_at() < 60:
                 return "starting"
             return "interrupted"
         return state
+
+    def _status_written_at(self) -> float:
+        try:
+            return (self.path / "status.json").stat().st_mtime
+        except OSError:
+            return 0.0
 
     @property
     def message(self) -> str:

@@ -35,12 +35,14 @@ def split_indices(labels: np.ndarray, usage: np.ndarray, seed: int = 0) -> Split
         notes.append(f"{len(labels) - known} rows with an unknown Usage were left out of every split.")
     if len(by_split["train"]) == 0:
         notes.append("The file has no Training rows, so there is nothing to train on.")
-    if len(by_split["test"]) == 0:
+    if len(by_split["test"]) == 0 and len(by_split["validation"]):
         by_split["test"] = by_split["validation"]
         notes.append("No PrivateTest rows: the test split is the validation split (PublicTest).")
-    if len(by_split["validation"]) == 0:
+    elif len(by_split["validation"]) == 0 and len(by_split["test"]):
         by_split["validation"] = by_split["test"]
         notes.append("No PublicTest rows: the validation split is the test split (PrivateTest).")
+    elif len(by_split["validation"]) == 0:
+        notes.append("The file has no PublicTest or PrivateTest rows, so nothing is held out to validate or test on.")
     return SplitIndices(by_split["train"], by_split["validation"], by_split["test"], tuple(notes))
 
 

@@ -204,46 +204,70 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
         _save_model(model, run.path / "best.keras")
 
     best_model = keras.saving.load_model(run.path / "best.keras")
-    test = dataset.split("test")
     tta = "flip" if config.augment else "none"
-    evaluation = evaluate_probabilities(test.labels, predict_with_tta(best_model, test.images, tta))
-    evaluation.update(split="test", split_notes=notes, tta=tta)
-    write_json_atomically(run.path / "evaluation.json", evaluation)
-    epochs_done = len([row for row in run.epochs() if not row.get("partial")])
     info = ModelInfo(architecture=config.arch, tta=tta, card={
         "architecture": config.arch,
         "parameters": int(best_model.count_params()),
         "config": dataclasses.asdict(config),
         "command": run.status_record.get("command", ""),
-        "epochs_completed": epochs_done,
+        "epochs_completed": len([row for row in run.epochs() if not row.get("partial")]),
         "train_seconds": sum(row["seconds"] for row in run.epochs()),
         "machine": _machine(),
         "data_sha1": dataset.digest,
         "data_rows": len(dataset),
-        "evaluation": evaluation,
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     })
-    _publish_model(run, info)
+    staged = _stage_model(run, info)
+    test = dataset.split("test")
+    evaluation = _evaluate_as_served(staged, best_model, test, tta)
+    evaluation.update(split="test", split_notes=notes, tta=tta)
+    write_json_atomically(run.path / "evaluation.json", evaluation)
+    info.card["evaluation"] = evaluation
+    _publish_model(run, staged, info)
     state = "stopped" if recorder.stopped_by_request else "finished"
-    summary = (f"{epochs_done} epochs; test accuracy {evaluation['accuracy']:.1%}, "
+    summary = (f"{info.card['epochs_completed']} epochs; test accuracy {evaluation['accuracy']:.1%}, "
                f"top-3 {evaluation['top3_accuracy']:.1%}, macro F1 {evaluation['macro_f1']:.3f}.")
     return {"state": state, "message": ("Stopped on request: kept the best model. " if state == "stopped" else "") + summary,
             "seconds": time.time() - started}
 
 
-def _publish_model(run: TrainingRun, info: ModelInfo) -> None:
-    """model.keras appears last, after its contract and LiteRT export, so a listed model is always complete."""
-    final = run.path / "model.keras"
+def _stage_model(run: TrainingRun, info: ModelInfo) -> Path:
+    """staged.keras, its contract and its LiteRT export, beside the run's final model name but not yet under it."""
     staged = run.path / "staged.keras"
     write_atomically(staged, lambda tmp: shutil.copyfile(run.path / "best.keras", tmp))
-    write_model_info(final, info)
+    write_model_info(staged, info)
     try:
         from .runtime import export_litert
 
-        os.replace(export_litert(staged), final.with_suffix(".tflite"))
+        export_litert(staged)
     except Exception as exc:  # the .keras model still serves; the app converts it on first use
         print(f"LiteRT export failed, the .keras model will be converted on first use: {exc}", file=sys.stderr)
+    return staged
+
+
+def _evaluate_as_served(staged: Path, keras_model, test: FERDataset, tta: str) -> dict:
+    """Scores of the model as the app serves it (its LiteRT export, with the same TTA), with Keras's for reference."""
+    keras_probabilities = predict_with_tta(keras_model, test.images, tta)
+    if staged.with_suffix(".tflite").exists():
+        from .runtime import FaceClassifier
+
+        evaluation = evaluate_probabilities(test.labels, FaceClassifier(staged).predict_proba(test.images))
+        evaluation["runtime"] = "LiteRT"
+    else:
+        evaluation = evaluate_probabilities(test.labels, keras_probabilities)
+        evaluation["runtime"] = "Keras"
+    evaluation["keras_accuracy"] = float((keras_probabilities.argmax(axis=1) == test.labels).mean())
+    return evaluation
+
+
+def _publish_model(run: TrainingRun, staged: Path, info: ModelInfo) -> None:
+    """model.keras appears last, after its contract and LiteRT export, so a listed model is always complete."""
+    final = run.path / "model.keras"
+    write_model_info(final, info)
+    if staged.with_suffix(".tflite").exists():
+        os.replace(staged.with_suffix(".tflite"), final.with_suffix(".tflite"))
     os.replace(staged, final)
+    staged.with_suffix(".json").unlink(missing_ok=True)
 
 
 def _read_checkpoint(run: TrainingRun) -> dict:
@@ -260,7 +284,8 @@ def resume(run_path: str | Path, verbose: int = 2) -> TrainingRun:
     run = TrainingRun(Path(run_path))
     if not (run.path / "config.json").exists():
         raise JobError(f"{run_path} is not a training run folder (no config.json).")
-    if run.status in ("starting", "running"):
+    # A job started by the app records this very process's pid before we get here: that one is us, not a rival.
+    if run.status in ("starting", "running") and run.status_record.get("pid") != os.getpid():
         raise JobError(f"Run {run.name} is still running.")
     config = TrainingConfig.from_dict(run.config)
     return train(config, run=run, resume=True, verbose=verbose)

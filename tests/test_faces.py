@@ -1,0 +1,112 @@
+"""detect_faces on real photos (public-domain and CC0, in tests/assets) and on photos composed from them."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from fer_core.faces import FaceBox, detect_faces
+
+ASSETS = Path(__file__).parent / "assets"
+# Where the astronaut's face is in tests/assets/astronaut.jpg (512×512), measured once by eye and detector.
+ASTRONAUT_FACE = (173, 68, 107, 107)
+
+
+@pytest.fixture(scope="module")
+def astronaut() -> Image.Image:
+    return Image.open(ASSETS / "astronaut.jpg").convert("RGB")
+
+
+def overlap(a: FaceBox, b) -> float:
+    """Intersection over union of a FaceBox and an (x, y, w, h) box."""
+    bx, by, bw, bh = b
+    w = min(a.x + a.w, bx + bw) - max(a.x, bx)
+    h = min(a.y + a.h, by + bh) - max(a.y, by)
+    inter = max(w, 0) * max(h, 0)
+    return inter / (a.w * a.h + bw * bh - inter)
+
+
+def scaled(box, factor: float, dx: int = 0, dy: int = 0):
+    """The box after its photo was resized by `factor` and pasted at (dx, dy)."""
+    x, y, w, h = box
+    return round(x * factor) + dx, round(y * factor) + dy, round(w * factor), round(h * factor)
+
+
+def tiled(face: Image.Image, columns: int, rows: int, size: int) -> Image.Image:
+    sheet = Image.new("RGB", (columns * size, rows * size), (128, 128, 128))
+    for i in range(columns * rows):
+        sheet.paste(face.resize((size, size)), (size * (i % columns), size * (i // columns)))
+    return sheet
+
+
+def test_one_frontal_face(astronaut):
+    [face] = detect_faces(astronaut)
+    assert overlap(face, ASTRONAUT_FACE) > 0.6
+    assert 0.5 < face.score <= 1
+
+
+def test_a_turned_face_in_a_grey_photo():
+    camera = Image.open(ASSETS / "camera.jpg")
+    assert camera.mode == "L"
+    [face] = detect_faces(camera)
+    assert overlap(face, (204, 125, 70, 70)) > 0.5  # the cameraman, looking into his camera
+
+
+def test_no_face_in_a_photo_of_coffee():
+    assert detect_faces(Image.open(ASSETS / "coffee.jpg").convert("RGB")) == []
+
+
+def test_no_face_in_flat_or_tiny_images():
+    assert detect_faces(Image.new("RGB", (640, 480), (200, 200, 200))) == []
+    assert detect_faces(Image.new("L", (3, 2), 0)) == []
+
+
+def test_ten_faces_are_found_once_each_largest_first(astronaut):
+    head = astronaut.crop((120, 10, 330, 220))
+    faces = detect_faces(tiled(head, 5, 2, 200))
+    assert len(faces) == 10
+    for i, a in enumerate(faces):
+        for b in faces[i + 1:]:
+            assert overlap(a, (b.x, b.y, b.w, b.h)) == 0
+    centres = {((f.x + f.w // 2) // 200, (f.y + f.h // 2) // 200) for f in faces}
+    assert centres == {(column, row) for column in range(5) for row in range(2)}  # one face in every tile
+
+
+def test_faces_of_different_sizes_come_largest_first(astronaut):
+    sheet = Image.new("RGB", (1200, 600), (128, 128, 128))
+    for size, left, top in ((600, 0, 0), (300, 650, 150), (200, 980, 300)):
+        sheet.paste(astronaut.resize((size, size)), (left, top))
+    faces = detect_faces(sheet)
+    assert len(faces) == 3
+    assert [f.w for f in faces] == sorted((f.w for f in faces), reverse=True)
+    assert overlap(faces[0], scaled(ASTRONAUT_FACE, 600 / 512)) > 0.5
+    assert overlap(faces[1], scaled(ASTRONAUT_FACE, 300 / 512, 650, 150)) > 0.4
+
+
+def test_boxes_are_in_the_pixels_of_a_large_photo(astronaut):
+    [face] = detect_faces(astronaut.resize((2048, 2048)))
+    assert overlap(face, scaled(ASTRONAUT_FACE, 4)) > 0.6
+
+
+def test_a_small_face_in_a_large_photo_is_found_by_the_tiles(astronaut):
+    photo = Image.new("RGB", (2048, 2048), (90, 90, 90))
+    photo.paste(astronaut.resize((600, 600)), (1200, 300))
+    [face] = detect_faces(photo)  # the face is 5.5% of the photo's side: too small for the whole-photo pass
+    assert overlap(face, scaled(ASTRONAUT_FACE, 600 / 512, 1200, 300)) > 0.5
+
+
+def test_a_face_cut_by_the_edge_is_clipped_to_the_photo(astronaut):
+    faces = detect_faces(astronaut.crop((200, 0, 512, 512)))
+    for face in faces:
+        assert face.x >= 0 and face.y >= 0 and face.x + face.w <= 312 and face.y + face.h <= 512
+
+
+def test_face_boxes_are_plain_frozen_data(astronaut):
+    [face] = detect_faces(astronaut)
+    assert all(isinstance(getattr(face, name), int) for name in ("x", "y", "w", "h"))
+    assert isinstance(face.score, float)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        face.x = 0

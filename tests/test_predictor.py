@@ -1,0 +1,222 @@
+"""Predictor and FaceClassifier with a tiny real model: photos in, ranked emotions per face out, by the contract."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from fer_core.errors import FERError, ImageError, ModelError
+from fer_core.labels import CLASS_NAMES
+from fer_core.model_files import ModelInfo, write_model_info
+from fer_core.predictor import NO_FACE, NO_FACE_CENTRE_USED, Predictor
+from fer_core.runtime import BATCH, FaceClassifier
+from model_fixtures import tiny_flip_model, tiny_model  # noqa: F401  (pytest fixtures)
+
+ASSETS = Path(__file__).parent / "assets"
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def predictor(tiny_model) -> Predictor:
+    return Predictor(tiny_model)
+
+
+@pytest.fixture(scope="module")
+def random_faces() -> np.ndarray:
+    return np.random.default_rng(3).integers(0, 256, (2 * BATCH + 5, 48, 48), dtype=np.uint8)
+
+
+# --- one photo ---
+
+def test_one_face_with_ranked_emotions(predictor):
+    result = predictor.predict(ASSETS / "astronaut.jpg")
+    assert result.message == "" and result.image_size == (512, 512)
+    [face] = result.faces
+    x, y, w, h = face.box
+    assert 150 < x < 200 and 40 < y < 100 and 90 < w < 130
+    assert len(face.top_k) == 3
+    assert [p for _, p in face.top_k] == sorted((p for _, p in face.top_k), reverse=True)
+    assert set(face.probabilities) == set(CLASS_NAMES)
+    assert sum(face.probabilities.values()) == pytest.approx(1, abs=1e-4)
+    assert face.top_k[0] == max(face.probabilities.items(), key=lambda item: item[1])
+    assert face.label == face.top_k[0][0]
+    assert face.crop.shape == (48, 48) and face.crop.dtype == np.uint8
+
+
+def test_the_crop_is_what_the_model_saw(predictor):
+    [face] = predictor.predict(ASSETS / "astronaut.jpg").faces
+    direct = predictor.predict_crops(face.crop[None])[0]
+    assert np.allclose(direct, [face.probabilities[name] for name in CLASS_NAMES], atol=1e-6)
+
+
+def test_top_k_is_an_argument(predictor):
+    assert len(predictor.predict(ASSETS / "astronaut.jpg", top_k=1).faces[0].top_k) == 1
+    assert len(predictor.predict(ASSETS / "astronaut.jpg", top_k=10).faces[0].top_k) == 7
+    with pytest.raises(FERError):
+        predictor.predict(ASSETS / "astronaut.jpg", top_k=0)
+
+
+def test_no_face_gives_an_empty_list_and_a_reason(predictor):
+    result = predictor.predict(ASSETS / "coffee.jpg")
+    assert result.faces == [] and result.message == NO_FACE
+
+
+def test_no_face_can_fall_back_to_the_centre_square(predictor):
+    result = predictor.predict(ASSETS / "coffee.jpg", whole_image_if_no_face=True)
+    assert result.message == NO_FACE_CENTRE_USED
+    [face] = result.faces
+    assert face.box == (100, 0, 400, 400)
+
+
+def test_ten_faces(predictor):
+    head = Image.open(ASSETS / "astronaut.jpg").crop((120, 10, 330, 220))
+    sheet = Image.new("RGB", (1000, 400))
+    for i in range(10):
+        sheet.paste(head.resize((200, 200)), (200 * (i % 5), 200 * (i // 5)))
+    result = predictor.predict(sheet)
+    assert len(result.faces) == 10
+    # The same face ten times: the same crop, so the same answer, ten times.
+    first = result.faces[0].probabilities
+    for face in result.faces:
+        assert face.probabilities == pytest.approx(first, abs=0.02)
+
+
+def test_a_fer_crop_is_classified_whole(predictor):
+    crop = np.random.default_rng(0).integers(0, 256, (48, 48), dtype=np.uint8)
+    [face] = predictor.predict(crop).faces
+    assert face.box == (0, 0, 48, 48)
+    assert np.array_equal(face.crop, crop)
+    assert np.allclose(list(face.probabilities.values()), predictor.predict_crops(crop[None])[0], atol=1e-6)
+
+
+@pytest.mark.parametrize("size, whole", [((64, 60), True), ((40, 40), True), ((64, 30), False), ((100, 100), False)])
+def test_only_small_square_images_count_as_one_face(predictor, size, whole):
+    image = Image.new("L", size, 128)
+    faces = predictor.predict(image).faces
+    assert len(faces) == (1 if whole else 0)
+    if whole:
+        assert faces[0].box == (0, 0, *size) and faces[0].crop.shape == (48, 48)
+
+
+def test_results_are_plain_json(predictor):
+    result = predictor.predict(ASSETS / "astronaut.jpg")
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["image_size"] == {"width": 512, "height": 512}
+    [face] = data["faces"]
+    assert set(face) == {"box", "top_k", "probabilities"}
+    assert face["top_k"][0]["label"] in CLASS_NAMES
+    with_crop = result.to_dict(include_crops=True)["faces"][0]
+    assert np.array_equal(np.array(with_crop["crop"], np.uint8), result.faces[0].crop)
+
+
+def test_a_bad_photo_raises_image_error(predictor, tmp_path):
+    (tmp_path / "bad.jpg").write_text("not a photo")
+    with pytest.raises(ImageError):
+        predictor.predict(tmp_path / "bad.jpg")
+
+
+# --- the classifier and its contract ---
+
+def test_litert_agrees_with_keras_on_raw_grey_levels(tiny_model, random_faces):
+    import keras
+
+    model = keras.saving.load_model(tiny_model, compile=False)
+    expected = model.predict(random_faces[..., None].astype("float32"), verbose=0)
+    assert np.allclose(FaceClassifier(tiny_model).predict_proba(random_faces), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("count", [0, 1, 7, BATCH, BATCH + 1, 2 * BATCH + 5])
+def test_any_batch_size_gives_the_same_answers(tiny_model, random_faces, count):
+    classifier = FaceClassifier(tiny_model)
+    together = classifier.predict_proba(random_faces[:count])
+    assert together.shape == (count, 7) and together.dtype == np.float32
+    for i in range(0, count, 37):
+        assert np.allclose(together[i], classifier.predict_proba(random_faces[i]), atol=1e-6)
+
+
+def test_flip_tta_averages_the_face_and_its_mirror(tiny_model, tiny_flip_model, random_faces):
+    plain, flip = FaceClassifier(tiny_model), FaceClassifier(tiny_flip_model)
+    assert flip.info.tta == "flip"
+    expected = (plain.predict_proba(random_faces[:9]) + plain.predict_proba(random_faces[:9, :, ::-1])) / 2
+    assert np.allclose(flip.predict_proba(random_faces[:9]), expected, atol=1e-6)
+    assert not np.allclose(plain.predict_proba(random_faces[:9]), expected, atol=1e-4)
+
+
+def test_wrong_crop_size_is_refused(tiny_model):
+    with pytest.raises(ModelError, match="48×48"):
+        FaceClassifier(tiny_model).predict_proba(np.zeros((2, 64, 64), np.uint8))
+
+
+def test_missing_model(tmp_path):
+    with pytest.raises(ModelError, match="There is no model"):
+        Predictor(tmp_path / "nothing.keras")
+
+
+def test_model_without_its_contract(tiny_model, tmp_path):
+    shutil.copyfile(tiny_model.with_suffix(".tflite"), tmp_path / "m.tflite")
+    with pytest.raises(ModelError, match="m.json"):
+        FaceClassifier(tmp_path / "m.keras")
+
+
+def test_corrupt_litert_file(tmp_path):
+    (tmp_path / "m.tflite").write_bytes(b"this is not a flatbuffer" * 10)
+    write_model_info(tmp_path / "m.keras", ModelInfo())
+    with pytest.raises(ModelError, match="m.tflite"):
+        FaceClassifier(tmp_path / "m.keras")
+
+
+def test_contract_that_does_not_fit_the_model(tiny_model, tmp_path):
+    shutil.copyfile(tiny_model.with_suffix(".tflite"), tmp_path / "m.tflite")
+    write_model_info(tmp_path / "m.keras", ModelInfo(class_names=("happy", "sad")))
+    with pytest.raises(ModelError, match="7 classes"):
+        FaceClassifier(tmp_path / "m.keras")
+
+
+def test_keras_only_model_is_converted_on_first_use(tiny_model, tmp_path):
+    shutil.copyfile(tiny_model, tmp_path / "m.keras")
+    write_model_info(tmp_path / "m.keras", ModelInfo())
+    classifier = FaceClassifier(tmp_path / "m.keras")
+    assert (tmp_path / "m.tflite").exists()
+    crop = np.full((1, 48, 48), 90, np.uint8)
+    # The on-demand export is quantised to int8: close to the float32 model, not equal.
+    assert np.allclose(classifier.predict_proba(crop), FaceClassifier(tiny_model).predict_proba(crop), atol=0.05)
+
+
+def test_unconvertible_keras_file_gives_model_error(tmp_path):
+    (tmp_path / "m.keras").write_bytes(b"not a zip")
+    write_model_info(tmp_path / "m.keras", ModelInfo())
+    with pytest.raises(ModelError, match="could not be converted"):
+        FaceClassifier(tmp_path / "m.keras")
+
+
+def test_the_server_path_never_imports_tensorflow(tiny_model):
+    code = ("import sys\nfrom fer_core.predictor import Predictor\n"
+            f"Predictor({str(tiny_model)!r}).predict({str(ASSETS / 'astronaut.jpg')!r})\n"
+            "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False"]
+
+
+def test_a_model_exported_with_a_fixed_batch_of_one_still_takes_batches(tiny_model, tmp_path, random_faces):
+    import keras
+    import tensorflow as tf
+
+    model = keras.saving.load_model(tiny_model, compile=False)
+    fixed = keras.Sequential([keras.Input((48, 48, 1), batch_size=1), *model.layers])
+    converter = tf.lite.TFLiteConverter.from_keras_model(fixed)
+    (tmp_path / "fixed.tflite").write_bytes(converter.convert())
+    write_model_info(tmp_path / "fixed.keras", ModelInfo())
+    classifier = FaceClassifier(tmp_path / "fixed.keras")
+    answers = classifier.predict_proba(random_faces)
+    assert answers.shape == (len(random_faces), 7)
+    assert np.allclose(answers, FaceClassifier(tiny_model).predict_proba(random_faces), atol=1e-5)
