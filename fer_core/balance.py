@@ -40,3 +40,18 @@ def balanced_training_plan(train_labels: np.ndarray, method: str, seed: int = 0)
     if method == "none":
         return np.arange(len(train_labels)), None
     raise FERError(f"Unknown balancing {method!r}: choose one of {', '.join(BALANCE_METHODS)}.")
+
+
+def balanced_class_counts(train_labels: np.ndarray, method: str) -> np.ndarray:
+    """Faces per class that training sees after balancing: for "oversample", copies (every class grows to the
+    largest, as RandomOverSampler's default does); for "class_weight", the weighted count. Computed from the
+    counts alone, so the app server never loads imbalanced-learn; tests check it matches balanced_training_plan."""
+    counts = np.bincount(train_labels, minlength=NUM_CLASSES).astype(float)
+    if method == "oversample":
+        return np.where(counts > 0, counts.max(), 0.0)
+    if method == "class_weight":
+        weights = class_weights(train_labels)
+        return counts * np.array([weights[c] for c in range(NUM_CLASSES)])
+    if method == "none":
+        return counts
+    raise FERError(f"Unknown balancing {method!r}: choose one of {', '.join(BALANCE_METHODS)}.")

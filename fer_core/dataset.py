@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .csv_format import BadRow, parse_fer_csv
 from .errors import DataError
 from .image_folder import describe_size, max_inflated_size, read_image_folder, read_image_zip
 from .labels import CLASS_NAMES, NUM_CLASSES, SPLITS
@@ -107,6 +106,8 @@ def load_fer2013_bytes(
 
 
 def _parse(raw: bytes, name: str, skip_bad_rows: bool):
+    from .csv_format import parse_fer_csv  # numba and pyarrow load only when a file is parsed, not on a cache hit
+
     if raw[:2] == b"\x1f\x8b":
         raw = _gunzip(raw, name)
     if raw[:4] == b"PK\x03\x04" or raw[:4] == b"PK\x05\x06":

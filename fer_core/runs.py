@@ -22,7 +22,10 @@ from pathlib import Path
 
 from .atomic import write_json_atomically
 
-DEFAULT_RUNS_DIR = Path(os.environ.get("FER_RUNS_DIR", "runs"))
+
+
+def default_runs_dir() -> Path:
+    return Path(os.environ.get("FER_RUNS_DIR") or "runs")
 ACTIVE_STATES = ("starting", "running")
 FINAL_STATES = ("finished", "stopped", "failed", "interrupted")
 
@@ -165,9 +168,9 @@ def new_run(runs_dir: str | Path, arch: str) -> TrainingRun:
     raise RuntimeError("could not name a new run folder")
 
 
-def list_runs(runs_dir: str | Path = DEFAULT_RUNS_DIR) -> list[TrainingRun]:
-    """Runs, newest first."""
-    runs_dir = Path(runs_dir)
+def list_runs(runs_dir: str | Path | None = None) -> list[TrainingRun]:
+    """Runs, newest first (in FER_RUNS_DIR, default ./runs, unless told otherwise)."""
+    runs_dir = Path(runs_dir) if runs_dir is not None else default_runs_dir()
     if not runs_dir.is_dir():
         return []
     runs = [TrainingRun(p) for p in runs_dir.iterdir() if p.is_dir() and (p / "config.json").exists()]

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import write_bytes_atomically
-from .csv_format import format_fer_csv
 from .dataset import FERDataset
 
 BUILT_IN_SAMPLE = Path(__file__).resolve().parent.parent / "data" / "fer2013_sample.csv.gz"
@@ -28,6 +27,8 @@ def stratified_sample(dataset: FERDataset, fraction: float, seed: int = 0) -> FE
 
 
 def write_sample(dataset: FERDataset, path: str | Path) -> Path:
+    from .csv_format import format_fer_csv
+
     # mtime=0 keeps the gzip bytes, and so the cache key, the same every time the sample is rebuilt.
     data = gzip.compress(format_fer_csv(dataset.images, dataset.labels, dataset.usage), compresslevel=9, mtime=0)
     return write_bytes_atomically(path, data)

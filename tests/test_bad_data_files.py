@@ -20,7 +20,7 @@ from PIL import Image
 
 from conftest import synthetic_faces, write_csv
 from fer_core.csv_format import format_fer_csv
-from fer_core.dataset import load_fer2013, load_fer2013_bytes
+from fer_core.dataset import load_fer2013
 from fer_core.errors import DataError
 from fer_core.labels import CLASS_NAMES
 

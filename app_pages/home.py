@@ -1,0 +1,67 @@
+"""Home: what FER Studio does, which data and model are active, and a way into each page."""
+
+import streamlit as st
+
+from fer_core.errors import FERError
+from fer_core.labels import CLASS_NAMES
+from ui import cached, sidebar
+
+settings = sidebar.hosted_settings()
+
+st.title("FER Studio")
+st.markdown(
+    "Facial emotion recognition on **FER2013**: 48×48 grey faces labelled with one of seven emotions "
+    f"({', '.join(CLASS_NAMES)}). Look at the data, train a network on it, and find the faces in a photo "
+    "with the three most likely emotions of each."
+)
+
+data_column, model_column = st.columns(2)
+with data_column, st.container(border=True):
+    st.subheader("Active data")
+    try:
+        data_file = sidebar.chosen_data_file(settings)
+        dataset = cached.load_dataset(data_file.path, data_file.skip_bad_rows, data_file.modified)
+    except FERError as error:
+        st.error(str(error))
+    else:
+        counts = dataset.counts_by_split()
+        st.markdown(f"**{data_file.label}**")
+        st.markdown(f"{len(dataset):,} faces: {counts['train'].sum():,} train, "
+                    f"{counts['validation'].sum():,} validation, {counts['test'].sum():,} test.")
+        for note in dataset.splits.notes:
+            st.caption(note)
+        if dataset.skipped_rows:
+            st.caption(f"{len(dataset.skipped_rows):,} bad rows skipped.")
+    st.caption("Change it in the sidebar: the built-in sample, an upload, or a file on the server.")
+
+with model_column, st.container(border=True):
+    st.subheader("Active model")
+    model_path = sidebar.chosen_model_path()
+    if model_path is None:
+        st.info("No model yet. Train one on the Train page; the shipped model appears here once it is installed.")
+    else:
+        choices = sidebar.model_choices(settings)
+        st.markdown(f"**{choices.get(str(model_path), model_path.name)}**")
+        try:
+            card = cached.model_card(str(model_path), model_path.stat().st_mtime)
+        except FERError as error:
+            st.error(str(error))
+        else:
+            evaluation = card.get("evaluation") or {}
+            if "accuracy" in evaluation:
+                st.markdown(f"{card.get('architecture', 'model')}: test accuracy **{evaluation['accuracy']:.1%}**, "
+                            f"top-3 {evaluation['top3_accuracy']:.1%}, macro F1 {evaluation['macro_f1']:.3f}.")
+    st.caption("Pick another in the sidebar, or from a run on the Train page.")
+
+st.subheader("Pages")
+explore, train, predict = st.columns(3)
+with explore, st.container(border=True):
+    st.page_link("app_pages/explore.py", label="Explore", icon=":material/bar_chart:")
+    st.caption("Class counts and imbalance, balancing, sample and mean faces, pixel histogram, "
+               "duplicate and blank images.")
+with train, st.container(border=True):
+    st.page_link("app_pages/train.py", label="Train", icon=":material/model_training:")
+    st.caption("Start a training job, watch its loss and accuracy live, and compare past runs.")
+with predict, st.container(border=True):
+    st.page_link("app_pages/predict.py", label="Predict", icon=":material/mood:")
+    st.caption("Upload a photo or take one: every face boxed, with its top-3 emotions and what the model looked at.")

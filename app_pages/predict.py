@@ -1,0 +1,145 @@
+"""Predict: every face in a photo boxed and numbered, each with the crop the model saw, its top-3 emotions and a
+saliency map of what drove the top one. Results download as CSV and JSON."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from fer_core.errors import FERError
+from fer_core.images import load_image
+from ui import cached, charts, pictures, sidebar
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "examples"
+PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "bmp"]
+MAX_PHOTO_MB = 50
+CROP_SCALE = 4
+SOURCE_LABELS = {"upload": "Upload photos", "camera": "Take a photo", "example": "Try an example"}
+
+
+def model_card_panel(model_path: Path) -> None:
+    choices = sidebar.model_choices(settings)
+    card = cached.model_card(str(model_path), model_path.stat().st_mtime)
+    evaluation = card.get("evaluation") or {}
+    with st.container(border=True):
+        st.markdown(f"**Model:** {choices.get(str(model_path), model_path.name)} · {card.get('architecture', '?')}")
+        if "accuracy" not in evaluation:
+            st.caption("This model has no test scores on its card.")
+            return
+        accuracy, top3, f1, seed = st.columns(4)
+        accuracy.metric("Test accuracy", f"{evaluation['accuracy']:.1%}")
+        top3.metric("Top-3 accuracy", f"{evaluation['top3_accuracy']:.1%}")
+        f1.metric("Macro F1", f"{evaluation['macro_f1']:.3f}")
+        if sidebar.SEED_CARD.exists():
+            seed_evaluation = cached.card_file(str(sidebar.SEED_CARD), sidebar.SEED_CARD.stat().st_mtime).get("evaluation") or {}
+            if "accuracy" in seed_evaluation:
+                gain = evaluation["accuracy"] - seed_evaluation["accuracy"]
+                seed.metric("vs. the notebook's seed_cnn", f"{seed_evaluation['accuracy']:.1%}",
+                            delta=f"{gain * 100:+.1f} points", delta_description="this model's lead")
+        epochs = card.get("epochs_completed")
+        facts = [f"{epochs} epoch{'s' if epochs != 1 else ''}" if epochs is not None else None,
+                 f"trained in {training_time(card['train_seconds'])}" if card.get("train_seconds") else None,
+                 card.get("machine"), f"on {evaluation.get('n', '?'):,} {evaluation.get('split', 'test')} faces"
+                 if isinstance(evaluation.get("n"), int) else None]
+        st.caption(" · ".join(fact for fact in facts if fact))
+
+
+def training_time(seconds: float) -> str:
+    minutes = seconds / 60
+    return f"{seconds:.0f} s" if minutes < 1 else f"{minutes:.0f} min" if minutes < 90 else f"{minutes / 60:.1f} h"
+
+
+def chosen_photos(source: str) -> list[tuple[str, bytes]]:
+    if source == "upload":
+        uploads = st.file_uploader("Photos with faces", type=PHOTO_TYPES, accept_multiple_files=True,
+                                   key="photos", max_upload_size=MAX_PHOTO_MB)
+        return [(upload.name, upload.getvalue()) for upload in uploads or []]
+    if source == "camera":
+        shot = st.camera_input("Take a photo", key="camera_photo")
+        return [("camera photo", shot.getvalue())] if shot else []
+    examples = sorted(p for p in EXAMPLES.glob("*") if p.suffix.lower().lstrip(".") in PHOTO_TYPES)
+    if not examples:
+        st.info("No example photo is installed (assets/examples/ is empty): upload one instead.")
+        return []
+    example = st.selectbox("Example photo", examples, format_func=lambda p: p.stem.replace("_", " "),
+                           key="example_photo")
+    return [(example.name, example.read_bytes())]
+
+
+def turn_on_whole_image() -> None:
+    st.session_state["whole_image"] = True
+
+
+def show_face(number: int, face, model_path: Path) -> None:
+    label, probability = face.top_k[0]
+    st.markdown(f"#### Face {number}: {label} ({probability:.0%})")
+    crop_column, chart_column, saliency_column = st.columns([1, 2, 1])
+    crop_column.image(pictures.upscale(face.crop, CROP_SCALE), caption="What the model saw (48×48)")
+    chart_column.plotly_chart(charts.top_k_figure(face.top_k), key=f"top-k-{id(face)}")
+    try:
+        heat = cached.saliency_overlay(str(model_path), model_path.stat().st_mtime, face.crop, label)
+    except FERError as error:
+        saliency_column.caption(f"No saliency map: {error}")
+    else:
+        saliency_column.image(pictures.upscale(heat, CROP_SCALE), caption=f"What made it say {label}")
+
+
+settings = sidebar.hosted_settings()
+st.title("Predict emotions")
+
+model_path = sidebar.chosen_model_path()
+if model_path is None:
+    st.info("There is no model to predict with yet. The shipped model appears once it is installed in models/; "
+            "until then train one on the Train page (tiny_cnn takes seconds, fer_vgg is the accurate one).")
+    st.page_link("app_pages/train.py", label="Train a model", icon=":material/model_training:")
+    st.stop()
+try:
+    model_card_panel(model_path)
+except FERError as error:
+    st.error(str(error))
+    st.stop()
+
+source = st.segmented_control("Photo", list(SOURCE_LABELS), format_func=SOURCE_LABELS.get, default="upload",
+                              key="predict_source", required=True, persist_state="session")
+photos = chosen_photos(source)
+st.toggle("When no face is found, classify the whole image", key="whole_image", persist_state="session",
+          help="For a photo that is already a tight crop of one face, such as a FER2013 image.")
+if not photos:
+    st.stop()
+
+results = []
+for name, photo in photos:
+    st.subheader(name)
+    try:
+        image = load_image(photo)
+        result = cached.predict_photo(str(model_path), model_path.stat().st_mtime, photo,
+                                      st.session_state.get("whole_image", False))
+    except FERError as error:
+        st.error(str(error))
+        continue
+    if not result.faces:
+        st.warning(result.message or "No face was found in this photo.")
+        st.button("Classify the whole image", key=f"whole-{name}", on_click=turn_on_whole_image)
+        continue
+    if result.message:
+        st.caption(result.message)
+    results.append({"image": name, **result.to_dict()})
+    photo_column, faces_column = st.columns([2, 3])
+    photo_column.image(pictures.draw_face_boxes(image, [face.box for face in result.faces]),
+                       caption=f"{len(result.faces)} face{'s' if len(result.faces) > 1 else ''} found")
+    with faces_column:
+        for number, face in enumerate(result.faces, start=1):
+            show_face(number, face, model_path)
+
+if results:
+    st.subheader("Download the results")
+    rows = [{"image": r["image"], "face": n, **{f"box_{k}": v for k, v in face["box"].items()},
+             **{f"top{rank}": ranked["label"] for rank, ranked in enumerate(face["top_k"], 1)},
+             **face["probabilities"]}
+            for r in results for n, face in enumerate(r["faces"], 1)]
+    csv_column, json_column = st.columns(2)
+    csv_column.download_button("Results as CSV", pd.DataFrame(rows).to_csv(index=False), file_name="emotions.csv",
+                               mime="text/csv", icon=":material/download:")
+    json_column.download_button("Results as JSON", json.dumps(results, indent=2), file_name="emotions.json",
+                                mime="application/json", icon=":material/download:")

@@ -1,0 +1,137 @@
+"""Screenshots of every page, taken by headless Chromium from the running app, into docs/screenshots/.
+
+    python scripts/take_screenshots.py                    # trains a small model first, in a temporary runs folder
+    python scripts/take_screenshots.py --runs-dir runs    # shows your own runs instead
+
+Needs /usr/bin/chromium (Debian's `chromium` package) and the playwright Python package."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def running_app(env: dict, timeout: float = 60):
+    """`streamlit run streamlit_app.py` on a free port; yields (url, process) once it answers its health check."""
+    port = free_port()
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=REPO, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.time() > deadline:
+                log.seek(0)
+                raise RuntimeError(f"streamlit did not start:\n{log.read().decode(errors='replace')[-3000:]}")
+            time.sleep(0.5)
+        yield url, process
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@contextmanager
+def chromium_page():
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as profile, sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, viewport=VIEWPORT)
+        try:
+            yield browser.new_page()
+        finally:
+            browser.close()
+
+
+def wait_until_idle(page, timeout_ms: int = 60_000) -> None:
+    """Wait for the script run to end (Streamlit's running indicator gone) and charts to draw."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
+        timeout=timeout_ms)
+    page.wait_for_timeout(1500)
+
+
+def full_page_screenshot(page, path: Path) -> None:
+    """Streamlit scrolls inside its main block, not the window: grow the window to the content, then shoot."""
+    height = page.evaluate("""() => Math.max(...[...document.querySelectorAll(
+        '[data-testid="stMain"], [data-testid="stAppViewContainer"], [data-testid="stMainBlockContainer"]')]
+        .map(element => element.scrollHeight))""")
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": max(VIEWPORT["height"], int(height) + 40)})
+    page.wait_for_timeout(1000)  # charts redraw at the new size
+    page.screenshot(path=path, full_page=True)
+    page.set_viewport_size(VIEWPORT)
+
+
+def train_a_small_model(runs_dir: Path) -> None:
+    subprocess.run([sys.executable, "-m", "fer_core", "train", "--data", "data/fer2013_sample.csv.gz",
+                    "--arch", "tiny_cnn", "--epochs", "4", "--learning-rate", "0.005", "--out", str(runs_dir)],
+                   cwd=REPO, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs-dir", help="show these runs (default: train a small model into a temporary folder)")
+    parser.add_argument("--out", default=str(REPO / "docs" / "screenshots"))
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        runs_dir = Path(args.runs_dir).resolve() if args.runs_dir else Path(scratch) / "runs"
+        if not args.runs_dir:
+            print("training a small model for the Train page…")
+            train_a_small_model(runs_dir)
+        with running_app({"FER_RUNS_DIR": str(runs_dir)}) as (url, _), chromium_page() as page:
+            for name, path, ready in (("home", "", "Active data"), ("explore", "explore", "Data quality"),
+                                      ("train", "train", "Test accuracy")):
+                page.goto(f"{url}/{path}")
+                page.get_by_text(ready).first.wait_for(timeout=60_000)
+                wait_until_idle(page)
+                full_page_screenshot(page, out / f"{name}.png")
+                print(f"saved {out / f'{name}.png'}")
+            page.goto(f"{url}/predict")
+            page.get_by_text("Try an example").click()
+            page.get_by_text("Face 1").first.wait_for(timeout=60_000)
+            wait_until_idle(page)
+            full_page_screenshot(page, out / "predict.png")
+            print(f"saved {out / 'predict.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""The app's entry page, and the sidebar every page shares, on the built-in data."""
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+
+
+def app_with(**choices) -> AppTest:
+    """The app with sidebar choices made before its first run (AppTest drops the sidebar from later runs'
+    element trees under st.navigation, so its widgets are set through session state)."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in choices.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def test_home_names_the_active_data_and_links_every_page():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "built-in sample" in text and "3,217 faces" in text
+    assert at.sidebar.radio(key="data_source").value == "sample"
+    assert any("No model yet" in i.value for i in at.info) or any("test accuracy" in m.value for m in at.markdown)
+
+
+def test_a_missing_server_path_is_a_sentence_not_a_traceback():
+    at = app_with(data_source="server", data_path="/nowhere/fer2013.csv")
+    assert not at.exception
+    assert [e.value for e in at.error] == ["/nowhere/fer2013.csv does not exist on the server."]
+
+
+def test_a_bad_row_is_named_and_skipping_it_loads_the_rest(tmp_path):
+    rows = ["emotion,pixels,Usage"] + [f"{i % 7},{' '.join(['128'] * 2304)},Training" for i in range(6)]
+    rows.insert(3, "3,1 2 3,Training")
+    data = tmp_path / "broken.csv"
+    data.write_text("\n".join(rows) + "\n")
+    at = app_with(data_source="server", data_path=str(data))
+    assert not at.exception
+    assert "row 3" in at.error[0].value
+
+    at = app_with(data_source="server", data_path=str(data), skip_bad_rows=True)
+    assert not at.error
+    assert any("6 faces" in m.value for m in at.markdown)

@@ -1,0 +1,41 @@
+"""Predict: a photo in, every face boxed with its top-3 emotions, a saliency map and downloads."""
+
+import os
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app_fixtures import install_model_run
+from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
+from ui.sidebar import SHIPPED_MODEL
+
+APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+
+
+@pytest.fixture
+def model_run(tiny_model):  # noqa: F811
+    return install_model_run(Path(os.environ["FER_RUNS_DIR"]), "20260101-000000-tiny_test", tiny_model)
+
+
+def test_an_example_photo_gets_its_faces_with_top_3_and_saliency(model_run):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["model_path"] = str(model_run)
+    at.session_state["predict_source"] = "example"
+    at.run().switch_page("app_pages/predict.py").run()
+    assert not at.exception and not at.error
+    assert any(m.value.startswith("**Model:** Run 20260101-000000-tiny_test") for m in at.markdown)
+    headings = [m.value for m in at.markdown if m.value.startswith("#### Face")]
+    assert headings and headings[0].startswith("#### Face 1: ")  # the astronaut's face
+    assert len(at.get("plotly_chart")) == len(headings)  # one top-3 chart per face
+    captions = " ".join(str(image.proto) for image in at.image)
+    assert "1 face found" in captions and "What made it say" in captions
+    assert [b.label for b in at.get("download_button")] == ["Results as CSV", "Results as JSON"]
+
+
+@pytest.mark.skipif(SHIPPED_MODEL.exists(), reason="the shipped model is installed, so there is always a model")
+def test_without_a_model_the_page_says_how_to_get_one():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("app_pages/predict.py").run()
+    assert not at.exception
+    assert "no model to predict with yet" in at.info[0].value

@@ -1,0 +1,46 @@
+"""Hosted-mode settings: from the environment, overridden by secrets; training on, off or behind a password."""
+
+import pytest
+
+from fer_core.app_settings import load_settings
+from fer_core.errors import DataError, FERError, TrainingDisabled
+
+
+def test_defaults_allow_local_training():
+    settings = load_settings({}, environ={})
+    assert settings.training == "on" and settings.training_off_reason is None
+    assert settings.max_upload_mb == 300 and settings.max_epochs == 500
+    settings.check_training_allowed()
+    settings.check_upload(290_000_000, "fer2013.csv")
+
+
+def test_secrets_override_the_environment():
+    settings = load_settings({"FER_TRAINING": "off"}, environ={"FER_TRAINING": "on", "FER_MAX_EPOCHS": "5"})
+    assert settings.training == "off" and settings.max_epochs == 5
+    with pytest.raises(TrainingDisabled, match="turned off"):
+        settings.check_training_allowed()
+
+
+def test_password_mode():
+    settings = load_settings({"FER_TRAINING": "password", "FER_TRAINING_PASSWORD": "s3cret"}, environ={})
+    assert settings.needs_password
+    settings.check_training_allowed("s3cret")
+    with pytest.raises(TrainingDisabled, match="not right"):
+        settings.check_training_allowed("guess")
+    unset = load_settings({"FER_TRAINING": "password"}, environ={})
+    assert "none is configured" in unset.training_off_reason
+
+
+def test_caps_on_uploads_and_epochs():
+    settings = load_settings({"FER_MAX_UPLOAD_MB": 10, "FER_MAX_EPOCHS": 3}, environ={})
+    with pytest.raises(DataError, match="up to 10 MB"):
+        settings.check_upload(11_000_000, "big.csv")
+    with pytest.raises(TrainingDisabled, match="at most 3 epochs"):
+        settings.check_epochs(4)
+
+
+@pytest.mark.parametrize("key, value", [("FER_TRAINING", "maybe"), ("FER_MAX_UPLOAD_MB", "lots"),
+                                        ("FER_MAX_EPOCHS", "0")])
+def test_a_mistyped_setting_is_named(key, value):
+    with pytest.raises(FERError, match=key if key != "FER_TRAINING" else "FER_TRAINING must be"):
+        load_settings({key: value}, environ={})

@@ -1,0 +1,95 @@
+"""Train through the real job mechanism: a tiny model for one epoch on the built-in sample, in its own process."""
+
+import os
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from app_fixtures import install_model_run
+from fer_core.runs import list_runs
+from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
+
+APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+JOB_TIMEOUT_SECONDS = 120
+
+
+def wait_for_the_job(runs_dir: Path):
+    deadline = time.time() + JOB_TIMEOUT_SECONDS
+    while time.time() < deadline:
+        runs = list_runs(runs_dir)
+        if runs and runs[0].status not in ("starting", "running"):
+            return runs[0]
+        time.sleep(1)
+    raise AssertionError(f"the training job did not finish in {JOB_TIMEOUT_SECONDS} s: {list_runs(runs_dir)}")
+
+
+def train_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    return at.switch_page("app_pages/train.py").run()
+
+
+def test_start_watch_refuse_a_second_start_and_show_the_finished_run():
+    runs_dir = Path(os.environ["FER_RUNS_DIR"])
+    at = train_page()
+    assert not at.exception
+    assert any("No runs yet" in i.value for i in at.info)
+
+    at.selectbox(key="train_arch").set_value("tiny_cnn")
+    at.number_input(key="train_epochs").set_value(1)
+    at.button(key="start_training").click().run()
+    assert not at.exception and not at.error
+    run = list_runs(runs_dir)[0]
+    assert run.config["arch"] == "tiny_cnn" and run.config["epochs"] == 1
+    assert f"Running: {run.name}" in [s.value for s in at.subheader]  # the live panel found the job
+
+    # A reload, or a second browser, re-attaches to the same job and cannot start another.
+    other_browser = train_page()
+    assert f"Running: {run.name}" in [s.value for s in other_browser.subheader]
+    other_browser.button(key="start_training").click().run()
+    assert "already running" in other_browser.error[0].value
+    assert len(list_runs(runs_dir)) == 1
+
+    finished = wait_for_the_job(runs_dir)
+    assert finished.status == "finished", finished.message
+    at.run()
+    assert not at.exception
+    assert any("finished" in s.value for s in at.success)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Test accuracy"].endswith("%")
+    assert len(at.dataframe) == 2  # the history table and the opened run's per-class scores
+
+    # The only model there is becomes the one Predict uses; with several, "Use for prediction" picks this one.
+    assert at.session_state["model_path"] == str(finished.model_path)
+    assert "Predict uses this model." in [s.value for s in at.success]
+
+
+def test_training_turned_off_hides_start(monkeypatch):
+    monkeypatch.setenv("FER_TRAINING", "off")
+    at = train_page()
+    assert not at.exception
+    assert any("turned off" in i.value for i in at.info)
+    assert not [b for b in at.button if b.key == "start_training"]
+
+
+def test_a_wrong_password_is_refused(monkeypatch):
+    monkeypatch.setenv("FER_TRAINING", "password")
+    monkeypatch.setenv("FER_TRAINING_PASSWORD", "open sesame")
+    at = train_page()
+    at.text_input(key="training_password").input("guess")
+    at.button(key="start_training").click().run()
+    assert [e.value for e in at.error] == ["That training password is not right."]
+    assert list_runs(os.environ["FER_RUNS_DIR"]) == []
+
+
+def test_an_older_run_can_become_the_model_predict_uses(tiny_model):  # noqa: F811
+    runs_dir = Path(os.environ["FER_RUNS_DIR"])
+    older = install_model_run(runs_dir, "20260101-000000-tiny_cnn", tiny_model, started_at=1)
+    newer = install_model_run(runs_dir, "20260102-000000-tiny_cnn", tiny_model, started_at=2)
+    at = train_page()
+    assert at.session_state["model_path"] == str(newer)  # with no shipped model, the newest run is the default
+    at.selectbox(key="open_run").set_value(older.parent.name).run()
+    at.button(key=f"use-{older.parent.name}").click().run()
+    assert not at.exception
+    assert at.session_state["model_path"] == str(older)
+    assert "Predict uses this model." in [s.value for s in at.success]

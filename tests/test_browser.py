@@ -1,0 +1,60 @@
+"""End to end in a real browser: `streamlit run` as a subprocess, headless Chromium uploads photos on Predict and
+sees each face's top-3 chart; the server predicts without TensorFlow and within its memory target."""
+
+from pathlib import Path
+
+import pytest
+
+from app_fixtures import install_model_run
+from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+SERVER_RSS_LIMIT_MB = 350
+
+try:
+    import playwright.sync_api  # noqa: F401
+except ImportError:
+    pytest.skip("the playwright Python package is not installed (pip install playwright)", allow_module_level=True)
+from scripts.take_screenshots import CHROMIUM, chromium_page, running_app, wait_until_idle
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"no browser at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+
+
+def resident_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+
+def loaded_tensorflow(pid: int) -> bool:
+    return "tensorflow" in Path(f"/proc/{pid}/maps").read_text().lower()
+
+
+@pytest.fixture
+def runs_with_a_model(tiny_model, tmp_path):  # noqa: F811
+    install_model_run(tmp_path / "runs", "20260101-000000-tiny_test", tiny_model)
+    return tmp_path / "runs"
+
+
+def test_upload_photos_on_predict_and_see_the_top_3(runs_with_a_model, tmp_path):
+    env = {"FER_RUNS_DIR": str(runs_with_a_model), "FER_CACHE_DIR": str(tmp_path / "cache")}
+    with running_app(env) as (url, server), chromium_page() as page:
+        page.goto(f"{url}/predict")
+        page.get_by_text("Upload photos").first.wait_for(timeout=60_000)
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+            [ASSETS / "astronaut.jpg", ASSETS / "coffee.jpg"])
+
+        page.get_by_text("Face 1:").first.wait_for(timeout=60_000)
+        page.get_by_text("No face was found in this photo.").first.wait_for(timeout=60_000)
+        page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)  # the top-3 chart, drawn by plotly.js
+        wait_until_idle(page)
+        assert page.get_by_role("button", name="Classify the whole image", exact=True).count() == 1
+        assert page.locator('[data-testid="stException"]').count() == 0
+
+        page.get_by_role("button", name="Classify the whole image", exact=True).click()
+        page.get_by_text("its centre square was classified as one face").first.wait_for(timeout=60_000)
+        wait_until_idle(page)
+        assert page.get_by_text("Face 1:").count() == 2  # the astronaut's face, and the coffee photo's centre
+
+        assert not loaded_tensorflow(server.pid)
+        assert resident_mb(server.pid) <= SERVER_RSS_LIMIT_MB

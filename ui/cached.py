@@ -1,0 +1,88 @@
+"""Every slow fer_core call the pages make, wrapped once in a Streamlit cache. Arguments are plain keys (a path,
+its modification time, a flag), so a changed file is read again and an unchanged one never is."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from fer_core import quality
+from fer_core.dataset import FERDataset, load_fer2013
+from fer_core.model_files import read_model_info
+
+
+# cache_resource, not cache_data: the face arrays are shared read-only, not copied into every session.
+# Two entries: the built-in sample and one file of the user's.
+@st.cache_resource(max_entries=2, show_spinner="Reading the data…")
+def load_dataset(path: str, skip_bad_rows: bool, modified: float) -> FERDataset:
+    return load_fer2013(path, skip_bad_rows=skip_bad_rows)
+
+
+@st.cache_data(max_entries=4, show_spinner="Looking for duplicate and blank faces…")
+def data_quality(path: str, skip_bad_rows: bool, modified: float) -> quality.QualityReport:
+    return quality.data_quality(load_dataset(path, skip_bad_rows, modified))
+
+
+@st.cache_data(max_entries=4)
+def class_mean_faces(path: str, skip_bad_rows: bool, modified: float) -> np.ndarray:
+    dataset = load_dataset(path, skip_bad_rows, modified)
+    return quality.class_mean_faces(dataset.images, dataset.labels)
+
+
+@st.cache_data(max_entries=4)
+def pixel_histogram(path: str, skip_bad_rows: bool, modified: float) -> np.ndarray:
+    return quality.pixel_histogram(load_dataset(path, skip_bad_rows, modified).images)
+
+
+@st.cache_data(max_entries=32)
+def model_card(model_path: str, modified: float) -> dict:
+    """The card stored with a model (architecture, epochs, evaluation…); raises ModelError when unreadable."""
+    return read_model_info(model_path).card
+
+
+@st.cache_data(max_entries=4)
+def card_file(path: str, modified: float) -> dict:
+    """A model card on its own (models/seed_cnn.json): the `card` of a model description, or the whole file."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return dict(data.get("card") or data)
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading the model…")
+def load_predictor(model_path: str, modified: float):
+    from fer_core.predictor import Predictor  # OpenCV and LiteRT load only once a prediction is wanted
+
+    return Predictor(model_path)
+
+
+@st.cache_data(max_entries=64, show_spinner="Finding the faces…")
+def predict_photo(model_path: str, modified: float, photo: bytes, whole_image_if_no_face: bool):
+    """Predictor.predict's result (faces with box, top-3, probabilities, crop) for a photo's bytes."""
+    return load_predictor(model_path, modified).predict(photo, top_k=3, whole_image_if_no_face=whole_image_if_no_face)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def saliency_overlay(model_path: str, modified: float, crop: np.ndarray, label: str) -> np.ndarray:
+    """The crop tinted where hiding it lowers `label`'s probability most (RGB uint8, the crop's size)."""
+    from fer_core.saliency import overlay, saliency_map
+
+    classifier = load_predictor(model_path, modified).classifier
+    return overlay(crop, saliency_map(classifier, crop, classifier.class_names.index(label)))
+
+
+@st.cache_resource(max_entries=8, show_spinner="Saving the upload on the server…")
+def saved_upload(file_id: str, _upload, uploads_dir: str) -> str:
+    """The path of an uploaded file once saved on the server (named by its digest), so a training job,
+    which runs in another process, can read it. Saved once per upload."""
+    from fer_core.atomic import write_bytes_atomically
+
+    raw = _upload.getvalue()
+    name = _upload.name.lower()
+    suffix = next((s for s in (".csv.gz", ".csv", ".zip", ".gz") if name.endswith(s)), "")
+    path = Path(uploads_dir) / f"{hashlib.sha1(raw).hexdigest()}{suffix}"
+    if not path.exists():
+        write_bytes_atomically(path, raw)
+    return str(path)

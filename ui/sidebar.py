@@ -1,0 +1,119 @@
+"""The sidebar every page shares: which data, which model. Session state keeps what the user chose (a source, a
+path, a flag, a model path); pages turn that choice into data with chosen_data_file() and chosen_model_path()."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+import streamlit as st
+
+from fer_core.app_settings import AppSettings, load_settings
+from fer_core.errors import DataError
+from fer_core.runs import list_runs
+from fer_core.sampling import BUILT_IN_SAMPLE
+from ui import cached
+
+REPO = Path(__file__).resolve().parent.parent
+SHIPPED_MODEL = REPO / "models" / "fer_studio.keras"
+SEED_CARD = REPO / "models" / "seed_cnn.json"
+
+SOURCE_LABELS = {"sample": "Built-in sample (10% of FER2013)", "upload": "Upload a file", "server": "A path on the server"}
+UPLOAD_TYPES = ["csv", "gz", "zip"]
+
+
+class DataFile(NamedTuple):
+    """The chosen data as a file on the server: what the caches and a training job are keyed on."""
+
+    path: str
+    skip_bad_rows: bool
+    modified: float
+    label: str
+
+
+def hosted_settings() -> AppSettings:
+    """Settings from the environment, overridden by st.secrets where the host has any."""
+    try:
+        secrets = st.secrets.to_dict()
+    except FileNotFoundError:  # no secrets.toml: a local run
+        secrets = {}
+    return load_settings(secrets)
+
+
+def data_source_picker(settings: AppSettings) -> None:
+    with st.sidebar:
+        st.header("Data")
+        source = st.radio("Data source", list(SOURCE_LABELS), format_func=SOURCE_LABELS.get, key="data_source")
+        if source == "upload":
+            st.file_uploader("FER2013 CSV, .csv.gz, or a zip of the image folders", type=UPLOAD_TYPES,
+                             key="data_upload", max_upload_size=settings.max_upload_mb)
+        elif source == "server":
+            st.text_input("Path on the server", key="data_path", placeholder="/data/fer2013.csv")
+        st.checkbox("Skip bad rows", key="skip_bad_rows",
+                    help="Drop rows that are not a valid 48×48 face, and count them, instead of refusing the file.")
+
+
+def chosen_data_file(settings: AppSettings) -> DataFile:
+    """The data the sidebar points at, as a file on the server; DataError says what is missing or wrong."""
+    source = st.session_state.get("data_source", "sample")
+    skip = bool(st.session_state.get("skip_bad_rows", False))
+    if source == "upload":
+        upload = st.session_state.get("data_upload")
+        if upload is None:
+            raise DataError("Upload a FER2013 file in the sidebar, or choose the built-in sample.")
+        settings.check_upload(upload.size, upload.name)
+        path = Path(cached.saved_upload(upload.file_id, upload, str(settings.runs_dir / "uploads")))
+        label = upload.name
+    elif source == "server":
+        typed = (st.session_state.get("data_path") or "").strip()
+        if not typed:
+            raise DataError("Type the path of a FER2013 file or folder on the server in the sidebar.")
+        path = Path(typed).expanduser()
+        if not path.exists():
+            raise DataError(f"{typed} does not exist on the server.")
+        label = str(path)
+    else:
+        path, label = BUILT_IN_SAMPLE, "the built-in sample (10% of FER2013)"
+    return DataFile(str(path), skip, path.stat().st_mtime, label)
+
+
+def bad_rows_hint() -> str | None:
+    """What to try after a DataError, when skipping bad rows is still off."""
+    if st.session_state.get("skip_bad_rows"):
+        return None
+    return "If the file is mostly good, tick “Skip bad rows” in the sidebar to drop the rows that are not faces."
+
+
+def model_choices(settings: AppSettings) -> dict[str, str]:
+    """Model path → label: the shipped model first, then every run that produced a model, newest first."""
+    choices = {}
+    if SHIPPED_MODEL.exists():
+        choices[str(SHIPPED_MODEL)] = "Shipped model (fer_studio)"
+    for run in list_runs(settings.runs_dir):
+        if run.model_path is not None:
+            accuracy = (run.evaluation() or {}).get("accuracy")
+            score = f" · {accuracy:.0%}" if accuracy is not None else ""
+            choices[str(run.model_path)] = f"Run {run.name}{score}"
+    return choices
+
+
+def model_picker(settings: AppSettings) -> None:
+    choices = model_choices(settings)
+    with st.sidebar:
+        st.header("Model")
+        if not choices:
+            st.caption("No model yet: train one on the Train page.")
+            return
+        if st.session_state.get("model_path") not in choices:
+            st.session_state.pop("model_path", None)  # its run was deleted: fall back to the first choice
+        st.selectbox("Model for prediction", list(choices), format_func=choices.get, key="model_path")
+
+
+def chosen_model_path() -> Path | None:
+    value = st.session_state.get("model_path")
+    return Path(value) if value and Path(value).exists() else None
+
+
+def use_model(path: str) -> None:
+    """Button callback: make `path` the model Predict uses."""
+    st.session_state["model_path"] = path
