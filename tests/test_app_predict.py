@@ -33,8 +33,13 @@ def test_an_example_photo_gets_its_faces_with_top_3_and_saliency(model_run):
     assert [b.label for b in at.get("download_button")] == ["Results as CSV", "Results as JSON"]
 
 
-@pytest.mark.skipif(SHIPPED_MODEL.exists(), reason="the shipped model is installed, so there is always a model")
-def test_without_a_model_the_page_says_how_to_get_one():
+def test_the_shipped_model_is_the_default(model_run):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert at.session_state["model_path"] == str(SHIPPED_MODEL)
+
+
+def test_without_a_model_the_page_says_how_to_get_one(monkeypatch, tmp_path):
+    monkeypatch.setattr("ui.sidebar.SHIPPED_MODEL", tmp_path / "no_shipped_model.keras")
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("app_pages/predict.py").run()
     assert not at.exception

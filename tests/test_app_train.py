@@ -59,7 +59,9 @@ def test_start_watch_refuse_a_second_start_and_show_the_finished_run():
     assert metrics["Test accuracy"].endswith("%")
     assert len(at.dataframe) == 2  # the history table and the opened run's per-class scores
 
-    # The only model there is becomes the one Predict uses; with several, "Use for prediction" picks this one.
+    # The shipped model is Predict's default; "Use for prediction" makes this run's model the one it uses.
+    assert at.session_state["model_path"] != str(finished.model_path)
+    at.button(key=f"use-{finished.name}").click().run()
     assert at.session_state["model_path"] == str(finished.model_path)
     assert "Predict uses this model." in [s.value for s in at.success]
 
@@ -82,7 +84,8 @@ def test_a_wrong_password_is_refused(monkeypatch):
     assert list_runs(os.environ["FER_RUNS_DIR"]) == []
 
 
-def test_an_older_run_can_become_the_model_predict_uses(tiny_model):  # noqa: F811
+def test_an_older_run_can_become_the_model_predict_uses(tiny_model, monkeypatch, tmp_path):  # noqa: F811
+    monkeypatch.setattr("ui.sidebar.SHIPPED_MODEL", tmp_path / "no_shipped_model.keras")
     runs_dir = Path(os.environ["FER_RUNS_DIR"])
     older = install_model_run(runs_dir, "20260101-000000-tiny_cnn", tiny_model, started_at=1)
     newer = install_model_run(runs_dir, "20260102-000000-tiny_cnn", tiny_model, started_at=2)

@@ -1,0 +1,1 @@
+"""FER Studio benchmarks: `python -m bench` (see bench/README.md)."""

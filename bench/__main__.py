@@ -1,0 +1,119 @@
+"""`python -m bench`: every benchmark, each in a fresh process, then bench/results.md and bench/results.json.
+
+    python -m bench                        # full suite on ../shared/data/fer2013/fer2013.csv.gz (~15 min)
+    python -m bench --data PATH            # another copy of FER2013
+    python -m bench --quick                # tiny inputs (the repo's sample), results under bench/.cache/
+    python -m bench --only prediction,app  # some sections; the others keep their last figures
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .machine import describe_machine
+from .measure import CACHE, DEFAULT_DATA, REPO, SAMPLE_DATA, busy_processes
+from .report import build_rows, details, machine_block, section_block, table
+
+SECTIONS = {"parse": "bench.parse_csv", "training": "bench.training_epoch", "prediction": "bench.prediction",
+            "app": "bench.app_start"}
+SECTION_TIMEOUT_SECONDS = 40 * 60
+
+
+def run_section(name: str, data: Path, quick: bool) -> dict:
+    """One section in its own Python process, so no import or cache of one leaks into another's figures."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    out, log = CACHE / f"{name}.json", CACHE / f"{name}.log"
+    out.unlink(missing_ok=True)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "FER_CACHE_DIR": str(CACHE / "datasets")}
+    busy = busy_processes()
+    command = [sys.executable, "-m", "bench", "--section", name, "--data", str(data), "--json", str(out)]
+    start = time.perf_counter()
+    with open(log, "w") as handle:
+        try:
+            code = subprocess.run(command + (["--quick"] if quick else []), cwd=REPO, env=env, stdout=handle,
+                                  stderr=subprocess.STDOUT, timeout=SECTION_TIMEOUT_SECONDS).returncode
+        except subprocess.TimeoutExpired:
+            code = "timeout"
+    seconds = time.perf_counter() - start
+    if code == 0 and out.exists():
+        result = json.loads(out.read_text())
+    else:
+        tail = log.read_text(errors="replace").strip().splitlines()[-15:]
+        result = {"error": f"exit {code}; see {log.relative_to(REPO)}:\n" + "\n".join(tail)}
+    result["section_seconds"] = seconds
+    result["measured_at"] = time.strftime("%Y-%m-%d %H:%M %Z")
+    result["busy_at_start"] = busy
+    return result
+
+
+def write_results(results: dict, quick: bool, markdown: Path) -> str:
+    rows = build_rows(results)
+    text = "\n\n".join([
+        "# FER Studio benchmarks" + (" (quick mode: tiny inputs, not for judging targets)" if quick else ""),
+        f"Command: `{results['command']}` (data: `{results['data']}`, {results['data_rows']}).",
+        "## Machine\n\n" + machine_block(results["machine"]) + "\n" + section_block(results["sections"]),
+        "## Results\n\nEvery figure is a median of n runs; its baseline was measured in the same run of the suite, "
+        "on the same machine.\n\n" + table(rows, quick),
+        details(results),
+    ])
+    markdown.write_text(text + "\n")
+    markdown.with_suffix(".json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    return table(rows, quick)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, help=f"FER2013 CSV (default {DEFAULT_DATA}; the repo's sample with --quick)")
+    parser.add_argument("--quick", action="store_true", help="tiny inputs and few repeats: checks the suite runs")
+    parser.add_argument("--only", help=f"comma-separated sections: {', '.join(SECTIONS)}")
+    parser.add_argument("--section", choices=SECTIONS, help=argparse.SUPPRESS)  # one section, in this process
+    parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    data = (args.data or (SAMPLE_DATA if args.quick else DEFAULT_DATA)).resolve()
+    if not data.exists():
+        parser.error(f"{data} does not exist; pass --data PATH to FER2013's CSV.")
+
+    if args.section:
+        result = importlib.import_module(SECTIONS[args.section]).run(data, args.quick)
+        args.json.write_text(json.dumps(result, indent=2, default=str))
+        return 0
+
+    wanted = args.only.split(",") if args.only else list(SECTIONS)
+    unknown = [name for name in wanted if name not in SECTIONS]
+    if unknown:
+        parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
+    markdown = CACHE / "results-quick.md" if args.quick else REPO / "bench" / "results.md"
+    CACHE.mkdir(parents=True, exist_ok=True)
+    previous = {}
+    if args.only and markdown.with_suffix(".json").exists():
+        previous = json.loads(markdown.with_suffix(".json").read_text()).get("sections", {})
+    results = {
+        "command": " ".join(["python -m bench", *(argv if argv is not None else sys.argv[1:])]),
+        "data": str(data),
+        "quick": args.quick,
+        "machine": describe_machine(),
+        "sections": previous,
+    }
+    for name in wanted:
+        print(f"[bench] {name}…", file=sys.stderr, flush=True)
+        results["sections"][name] = run_section(name, data, args.quick)
+        error = results["sections"][name].get("error")
+        print(f"[bench] {name}: {'failed, ' + error.splitlines()[0] if error else 'done'} "
+              f"({results['sections'][name]['section_seconds']:.0f} s)", file=sys.stderr, flush=True)
+    parse = results["sections"].get("parse", {})
+    results["data_rows"] = f"{parse['rows']:,} rows" if "rows" in parse else "rows not counted"
+    print(write_results(results, args.quick, markdown))
+    print(f"\nwrote {markdown.relative_to(REPO)} and {markdown.with_suffix('.json').relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

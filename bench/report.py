@@ -1,0 +1,343 @@
+"""The results table: each figure beside its baseline from the same run, the ratio, the target and whether it is met."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MB = 1e6
+
+
+@dataclass
+class Row:
+    what: str
+    ours: str
+    baseline: str = "—"
+    ratio: str = "—"
+    target: str = "—"
+    met: bool | None = None  # None: no target, or not measured
+
+    def verdict(self, quick: bool) -> str:
+        if self.met is None:
+            return "—"
+        word = "met" if self.met else "**not met**"
+        return f"quick: {word}" if quick else word
+
+
+def _s(seconds: float) -> str:
+    if seconds < 0.1:
+        return f"{seconds * 1000:.0f} ms"
+    return f"{seconds:.2f} s" if seconds < 10 else f"{seconds:.0f} s"
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms" if seconds < 0.001 else f"{seconds * 1000:.1f} ms"
+
+
+def _n(stats: dict) -> str:
+    return f" (n={stats['n']})"
+
+
+def _ratio(slow: float, fast: float) -> str:
+    return f"{slow / fast:.1f}× faster" if fast > 0 else "—"
+
+
+def _missing(what: str, section: dict | None) -> Row:
+    reason = (section or {}).get("error") or (section or {}).get("skipped") or "not run"
+    return Row(what, f"not measured: {reason.splitlines()[-1][:160] if reason else ''}")
+
+
+def parse_rows(parse: dict | None) -> list[Row]:
+    if not parse or "cold" not in parse:
+        return [_missing("parse the full CSV", parse)]
+    rows_label = f"{parse['rows']:,} rows"
+    baseline = parse["baseline"]
+    cold, cached = parse["cold"], parse["cached"]
+    return [
+        Row(f"parse the CSV ({rows_label}), cold: `load_fer2013(path, cache=False)`",
+            _s(cold["median"]) + _n(cold), _s(baseline["median"]) + _n(baseline),
+            _ratio(baseline["median"], cold["median"]), "≤ 2 s and ≥ 10× faster",
+            cold["median"] <= 2 and baseline["median"] / cold["median"] >= 10),
+        Row(f"parse the CSV ({rows_label}), cached reload: `load_fer2013(path)` again",
+            _s(cached["median"]) + _n(cached), _s(baseline["median"]) + _n(baseline),
+            _ratio(baseline["median"], cached["median"]), "≤ 0.3 s", cached["median"] <= 0.3),
+    ]
+
+
+def training_rows(training: dict | None) -> list[Row]:
+    if not training or "configs" not in training:
+        return [_missing("one training epoch", training)]
+    configs = training["configs"]
+    seed = configs["seed_cnn"]
+    rows = []
+    for name, label in (("fer_vgg_default", "default job"), ("fer_vgg_shipped", "shipped model's job")):
+        c = configs[name]
+        rows.append(Row(
+            f"training epoch, `fer_vgg`, {label} (batch {c['batch_size']}, {c['balance']}, {c['train_faces']:,} faces), "
+            f"extrapolated from {c['timed_batches']} timed batches",
+            f"{_s(c['epoch_seconds'])}/epoch (n={c['repeats']}); 30 epochs: {c['job_minutes']:.0f} min",
+            f"`seed_cnn` oversample batch 64: {_s(seed['epoch_seconds'])}/epoch",
+            _ratio(seed["epoch_seconds"], c["epoch_seconds"]) if c["epoch_seconds"] <= seed["epoch_seconds"]
+            else f"{c['epoch_seconds'] / seed['epoch_seconds']:.1f}× slower",
+            "30-epoch job ≤ 30 min", c["job_minutes"] <= 30))
+    rows.append(Row(
+        f"training epoch, `seed_cnn` (batch 64, oversample, {seed['train_faces']:,} faces), extrapolated",
+        f"{_s(seed['epoch_seconds'])}/epoch (n={seed['repeats']}); 30 epochs: {seed['job_minutes']:.0f} min",
+        "≈144 s/epoch (the issue's figure)"))
+    for name, c in training.get("what_if", {}).items():
+        rows.append(Row(
+            f"what-if, not shipped: `fer_vgg` batch {c['batch_size']}, {c['balance']}, Keras policy `{c['policy']}`",
+            f"{_s(c['epoch_seconds'])}/epoch (n={c['repeats']}); 30 epochs: {c['job_minutes']:.0f} min",
+            f"`seed_cnn` oversample batch 64: {_s(seed['epoch_seconds'])}/epoch",
+            _ratio(seed["epoch_seconds"], c["epoch_seconds"]) if c["epoch_seconds"] <= seed["epoch_seconds"]
+            else f"{c['epoch_seconds'] / seed['epoch_seconds']:.1f}× slower"))
+    for run in training.get("recorded_runs", []):
+        seconds = run["epoch_seconds"]
+        job_minutes = seconds["median"] * 30 / 60
+        rows.append(Row(
+            f"training epoch as recorded: runs/{run['run']} (`{run['arch']}`, batch {run['batch_size']}, {run['balance']}; "
+            f"{run['state']}, {run['epochs_done']}/{run['epochs_planned']} epochs)",
+            f"{_s(seconds['median'])}/epoch (n={seconds['n']}, fastest {_s(seconds['min'])}); "
+            f"30 epochs: {job_minutes:.0f} min",
+            target="30-epoch job ≤ 30 min" if run["arch"] == "fer_vgg" else "—",
+            met=job_minutes <= 30 if run["arch"] == "fer_vgg" else None))
+    card = training.get("shipped_model")
+    if card and card.get("epoch_seconds"):
+        job_minutes = card["epoch_seconds"] * 30 / 60
+        rows.append(Row(
+            f"shipped model card: models/fer_studio.json (`{card['architecture']}`, {card['epochs_completed']} epochs, "
+            f"card.train_seconds / epochs)",
+            f"{_s(card['epoch_seconds'])}/epoch; its {card['epochs_completed']} epochs: {card['train_seconds'] / 60:.0f} min; "
+            f"30 epochs: {job_minutes:.0f} min",
+            target="30-epoch job ≤ 30 min", met=job_minutes <= 30))
+    return rows
+
+
+def prediction_rows(prediction: dict | None) -> list[Row]:
+    if not prediction or "photos" not in prediction:
+        return [_missing("photo → faces → top-3", prediction)]
+    rows = []
+    for key, target in (("640x480", 0.030), ("2048x2048", 0.080)):
+        photo = prediction["photos"][key]
+        ours, base = photo["predictor"], photo["keras_per_face"]
+        rows.append(Row(
+            f"photo → faces → top-3, {key.replace('x', '×')} JPEG, {photo['faces']} face(s), model loaded",
+            _ms(ours["median"]) + _n(ours), f"Keras `model.predict` per face: {_ms(base['median'])}{_n(base)}",
+            _ratio(base["median"], ours["median"]), f"median ≤ {target * 1000:.0f} ms", ours["median"] <= target))
+    crops = prediction["crops"]
+    ours, base = crops["predictor_faces_per_second"], crops["keras_faces_per_second"]
+    rows.append(Row(
+        f"48×48 crops in a batch of {crops['batch']}",
+        f"{ours:,.0f} faces/s (n={crops['predictor']['n']})", f"Keras `model.predict`: {base:,.0f} faces/s",
+        f"{ours / base:.1f}× faster" if base else "—", "≥ 2,000 faces/s", ours >= 2000))
+    return rows
+
+
+def app_rows(app: dict | None) -> list[Row]:
+    tf = (app or {}).get("tensorflow_import")
+    tf_text = f"importing TensorFlow: {tf['rss_bytes'] / MB:.0f} MB, {_s(tf['seconds'])}" if tf else "—"
+    if not app or "cold_start" not in app:
+        return [_missing("app cold start → first prediction shown", app),
+                Row("app server memory after a prediction (RSS)", "not measured", tf_text)]
+    start = app["cold_start"]
+    rss = app["server_rss_bytes"]
+    loaded = "TensorFlow loaded" if app["tensorflow_loaded_in_server"] else "no TensorFlow in the server"
+    return [
+        Row(f"app cold start → first top-3 chart shown (server launch → chart; server ready → chart: "
+            f"{_s(start['ready_to_chart']['median'])})",
+            _s(start["launch_to_chart"]["median"]) + _n(start["launch_to_chart"]), "—", "—", "≤ 3 s",
+            start["launch_to_chart"]["median"] <= 3),
+        Row("app server memory after a prediction (RSS, server and children)",
+            f"{rss['median'] / MB:.0f} MB{_n(rss)}; {loaded}", tf_text,
+            f"{tf['rss_bytes'] / rss['median']:.1f}× less" if tf else "—", "≤ 350 MB", rss["median"] <= 350 * MB),
+    ]
+
+
+def build_rows(results: dict) -> list[Row]:
+    sections = results.get("sections", {})
+    return (parse_rows(sections.get("parse")) + training_rows(sections.get("training"))
+            + prediction_rows(sections.get("prediction")) + app_rows(sections.get("app")))
+
+
+def table(rows: list[Row], quick: bool) -> str:
+    lines = ["| what | ours (median) | baseline, same run | ratio | target | met? |", "|---|---|---|---|---|---|"]
+    for row in rows:
+        lines.append(f"| {row.what} | {row.ours} | {row.baseline} | {row.ratio} | {row.target} | {row.verdict(quick)} |")
+    return "\n".join(lines)
+
+
+def machine_block(machine: dict) -> str:
+    packages = ", ".join(f"{k} {v}" for k, v in machine["packages"].items())
+    busy = "; ".join(machine["other_busy_processes_at_start"]) or "none"
+    return "\n".join([
+        f"- CPU: {machine['cpu']} ({machine.get('cpu_detail', '')}), {machine['cores']} cores; RAM {machine['memory_gib']} GiB; {machine['os']}",
+        f"- Python {machine['python']}; {packages}",
+        f"- Browser: {machine['browser']}",
+        f"- Date: {machine['date']}; load average at start {' '.join(machine['load_average_at_start'])}; "
+        f"other busy processes at start: {busy}",
+    ])
+
+
+def section_block(sections: dict) -> str:
+    lines = []
+    for name, section in sections.items():
+        busy = ("; ".join(section["busy_at_start"]) or "none") if "busy_at_start" in section else "not recorded"
+        lines.append(f"- `{name}`: measured {section.get('measured_at', '?')}, took {section.get('section_seconds', 0):.0f} s; "
+                     f"other busy processes when it started: {busy}")
+    return "\n".join(lines)
+
+
+def _parse_details(parse: dict) -> list[str]:
+    if "cold" not in parse:
+        return []
+    stages = ", ".join(f"{name} {_s(seconds) if isinstance(seconds, float) else seconds}"
+                       for name, seconds in parse["cold_breakdown"].items())
+    return [
+        f"- **Parse.** Cold: `fer_core.load_fer2013(path, cache=False)`, {parse['cold']['n']} calls after a first one "
+        f"({_s(parse['first_call_seconds'])}, which also loads the compiled pixel kernel; importing fer_core took "
+        f"{_s(parse['import_fer_core_seconds'])}). Cached: `load_fer2013(path)` with FER_CACHE_DIR in a fresh temporary "
+        f"folder, once to fill the cache ({_s(parse['cache_fill']['median'])}), then {parse['cached']['n']} reloads; "
+        f"reading the file and hashing it for the cache key is {_s(parse['cached_read_and_sha1_seconds'])} of each reload. "
+        f"Baseline: `pd.read_csv`, then `np.array(s.split(), dtype='float32').reshape(48, 48)` per row, "
+        f"{parse['baseline']['n']} runs. Same pixels and labels as the notebook's: {parse['pixels_match_notebook']}; "
+        f"cached reload identical: {parse['cached_matches']}.",
+        f"  - Cold parse by stage (median of 3): {stages}.",
+    ]
+
+
+def _training_details(training: dict) -> list[str]:
+    if "configs" not in training:
+        return []
+    any_config = next(iter(training["configs"].values()))
+    lines = [
+        f"- **Training epoch.** Real pipeline: `fer_core.training.FaceBatches` (augmentation on) fed to `model.fit` with "
+        f"the same optimizer and loss as `fer_core.training`; per repeat, {any_config['warmup_batches']} warm-up batches "
+        f"then {any_config['timed_batches']} timed ones, {any_config['repeats']} repeat(s), median; that per-batch time × "
+        f"batches per epoch, plus the end-of-epoch validation pass (timed on a few batches of 256, scaled to the validation split). "
+        f"Model saving and progress writes are left out (under a second per epoch). TensorFlow threads: "
+        f"intra-op {training['threads']['intra_op'] or 'default (all cores)'}, "
+        f"inter-op {training['threads']['inter_op'] or 'default'}.",
+    ]
+    for name, c in {**training["configs"], **training.get("what_if", {})}.items():
+        per_batch = c["seconds_per_batch"]["median"]
+        lines.append(
+            f"  - {name} (`{c['arch']}`, {c['parameters']:,} weights, batch {c['batch_size']}, {c['balance']}): "
+            f"{per_batch * 1000:.0f} ms per batch × {c['batches_per_epoch']} batches "
+            f"= {_s(per_batch * c['batches_per_epoch'])}, validation {_s(c['validation_seconds'])}; "
+            f"of each batch, gathering + augmenting + float32 alone is {c['input_pipeline_seconds_per_batch'] * 1000:.0f} ms "
+            f"({c['input_pipeline_seconds_per_batch'] / per_batch:.0%}, overlapped with the step by tf.data prefetch); "
+            f"{c['batch_size'] / per_batch:.0f} faces/s; {c['multiply_adds_per_face'] / 1e6:.0f} M multiply-adds per face "
+            f"forward, so about {c['training_gflops_per_second']:.0f} GFLOP/s sustained ({c['policy']}).")
+    shipped = training["configs"].get("fer_vgg_shipped")
+    if shipped:
+        work = 6 * shipped["multiply_adds_per_face"] * shipped["train_faces"] * 30 / 1e12
+        lines.append(
+            f"  - The arithmetic behind the training target: 30 epochs of `fer_vgg` on {shipped['train_faces']:,} faces are "
+            f"about {work:,.0f} TFLOP; in 30 minutes that is {work * 1e3 / 1800:.0f} GFLOP/s sustained, against the "
+            f"{shipped['training_gflops_per_second']:.0f} GFLOP/s measured here.")
+    if training.get("recorded_runs"):
+        lines.append("  - Recorded epochs are the training process's own wall-clock seconds per epoch (partial epochs "
+                     "left out); they include whatever else ran on the machine at the time.")
+    return lines
+
+
+def details(results: dict) -> str:
+    sections = results.get("sections", {})
+    lines = ["## How each figure was measured, and where the time goes", ""]
+    for name, describe in (("parse", _parse_details), ("training", _training_details),
+                           ("prediction", _prediction_details), ("app", _app_details)):
+        section = sections.get(name)
+        if section is None:
+            continue
+        if "error" in section or "skipped" in section:
+            lines.append(f"- **{name}**: not measured. {(section.get('error') or section.get('skipped'))}")
+            continue
+        lines += describe(section)
+    return "\n".join(lines)
+
+
+def _stage_text(stages: dict) -> str:
+    parts = []
+    for name, value in stages.items():
+        if isinstance(value, float):
+            parts.append(f"{name} {_ms(value) if value < 1 else _s(value)}")
+        else:
+            parts.append(f"{name} {value}")
+    return ", ".join(parts)
+
+
+def _prediction_details(prediction: dict) -> list[str]:
+    if "photos" not in prediction:
+        return []
+    crops = prediction["crops"]
+    lines = [
+        f"- **Prediction.** Model: {prediction['model']}, test-time augmentation `{prediction['model_tta']}`; "
+        f"`Predictor(model)` loaded in {_s(prediction['predictor_load_seconds'])} (process RSS then "
+        f"{prediction['rss_with_predictor_bytes'] / MB:.0f} MB). Photo: `{prediction['photo']}` scaled to fit and "
+        f"padded with grey, JPEG-encoded; each call is `predictor.predict(jpeg_bytes, top_k=3)` (decode, detect, "
+        f"crop, classify), after 3 warm-up calls. Baseline: the same `load_image`, `detect_faces` and crop, then "
+        f"Keras `model.predict` on each face (with its mirror image, as the model's contract asks), in the same process.",
+    ]
+    for key, photo in prediction["photos"].items():
+        top = ", ".join(f"{label} {p:.0%}" for label, p in photo.get("top_3_first_face", []))
+        lines.append(f"  - {key}: {photo['faces']} face(s), top-3 {top}; by stage (medians): {_stage_text(photo['stages'])}.")
+    plain = crops.get("without_flip_faces_per_second")
+    lines.append(
+        f"  - Crops: {crops['batch']} FER2013 validation faces, `predictor.predict_crops(crops)` against "
+        f"`fer_core.training.predict_with_tta(keras_model, crops)` (Keras `model.predict`, batch 256, with the mirror "
+        f"pass); top-1 agreement {crops['top1_agreement_with_keras']:.1%}."
+        + (f" Without the mirror pass the LiteRT classifier does {plain:,.0f} faces/s." if plain else ""))
+    flip = prediction.get("flip_accuracy")
+    if flip:
+        lines.append(
+            f"  - What the mirror pass buys: on the {flip['faces']:,} faces of the {flip['split']} split, LiteRT top-1 "
+            f"accuracy {flip['with_flip']:.2%} with it, {flip['without_flip']:.2%} without; top-3 "
+            f"{flip['top3_with_flip']:.2%} / {flip['top3_without_flip']:.2%}.")
+    return lines
+
+
+def _app_details(app: dict) -> list[str]:
+    tf = app.get("tensorflow_import")
+    lines = []
+    if "cold_start" in app:
+        start = app["cold_start"]
+        lines.append(
+            f"- **App.** Headless Chromium ({', '.join(['fresh profile', 'started before the server'])}); then "
+            f"`streamlit run streamlit_app.py --server.headless true` in a fresh process; the clock runs from the "
+            f"launch until the Predict page (`{app['page']}`) shows a new chart after `{app['photo']}` is uploaded "
+            f"through its file uploader. Server launch → /_stcore/health answers: "
+            f"{_s(start['launch_to_ready']['median'])}; then → chart: {_s(start['ready_to_chart']['median'])} "
+            f"(n={start['launch_to_chart']['n']}). RSS is VmRSS of the server and its {app['server_processes'] - 1} "
+            f"child process(es) once the run that drew the chart finished (peak during it: "
+            f"{app['server_peak_rss_bytes']['median'] / MB:.0f} MB, VmHWM); TensorFlow in the server: "
+            f"{app['tensorflow_loaded_in_server']} (libtensorflow in /proc/PID/maps), LiteRT: "
+            f"{app['litert_loaded_in_server']}, ONNX Runtime: {app['onnxruntime_loaded_in_server']}.")
+        if "ready_to_connected" in start:
+            m = {key: stats["median"] for key, stats in start.items()}
+            lines.append(
+                f"  - Cold, step by step (medians): server launch → health check answers {_s(m['launch_to_ready'])}; "
+                f"→ the browser has loaded the frontend and its websocket is connected {_s(m['ready_to_connected'])}; "
+                f"→ the first script run has drawn the page up to the photo uploader {_s(m['connected_to_uploader'])}; "
+                f"upload → top-3 chart drawn {_s(m['upload_to_chart'])}; chart → end of that script run "
+                f"{_s(m['chart_to_run_end'])}.")
+            lines.append(
+                f"  - The same visit again in a new tab of the same browser, server warm and this photo's prediction "
+                f"cached: open → connected {_s(m['warm_open_to_connected'])}, → uploader "
+                f"{_s(m['warm_connected_to_uploader'])}, upload → chart {_s(m['warm_upload_to_chart'])}; "
+                f"open → chart {_s(m['warm_open_to_chart'])}.")
+        if "cold_browser_run" in start:
+            lines.append(
+                "  - Upload → chart on the browser's clock (cold visit / warm visit): upload → the script run starts "
+                f"{_s(m['cold_browser_upload_to_run_start'])} / {_s(m['warm_browser_upload_to_run_start'])}; the run "
+                f"(server: decode, detect, classify, draw, saliency maps) {_s(m['cold_browser_run'])} / "
+                f"{_s(m['warm_browser_run'])}; run end → chart drawn {_s(m['cold_browser_run_end_to_chart'])} / "
+                f"{_s(m['warm_browser_run_end_to_chart'])}.")
+    steps = app.get("first_prediction_steps")
+    if steps:
+        memory = steps.pop("rss_bytes", None)
+        lines.append(f"  - A first prediction in a fresh Python process, step by step: {_stage_text(steps)}"
+                     + (f"; RSS after it {memory / MB:.0f} MB." if memory else "."))
+    if tf:
+        lines.append(f"  - Baseline: `python -c 'import tensorflow'`, median of {tf['n']}: {_s(tf['seconds'])} to import, "
+                     f"{tf['rss_bytes'] / MB:.0f} MB resident.")
+    return lines
+
