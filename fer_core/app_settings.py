@@ -7,6 +7,8 @@ plain dict: this module never imports Streamlit).
     FER_MAX_UPLOAD_MB      largest upload accepted     (default 300, a full FER2013 CSV fits)
     FER_MAX_EPOCHS         most epochs a job may ask   (default 500, TrainingConfig's own limit)
     FER_RUNS_DIR           the runs folder             (default runs)
+    FER_SERVER_PATHS       on | off: may visitors load data from a path on the server (default on; turn it off
+                           on a public deployment, where a path could point at any file the server can read)
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class AppSettings:
     max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB
     max_epochs: int = DEFAULT_MAX_EPOCHS
     runs_dir: Path = Path("runs")
+    server_paths: bool = True
 
     @property
     def training_off_reason(self) -> str | None:
@@ -75,7 +78,15 @@ def load_settings(secrets: Mapping | None = None, environ: Mapping | None = None
         max_upload_mb=_positive_int(values, "FER_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB),
         max_epochs=min(_positive_int(values, "FER_MAX_EPOCHS", DEFAULT_MAX_EPOCHS), DEFAULT_MAX_EPOCHS),
         runs_dir=Path(str(values.get("FER_RUNS_DIR") or "runs")),
+        server_paths=_on_or_off(values, "FER_SERVER_PATHS"),
     )
+
+
+def _on_or_off(values: Mapping, key: str) -> bool:
+    value = str(values.get(key, "on")).strip().lower()
+    if value not in ("on", "off"):
+        raise FERError(f"{key} must be on or off, not {value!r}.")
+    return value == "on"
 
 
 def _positive_int(values: Mapping, key: str, default: int) -> int:

@@ -44,3 +44,26 @@ def test_caps_on_uploads_and_epochs():
 def test_a_mistyped_setting_is_named(key, value):
     with pytest.raises(FERError, match=key if key != "FER_TRAINING" else "FER_TRAINING must be"):
         load_settings({key: value}, environ={})
+
+
+def test_server_paths_can_be_turned_off_for_a_public_deployment():
+    assert load_settings({}, environ={}).server_paths
+    assert not load_settings({"FER_SERVER_PATHS": "off"}, environ={}).server_paths
+    with pytest.raises(FERError, match="FER_SERVER_PATHS must be on or off"):
+        load_settings({"FER_SERVER_PATHS": "maybe"}, environ={})
+
+
+def test_with_server_paths_off_the_sidebar_offers_no_path_and_refuses_one(monkeypatch):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("FER_SERVER_PATHS", "off")
+    app = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "streamlit_app.py"), default_timeout=60)
+    app.session_state["data_source"] = "server"  # e.g. kept from before the setting changed
+    app.session_state["data_path"] = "/etc/passwd"
+    app.run()
+    assert not app.exception
+    assert app.session_state["data_source"] == "sample"
+    assert "A path on the server" not in app.sidebar.radio[0].options
+    assert not [e for e in app.error if "passwd" in e.value]

@@ -43,7 +43,10 @@ def hosted_settings() -> AppSettings:
 def data_source_picker(settings: AppSettings) -> None:
     with st.sidebar:
         st.header("Data")
-        source = st.radio("Data source", list(SOURCE_LABELS), format_func=SOURCE_LABELS.get, key="data_source")
+        sources = [s for s in SOURCE_LABELS if s != "server" or settings.server_paths]
+        if st.session_state.get("data_source") not in sources:
+            st.session_state.pop("data_source", None)
+        source = st.radio("Data source", sources, format_func=SOURCE_LABELS.get, key="data_source")
         if source == "upload":
             st.file_uploader("FER2013 CSV, .csv.gz, or a zip of the image folders", type=UPLOAD_TYPES,
                              key="data_upload", max_upload_size=settings.max_upload_mb)
@@ -65,6 +68,8 @@ def chosen_data_file(settings: AppSettings) -> DataFile:
         path = Path(cached.saved_upload(upload.file_id, upload, str(settings.runs_dir / "uploads")))
         label = upload.name
     elif source == "server":
+        if not settings.server_paths:
+            raise DataError("This server does not load data from server paths: upload a file or use the built-in sample.")
         typed = (st.session_state.get("data_path") or "").strip()
         if not typed:
             raise DataError("Type the path of a FER2013 file or folder on the server in the sidebar.")
