@@ -1,4 +1,5 @@
-"""Shared test data. Tests never read ../shared: they make their own small FER2013-shaped data here."""
+"""Shared test data. Tests never read the developers' copy of FER2013 (a fresh clone has none): they make their
+own small FER2013-shaped data here."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Every way a FER2013 file can be wrong, and what the user gets: a DataError whose sentence names the problem (and
 the row), or, from `python -m fer_core data`, one `error: …` line on stderr, a non-zero exit and no traceback.
 
-The files are made here, small, from conftest's synthetic faces; nothing is read from ../shared."""
+The files are made here, small, from conftest's synthetic faces; nothing is read from the developers' copy of FER2013."""
 
 from __future__ import annotations
 
