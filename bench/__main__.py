@@ -12,13 +12,14 @@ import argparse
 import importlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from .machine import describe_machine
-from .measure import CACHE, DEFAULT_DATA, REPO, SAMPLE_DATA, busy_processes
+from .measure import CACHE, DEFAULT_DATA, REPO, SAMPLE_DATA, OtherProcessesClock, busy_processes
 from .report import build_rows, details, machine_block, section_block, table
 
 SECTIONS = {"parse": "bench.parse_csv", "training": "bench.training_epoch", "prediction": "bench.prediction",
@@ -36,11 +37,16 @@ def run_section(name: str, data: Path, quick: bool) -> dict:
     command = [sys.executable, "-m", "bench", "--section", name, "--data", str(data), "--json", str(out)]
     start = time.perf_counter()
     with open(log, "w") as handle:
-        try:
-            code = subprocess.run(command + (["--quick"] if quick else []), cwd=REPO, env=env, stdout=handle,
-                                  stderr=subprocess.STDOUT, timeout=SECTION_TIMEOUT_SECONDS).returncode
-        except subprocess.TimeoutExpired:
-            code = "timeout"
+        # Its own session, so everything it starts (server, browser) is told apart from the rest of the machine.
+        section = subprocess.Popen(command + (["--quick"] if quick else []), cwd=REPO, env=env, stdout=handle,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        with OtherProcessesClock(section.pid) as others:
+            try:
+                code = section.wait(timeout=SECTION_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                os.killpg(section.pid, signal.SIGKILL)
+                section.wait()
+                code = "timeout"
     seconds = time.perf_counter() - start
     if code == 0 and out.exists():
         result = json.loads(out.read_text())
@@ -50,6 +56,7 @@ def run_section(name: str, data: Path, quick: bool) -> dict:
     result["section_seconds"] = seconds
     result["measured_at"] = time.strftime("%Y-%m-%d %H:%M %Z")
     result["busy_at_start"] = busy
+    result["other_cpu_share"] = others.seconds / seconds  # a training job or test run beside it spoils the figures
     return result
 
 

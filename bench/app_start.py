@@ -25,7 +25,7 @@ from .prediction import SHIPPED_MODEL, benchmark_model
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-# Streamlit draws charts with Vega-Lite; the chart counts as shown once its canvas or svg is drawn.
+# The top-3 chart is Plotly (Vega-Lite too, should a page switch); it counts as shown once its svg or canvas is drawn.
 CHART = ("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg, "
          "[data-testid='stArrowVegaLiteChart'] canvas, [data-testid='stArrowVegaLiteChart'] svg, "
          "[data-testid='stPlotlyChart'] .main-svg")
@@ -86,7 +86,7 @@ def predict_page_path() -> str:
 
 def _stop(server: subprocess.Popen) -> None:
     if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)  # the server was started in its own session: its group is its pid
+        os.killpg(server.pid, signal.SIGTERM)  # the server was started in its own process group: its id is its pid
         try:
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
@@ -144,7 +144,7 @@ def _cold_start_once(playwright, photo: Path, page_path: str, log: Path, env: di
             server = subprocess.Popen(
                 [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
                  "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-                cwd=REPO, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+                cwd=REPO, env=env, stdout=handle, stderr=subprocess.STDOUT, process_group=0)
         try:
             ready = _wait_until_ready(port, server)
             cold = _visit_and_predict(page, f"http://127.0.0.1:{port}/{page_path}", photo)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import threading
 import time
 from pathlib import Path
 
@@ -101,3 +102,48 @@ def busy_processes(min_cpu_seconds_per_second: float = 0.2, window: float = 1.0)
             if share >= min_cpu_seconds_per_second:
                 busy.append(f"{name} (pid {pid}, {share:.0%} of a core)")
     return busy
+
+
+
+class OtherProcessesClock:
+    """CPU-seconds used by processes outside the benchmark's own session, sampled twice a second: a test run or a
+    training job beside a benchmark shows up here. A session that a process of ours starts (Chromium calls setsid)
+    counts as ours. Processes shorter than a sample go unseen."""
+
+    def __init__(self, session: int):
+        self.sessions, self.seconds = {session}, 0.0
+        self._last: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample_until_stopped, daemon=True)
+
+    def __enter__(self):
+        self._sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    def _sample_until_stopped(self):
+        while not self._stop.wait(0.5):
+            self._sample()
+
+    def _sample(self):
+        processes = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit() and int(entry.name) != os.getpid():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                processes[int(entry.name)] = (int(fields[1]), int(fields[3]), int(fields[11]) + int(fields[12]))
+        for pid, (ppid, session, _) in processes.items():
+            if pid == session and ppid in processes and processes[ppid][1] in self.sessions:
+                self.sessions.add(session)
+        hz = os.sysconf("SC_CLK_TCK")
+        for pid, (_, session, ticks) in processes.items():
+            if session not in self.sessions:
+                self.seconds += (ticks - self._last.get(pid, ticks)) / hz
+            self._last[pid] = ticks

@@ -181,8 +181,11 @@ def section_block(sections: dict) -> str:
     lines = []
     for name, section in sections.items():
         busy = ("; ".join(section["busy_at_start"]) or "none") if "busy_at_start" in section else "not recorded"
+        share = section.get("other_cpu_share")
+        others = (f"; other processes used {share:.0%} of a core on average while it ran"
+                  + (" (**figures disturbed**)" if share > 0.1 else "") if share is not None else "")
         lines.append(f"- `{name}`: measured {section.get('measured_at', '?')}, took {section.get('section_seconds', 0):.0f} s; "
-                     f"other busy processes when it started: {busy}")
+                     f"other busy processes when it started: {busy}{others}")
     return "\n".join(lines)
 
 
