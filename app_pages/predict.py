@@ -1,10 +1,11 @@
 """Predict: every face in a photo boxed and numbered, each with the crop the model saw, its top-3 emotions and a
 saliency map of what drove the top one. Results download as CSV and JSON."""
 
+import csv
+import io
 import json
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from fer_core.errors import FERError
@@ -17,6 +18,15 @@ MAX_PHOTO_MB = 50
 CROP_SCALE = 4
 SOURCE_LABELS = {"upload": "Upload photos", "camera": "Take a photo", "example": "Try an example"}
 
+
+
+def as_csv(rows: list[dict]) -> str:
+    """CSV text with the csv module: pandas would add a third of a second to the page's first run."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(dict.fromkeys(key for row in rows for key in row)))
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
 
 def model_card_panel(model_path: Path) -> None:
     choices = sidebar.model_choices(settings)
@@ -139,7 +149,7 @@ if results:
              **face["probabilities"]}
             for r in results for n, face in enumerate(r["faces"], 1)]
     csv_column, json_column = st.columns(2)
-    csv_column.download_button("Results as CSV", pd.DataFrame(rows).to_csv(index=False), file_name="emotions.csv",
+    csv_column.download_button("Results as CSV", as_csv(rows), file_name="emotions.csv",
                                mime="text/csv", icon=":material/download:")
     json_column.download_button("Results as JSON", json.dumps(results, indent=2), file_name="emotions.json",
                                 mime="application/json", icon=":material/download:")
