@@ -22,12 +22,12 @@ from pathlib import Path
 
 from .atomic import write_json_atomically
 
+ACTIVE_STATES = ("starting", "running")
+FINAL_STATES = ("finished", "stopped", "failed", "interrupted")
 
 
 def default_runs_dir() -> Path:
     return Path(os.environ.get("FER_RUNS_DIR") or "runs")
-ACTIVE_STATES = ("starting", "running")
-FINAL_STATES = ("finished", "stopped", "failed", "interrupted")
 
 
 def _read_json(path: Path, default=None):

@@ -28,7 +28,7 @@ from .evaluation import evaluate_probabilities
 from .labels import NUM_CLASSES
 from .model_files import ModelInfo, write_model_info
 from .models import build_model
-from .runs import TrainingRun, new_run
+from .runs import ACTIVE_STATES, TrainingRun, new_run
 from .training_config import TrainingConfig
 
 PROGRESS_INTERVAL_SECONDS = 1.0
@@ -205,13 +205,14 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
 
     best_model = keras.saving.load_model(run.path / "best.keras")
     tta = "flip" if config.augment else "none"
+    epochs = run.epochs()
     info = ModelInfo(architecture=config.arch, tta=tta, card={
         "architecture": config.arch,
         "parameters": int(best_model.count_params()),
         "config": dataclasses.asdict(config),
         "command": run.status_record.get("command", ""),
-        "epochs_completed": len([row for row in run.epochs() if not row.get("partial")]),
-        "train_seconds": sum(row["seconds"] for row in run.epochs()),
+        "epochs_completed": len([row for row in epochs if not row.get("partial")]),
+        "train_seconds": sum(row["seconds"] for row in epochs),
         "machine": _machine(),
         "data_sha1": dataset.digest,
         "data_rows": len(dataset),
@@ -285,7 +286,7 @@ def resume(run_path: str | Path, verbose: int = 2) -> TrainingRun:
     if not (run.path / "config.json").exists():
         raise JobError(f"{run_path} is not a training run folder (no config.json).")
     # A job started by the app records this very process's pid before we get here: that one is us, not a rival.
-    if run.status in ("starting", "running") and run.status_record.get("pid") != os.getpid():
+    if run.status in ACTIVE_STATES and run.status_record.get("pid") != os.getpid():
         raise JobError(f"Run {run.name} is still running.")
     config = TrainingConfig.from_dict(run.config)
     return train(config, run=run, resume=True, verbose=verbose)
