@@ -16,8 +16,7 @@ BALANCING_LABELS = {"oversample": "Oversample the minority classes", "class_weig
 settings = sidebar.hosted_settings()
 st.title("Explore the data")
 try:
-    data_file = sidebar.chosen_data_file(settings)
-    dataset = cached.load_dataset(data_file.path, data_file.skip_bad_rows, data_file.modified)
+    data_file, dataset = sidebar.chosen_dataset(settings)
 except FERError as error:
     st.error(str(error))
     if hint := sidebar.bad_rows_hint():

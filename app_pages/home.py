@@ -19,8 +19,7 @@ data_column, model_column = st.columns(2)
 with data_column, st.container(border=True):
     st.subheader("Active data")
     try:
-        data_file = sidebar.chosen_data_file(settings)
-        dataset = cached.load_dataset(data_file.path, data_file.skip_bad_rows, data_file.modified)
+        data_file, dataset = sidebar.chosen_dataset(settings)
     except FERError as error:
         st.error(str(error))
     else:

@@ -82,6 +82,12 @@ def chosen_data_file(settings: AppSettings) -> DataFile:
     return DataFile(str(path), skip, path.stat().st_mtime, label)
 
 
+def chosen_dataset(settings: AppSettings):
+    """The chosen data file and its dataset (loaded once, cached); DataError says what is missing or wrong."""
+    data_file = chosen_data_file(settings)
+    return data_file, cached.load_dataset(data_file.path, data_file.skip_bad_rows, data_file.modified)
+
+
 def bad_rows_hint() -> str | None:
     """What to try after a DataError, when skipping bad rows is still off."""
     if st.session_state.get("skip_bad_rows"):
