@@ -41,14 +41,16 @@ def model_card_panel(model_path: Path) -> None:
         accuracy.metric("Test accuracy", f"{evaluation['accuracy']:.1%}")
         top3.metric("Top-3 accuracy", f"{evaluation['top3_accuracy']:.1%}")
         f1.metric("Macro F1", f"{evaluation['macro_f1']:.3f}")
-        if sidebar.SEED_CARD.exists():
+        if sidebar.SEED_CARD.exists() and model_path.resolve() != sidebar.SEED_MODEL.resolve():
             seed_evaluation = cached.card_file(str(sidebar.SEED_CARD), sidebar.SEED_CARD.stat().st_mtime).get("evaluation") or {}
             if "accuracy" in seed_evaluation:
                 gain = evaluation["accuracy"] - seed_evaluation["accuracy"]
                 seed.metric("vs. the notebook's seed_cnn", f"{seed_evaluation['accuracy']:.1%}",
                             delta=f"{gain * 100:+.1f} points", delta_description="this model's lead")
         epochs = card.get("epochs_completed")
-        facts = [f"{epochs} epoch{'s' if epochs != 1 else ''}" if epochs is not None else None,
+        stages = " + ".join(str(stage["epochs"]) for stage in card.get("stages", []))
+        facts = [f"{epochs} epoch{'s' if epochs != 1 else ''}" + (f" ({stages})" if stages else "")
+                 if epochs is not None else None,
                  f"trained in {training_time(card['train_seconds'])}" if card.get("train_seconds") else None,
                  card.get("machine"), f"on {evaluation.get('n', '?'):,} {evaluation.get('split', 'test')} faces"
                  if isinstance(evaluation.get("n"), int) else None]

@@ -13,7 +13,7 @@ from fer_core.balance import BALANCE_METHODS
 from fer_core.errors import FERError
 from fer_core.models import ARCHITECTURES, DEFAULT_ARCHITECTURE
 from fer_core.runs import TrainingRun, list_runs
-from fer_core.training_config import TrainingConfig
+from fer_core.training_config import TrainingConfig, cpu_has_bfloat16
 from ui import charts, sidebar
 
 ARCHITECTURE_LABELS = {"fer_vgg": "fer_vgg: compact VGG with batch norm (best)",
@@ -151,6 +151,11 @@ else:
                            key="train_balance")
         augment = st.checkbox("Augment: random flips, shifts and rotations of the training faces", value=True,
                               key="train_augment")
+        fast_maths = st.checkbox(
+            "bfloat16 maths (mixed precision)", value=False, key="train_bfloat16",
+            help="About 1.4× faster per epoch on CPUs with bfloat16 instructions"
+                 + (" (this server's CPU has them)" if cpu_has_bfloat16() else " (this server's CPU lacks them: slower here)")
+                 + "; weights stay float32 and the saved model is float32.")
         start = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:",
                                       key="start_training")
     if start:
@@ -159,7 +164,8 @@ else:
             settings.check_epochs(int(epochs))
             config = TrainingConfig(data=data_file.path, arch=architecture, epochs=int(epochs),
                                     batch_size=int(batch_size), learning_rate=float(learning_rate), balance=balance,
-                                    augment=augment, skip_bad_rows=data_file.skip_bad_rows)
+                                    augment=augment, skip_bad_rows=data_file.skip_bad_rows,
+                                    precision="mixed_bfloat16" if fast_maths else "float32")
             run = jobs.start_training_job(config, runs_dir)
         except FERError as error:
             st.error(str(error))

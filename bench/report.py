@@ -283,18 +283,18 @@ def _prediction_details(prediction: dict) -> list[str]:
     for key, photo in prediction["photos"].items():
         top = ", ".join(f"{label} {p:.0%}" for label, p in photo.get("top_3_first_face", []))
         lines.append(f"  - {key}: {photo['faces']} face(s), top-3 {top}; by stage (medians): {_stage_text(photo['stages'])}.")
-    plain = crops.get("without_flip_faces_per_second")
+    plain = crops.get("without_tta_faces_per_second")
     lines.append(
         f"  - Crops: {crops['batch']} FER2013 validation faces, `predictor.predict_crops(crops)` against "
-        f"`fer_core.training.predict_with_tta(keras_model, crops)` (Keras `model.predict`, batch 256, with the mirror "
-        f"pass); top-1 agreement {crops['top1_agreement_with_keras']:.1%}."
-        + (f" Without the mirror pass the LiteRT classifier does {plain:,.0f} faces/s." if plain else ""))
-    flip = prediction.get("flip_accuracy")
-    if flip:
+        f"`fer_core.training.predict_with_tta(keras_model, crops)` (Keras `model.predict`, batch 256, with the same "
+        f"test-time views); top-1 agreement {crops['top1_agreement_with_keras']:.1%}."
+        + (f" Without test-time views (one pass per face) the LiteRT classifier does {plain:,.0f} faces/s." if plain else ""))
+    views = prediction.get("tta_accuracy")
+    if views:
         lines.append(
-            f"  - What the mirror pass buys: on the {flip['faces']:,} faces of the {flip['split']} split, LiteRT top-1 "
-            f"accuracy {flip['with_flip']:.2%} with it, {flip['without_flip']:.2%} without; top-3 "
-            f"{flip['top3_with_flip']:.2%} / {flip['top3_without_flip']:.2%}.")
+            f"  - What the test-time views buy: on the {views['faces']:,} faces of the {views['split']} split, LiteRT "
+            + "; ".join(f"`{mode}` top-1 {views['top1'][mode]:.2%}, top-3 {views['top3'][mode]:.2%}" for mode in views["top1"])
+            + ".")
     return lines
 
 

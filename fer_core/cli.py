@@ -62,7 +62,8 @@ def command_train(args) -> int:
         run_dir, runs_dir = None, Path(args.out)
         config = TrainingConfig(data=args.data, arch=args.arch, epochs=args.epochs, batch_size=args.batch_size,
                                 learning_rate=args.learning_rate, balance=args.balance,
-                                augment=not args.no_augment, seed=args.seed, skip_bad_rows=args.skip_bad_rows).check()
+                                augment=not args.no_augment, seed=args.seed, skip_bad_rows=args.skip_bad_rows,
+                                precision=args.precision, init_from=args.init_from).check()
     # A job started by the app hands its lock down; one started here takes it.
     lock_fd = int(os.environ["FER_JOB_LOCK_FD"]) if os.environ.get("FER_JOB_LOCK_FD") else acquire_job_lock(runs_dir)
     verbose = 1 if sys.stderr.isatty() else 2
@@ -143,6 +144,7 @@ def command_sample(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from .balance import BALANCE_METHODS
     from .models import ARCHITECTURES, DEFAULT_ARCHITECTURE
+    from .training_config import PRECISIONS
 
     parser = argparse.ArgumentParser(prog="python -m fer_core", description="FER Studio: facial emotion recognition on FER2013.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -163,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-augment", action="store_true")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--skip-bad-rows", action="store_true")
+    train.add_argument("--precision", default="float32", choices=PRECISIONS,
+                       help="mixed_bfloat16 trains about 1.4x faster on CPUs with AVX512-BF16; the model is saved as float32")
+    train.add_argument("--init-from", metavar="MODEL", help="start from this .keras model's weights (same architecture)")
     train.add_argument("--out", default="runs", help="the runs folder; each run gets its own folder inside")
     train.add_argument("--resume", metavar="RUN_DIR", help="resume a stopped, crashed or killed run from its last checkpoint")
     train.add_argument("--run-dir", help=argparse.SUPPRESS)  # used by the app's job starter

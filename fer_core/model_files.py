@@ -11,6 +11,7 @@ from pathlib import Path
 from .atomic import write_json_atomically
 from .errors import ModelError
 from .labels import CLASS_NAMES, IMAGE_SIZE
+from .tta import TTA_MODES
 
 MODEL_FORMAT = "fer-studio-model/1"
 
@@ -18,8 +19,8 @@ MODEL_FORMAT = "fer-studio-model/1"
 @dataclass(frozen=True)
 class ModelInfo:
     """What a model expects and what it is. `input_range` is the grey-level range of its float32 input,
-    shape (batch, input_size, input_size, 1); the model rescales internally. `tta` is "flip" when predictions
-    average the face and its mirror image, "none" otherwise."""
+    shape (batch, input_size, input_size, 1); the model rescales internally. `tta` names the views of each face
+    that predictions average over (tta.TTA_MODES: "none", "flip", "flip_zoom")."""
 
     class_names: tuple[str, ...] = CLASS_NAMES
     input_size: int = IMAGE_SIZE
@@ -82,6 +83,6 @@ def read_model_info(model_path: str | Path) -> ModelInfo:
         raise ModelError(f"{path.name} has format {data.get('format')!r}; this version reads {MODEL_FORMAT!r}.")
     if contract.get("channels", 1) != 1 or info.input_size <= 0:
         raise ModelError(f"{path.name} describes an input this app cannot produce (grey {info.input_size}×{info.input_size} only).")
-    if info.tta not in ("none", "flip"):
+    if info.tta not in TTA_MODES:
         raise ModelError(f"{path.name} asks for test-time augmentation {info.tta!r}, which this version does not know.")
     return info

@@ -1,5 +1,6 @@
 """The network architectures, by name. Every model takes float32 grey levels 0–255 shaped (48, 48, 1), rescales
-them itself, and ends in a softmax over the seven emotions, trained on one-hot labels as the notebook did."""
+them itself, and ends in a softmax over the seven emotions, trained on one-hot labels as the notebook did. The softmax
+is float32 even when the rest runs in bfloat16 (see TrainingConfig.precision), so the loss sees exact probabilities."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def build_seed_cnn():
             layers.Flatten(),
             layers.Dense(1024, activation="relu"),
             layers.Dropout(0.5),
-            layers.Dense(NUM_CLASSES, activation="softmax"),
+            layers.Dense(NUM_CLASSES, activation="softmax", dtype="float32"),
         ],
         name="seed_cnn",
     )
@@ -62,7 +63,7 @@ def build_fer_vgg(widths=(32, 64, 128, 256)):
     x = layers.BatchNormalization()(x)
     x = layers.Activation("relu")(x)
     x = layers.Dropout(0.4)(x)
-    outputs = layers.Dense(NUM_CLASSES, activation="softmax")(x)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax", dtype="float32")(x)
     return keras.Model(inputs, outputs, name="fer_vgg")
 
 
@@ -78,7 +79,7 @@ def build_tiny_cnn():
             layers.Conv2D(8, 3, strides=2, activation="relu"),
             layers.Conv2D(16, 3, strides=2, activation="relu"),
             layers.GlobalAveragePooling2D(),
-            layers.Dense(NUM_CLASSES, activation="softmax"),
+            layers.Dense(NUM_CLASSES, activation="softmax", dtype="float32"),
         ],
         name="tiny_cnn",
     )

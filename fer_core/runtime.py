@@ -33,6 +33,7 @@ from ai_edge_litert.interpreter import Interpreter
 from .atomic import write_bytes_atomically
 from .errors import ModelError
 from .model_files import ModelInfo, keras_path, litert_path, read_model_info
+from .tta import average_views, tta_views
 
 BATCH = 64
 CONVERT_TIMEOUT_S = 600
@@ -81,7 +82,7 @@ class FaceClassifier:
         return self.info.class_names
 
     def predict_proba(self, crops: np.ndarray) -> np.ndarray:
-        """Probabilities (N, classes) for uint8 faces (N, size, size); with tta "flip", averaged with the mirror."""
+        """Probabilities (N, classes) for uint8 faces (N, size, size), averaged over the contract's TTA views (tta.py)."""
         crops = np.asarray(crops)
         size = self.info.input_size
         if crops.ndim == 2:
@@ -89,15 +90,11 @@ class FaceClassifier:
         if crops.ndim != 3 or crops.shape[1:] != (size, size):
             raise ModelError(f"This model classifies {size}×{size} grey faces; it was given an array of shape {crops.shape}.")
         low, high = self.info.input_range
-        x = crops.astype(np.float32)[..., None] * np.float32((high - low) / 255) + np.float32(low)
-        count = len(x)
-        if self.info.tta == "flip":
-            x = np.concatenate([x, x[:, :, ::-1]])
+        views = tta_views(crops, self.info.tta)
+        x = views.astype(np.float32)[..., None] * np.float32((high - low) / 255) + np.float32(low)
         with self._lock:
             probabilities = self._run(x)
-        if self.info.tta == "flip":
-            probabilities = (probabilities[:count] + probabilities[count:]) / 2
-        return probabilities.astype(np.float32)
+        return average_views(probabilities, self.info.tta).astype(np.float32)
 
     def _run(self, x: np.ndarray) -> np.ndarray:
         out = np.empty((len(x), len(self.class_names)), np.float32)

@@ -6,12 +6,12 @@ This module imports TensorFlow: it runs in the training process, never in the ap
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
 import os
 import platform
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -26,10 +26,11 @@ from .dataset import FERDataset, load_fer2013
 from .errors import FERError, JobError
 from .evaluation import evaluate_probabilities
 from .labels import NUM_CLASSES
-from .model_files import ModelInfo, write_model_info
+from .model_files import ModelInfo, info_path, write_model_info
 from .models import build_model
 from .runs import ACTIVE_STATES, TrainingRun, new_run
 from .training_config import TrainingConfig
+from .tta import average_views, tta_views
 
 PROGRESS_INTERVAL_SECONDS = 1.0
 
@@ -120,12 +121,9 @@ def _save_model(model, path: Path) -> None:
 
 
 def predict_with_tta(model, images: np.ndarray, tta: str, batch_size: int = 256) -> np.ndarray:
-    """Probabilities for uint8 faces; with tta="flip", the average over each face and its mirror image."""
-    x = images[..., None].astype("float32")
-    probabilities = model.predict(x, batch_size=batch_size, verbose=0)
-    if tta == "flip":
-        probabilities = (probabilities + model.predict(x[:, :, ::-1], batch_size=batch_size, verbose=0)) / 2
-    return probabilities
+    """Probabilities for uint8 faces, averaged over the TTA views the served model uses (see tta.py)."""
+    x = tta_views(images, tta)[..., None].astype("float32")
+    return average_views(model.predict(x, batch_size=batch_size, verbose=0), tta)
 
 
 def _machine() -> str:
@@ -175,9 +173,12 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
     if resume:
         checkpoint = _read_checkpoint(run)
         start_epoch, best = checkpoint["epoch"], checkpoint["best_val_accuracy"]
-        model = keras.saving.load_model(run.path / "last.keras")
+        model = keras.saving.load_model(run.path / "last.keras")  # its layers keep the precision they were built with
     else:
-        model = build_model(config.arch)
+        with _dtype_policy(config.precision):
+            model = build_model(config.arch)
+        if config.init_from:
+            _copy_weights(Path(config.init_from), model)
         model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
                       loss="categorical_crossentropy", metrics=["accuracy"])
     if (run.path / "STOP").exists():
@@ -203,8 +204,8 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
             return {"state": "stopped", "message": "Stopped before the first epoch finished: no model was kept."}
         _save_model(model, run.path / "best.keras")
 
-    best_model = keras.saving.load_model(run.path / "best.keras")
-    tta = "flip" if config.augment else "none"
+    best_model = _as_float32(keras.saving.load_model(run.path / "best.keras"), config.arch)
+    tta = "flip_zoom" if config.augment else "none"  # views like the augmented faces it learnt from
     epochs = run.epochs()
     info = ModelInfo(architecture=config.arch, tta=tta, card={
         "architecture": config.arch,
@@ -218,7 +219,9 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
         "data_rows": len(dataset),
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     })
-    staged = _stage_model(run, info)
+    if config.init_from:
+        _add_earlier_stages(info.card, Path(config.init_from))
+    staged = _stage_model(run, best_model, info)
     test = dataset.split("test")
     evaluation = _evaluate_as_served(staged, best_model, test, tta)
     evaluation.update(split="test", split_notes=notes, tta=tta)
@@ -232,10 +235,10 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
             "seconds": time.time() - started}
 
 
-def _stage_model(run: TrainingRun, info: ModelInfo) -> Path:
+def _stage_model(run: TrainingRun, model, info: ModelInfo) -> Path:
     """staged.keras, its contract and its LiteRT export, beside the run's final model name but not yet under it."""
     staged = run.path / "staged.keras"
-    write_atomically(staged, lambda tmp: shutil.copyfile(run.path / "best.keras", tmp))
+    _save_model(model, staged)
     write_model_info(staged, info)
     try:
         from .runtime import export_litert
@@ -269,6 +272,59 @@ def _publish_model(run: TrainingRun, staged: Path, info: ModelInfo) -> None:
         os.replace(staged.with_suffix(".tflite"), final.with_suffix(".tflite"))
     os.replace(staged, final)
     staged.with_suffix(".json").unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _dtype_policy(name: str):
+    """Layers built inside use this Keras dtype policy; the global policy is back to float32 after, even on error."""
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy("float32")
+
+
+def _as_float32(model, arch: str):
+    """The same weights in an all-float32 model: what is served and exported, whatever precision trained it."""
+    if all(layer.dtype_policy.name == "float32" for layer in model.layers):
+        return model
+    float32_model = build_model(arch)
+    float32_model.set_weights(model.get_weights())
+    return float32_model
+
+
+def _copy_weights(source: Path, model) -> None:
+    """Start from another model's weights (fine-tuning, or a schedule restarted from a finished run)."""
+    try:
+        start = keras.saving.load_model(source, compile=False)
+    except Exception as exc:
+        raise FERError(f"Could not read the model to start from, {source}: {exc}") from exc
+    if start.name != model.name:
+        raise FERError(f"{source} is a {start.name} model; it cannot start a {model.name} run.")
+    shapes = [tuple(w.shape) for w in start.get_weights()]
+    if shapes != [tuple(w.shape) for w in model.get_weights()]:
+        raise FERError(f"{source} has different layer sizes from a fresh {model.name}; it cannot start this run.")
+    model.set_weights(start.get_weights())
+
+
+def _add_earlier_stages(card: dict, start: Path) -> None:
+    """A model trained on from another one has had both trainings: its card lists each stage and counts the
+    epochs and seconds of all of them, so what it says about the model stays true."""
+    start_card = {}
+    if info_path(start).exists():
+        start_card = json.loads(info_path(start).read_text()).get("card", {})
+    earlier = start_card.get("stages") or ([{
+        "epochs": start_card.get("epochs_completed", 0),
+        "train_seconds": start_card.get("train_seconds", 0.0),
+        "command": start_card.get("reproduce") or start_card.get("command", ""),
+        "precision": start_card.get("config", {}).get("precision", "float32"),
+    }] if start_card else [])
+    this = {"epochs": card["epochs_completed"], "train_seconds": card["train_seconds"], "command": card["command"],
+            "precision": card["config"]["precision"]}
+    card["initialised_from"] = str(start)
+    card["stages"] = earlier + [this]
+    card["epochs_completed"] = sum(stage["epochs"] for stage in card["stages"])
+    card["train_seconds"] = sum(stage["train_seconds"] for stage in card["stages"])
 
 
 def _read_checkpoint(run: TrainingRun) -> dict:

@@ -34,20 +34,45 @@ def main() -> None:
     if run.model_path is None:
         raise SystemExit(f"{run.path} has no finished model")
     target = MODELS / f"{args.name}.keras"
+    card = json.loads(info_path(run.model_path).read_text())  # the card first: it reads the model it may replace
+    card["card"]["reproduce"] = args.reproduce
+    card["card"]["run"] = run.name
+    card["card"]["epoch_history"] = _earlier_history(card["card"]) + _history(run, offset=_earlier_epochs(card["card"]))
+    if args.note:
+        card["card"]["note"] = args.note
     model = keras.saving.load_model(run.model_path, compile=False)  # no optimizer state: a third of the size
     write_atomically(target, lambda tmp: model.save(tmp))
     shutil.copyfile(litert_path(run.model_path), litert_path(target))
-    card = json.loads(info_path(run.model_path).read_text())
-    card["card"]["reproduce"] = args.reproduce
-    card["card"]["run"] = run.name
-    card["card"]["epoch_history"] = [
-        {k: row[k] for k in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds", "learning_rate")}
-        for row in run.epochs()
-    ]
-    if args.note:
-        card["card"]["note"] = args.note
     write_json_atomically(info_path(target), card)
     print(f"shipped {target} ({target.stat().st_size / 1e6:.1f} MB) and {litert_path(target).name}")
+
+
+HISTORY_KEYS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds", "learning_rate")
+
+
+def _history(run: TrainingRun, offset: int) -> list[dict]:
+    return [{**{k: row[k] for k in HISTORY_KEYS}, "epoch": row["epoch"] + offset} for row in run.epochs()]
+
+
+def _start_card(card: dict) -> dict:
+    """The card of the model a run was initialised from (read before this script overwrites it)."""
+    start = card.get("initialised_from")
+    if not start:
+        return {}
+    path = Path(start) if Path(start).is_absolute() else MODELS.parent / start
+    return json.loads(info_path(path).read_text()).get("card", {}) if info_path(path).exists() else {}
+
+
+def _earlier_history(card: dict) -> list[dict]:
+    """A model trained on from another one: its curve starts with that model's epochs."""
+    start = _start_card(card)
+    if start and start.get("epochs_completed") != _earlier_epochs(card):
+        raise SystemExit(f"{card['initialised_from']} is no longer the model this run started from (was it shipped over?)")
+    return start.get("epoch_history", [])
+
+
+def _earlier_epochs(card: dict) -> int:
+    return sum(stage["epochs"] for stage in card.get("stages", [])[:-1])
 
 
 if __name__ == "__main__":

@@ -52,3 +52,13 @@ def tiny_flip_model(tiny_model, tmp_path_factory) -> Path:
         shutil.copyfile(tiny_model.with_suffix(suffix), folder / f"flip{suffix}")
     write_model_info(folder / "flip.keras", ModelInfo(architecture="tiny_test", tta="flip"))
     return folder / "flip.keras"
+
+
+@pytest.fixture(scope="session")
+def tiny_flip_zoom_model(tiny_model, tmp_path_factory) -> Path:
+    """The same weights under a contract that asks for the six mirrored and zoomed views."""
+    folder = tmp_path_factory.mktemp("tiny_flip_zoom")
+    for suffix in (".keras", ".tflite"):
+        shutil.copyfile(tiny_model.with_suffix(suffix), folder / f"flip_zoom{suffix}")
+    write_model_info(folder / "flip_zoom.keras", ModelInfo(architecture="tiny_test", tta="flip_zoom"))
+    return folder / "flip_zoom.keras"

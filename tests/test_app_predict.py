@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from app_fixtures import install_model_run
 from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
-from ui.sidebar import SHIPPED_MODEL
+from ui.sidebar import SEED_MODEL, SHIPPED_MODEL
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 
@@ -40,7 +40,25 @@ def test_the_shipped_model_is_the_default(model_run):
 
 def test_without_a_model_the_page_says_how_to_get_one(monkeypatch, tmp_path):
     monkeypatch.setattr("ui.sidebar.SHIPPED_MODEL", tmp_path / "no_shipped_model.keras")
+    monkeypatch.setattr("ui.sidebar.SEED_MODEL", tmp_path / "no_seed_model.keras")
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("app_pages/predict.py").run()
     assert not at.exception
     assert "no model to predict with yet" in at.info[0].value
+
+
+def test_the_shipped_model_shows_its_lead_over_the_notebook_baseline():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("app_pages/predict.py").run()
+    assert not at.exception
+    metrics = {m.label: m for m in at.metric}
+    seed = metrics["vs. the notebook's seed_cnn"]
+    lead = float(metrics["Test accuracy"].value.rstrip("%")) - float(seed.value.rstrip("%"))
+    assert seed.proto.delta == f"{lead:+.1f} points" and lead > 0
+
+    # The baseline itself can be picked, to compare the two on the same photo; it is not compared with itself.
+    assert "Notebook baseline (seed_cnn)" in at.selectbox(key="model_path").options
+    at.selectbox(key="model_path").set_value(str(SEED_MODEL)).run()
+    assert not at.exception
+    assert any(m.value.startswith("**Model:** Notebook baseline (seed_cnn)") for m in at.markdown)
+    assert "vs. the notebook's seed_cnn" not in [m.label for m in at.metric]

@@ -1,6 +1,7 @@
 """Train through the real job mechanism: a tiny model for one epoch on the built-in sample, in its own process."""
 
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -37,18 +38,26 @@ def test_start_watch_refuse_a_second_start_and_show_the_finished_run():
 
     at.selectbox(key="train_arch").set_value("tiny_cnn")
     at.number_input(key="train_epochs").set_value(1)
+    at.checkbox(key="train_bfloat16").check()
     at.button(key="start_training").click().run()
     assert not at.exception and not at.error
     run = list_runs(runs_dir)[0]
     assert run.config["arch"] == "tiny_cnn" and run.config["epochs"] == 1
+    assert run.config["precision"] == "mixed_bfloat16"
     assert f"Running: {run.name}" in [s.value for s in at.subheader]  # the live panel found the job
 
-    # A reload, or a second browser, re-attaches to the same job and cannot start another.
-    other_browser = train_page()
-    assert f"Running: {run.name}" in [s.value for s in other_browser.subheader]
-    other_browser.button(key="start_training").click().run()
-    assert "already running" in other_browser.error[0].value
-    assert len(list_runs(runs_dir)) == 1
+    # A reload, or a second browser, re-attaches to the same job and cannot start another. The job is frozen
+    # meanwhile (SIGSTOP), so a fast machine cannot finish it before the second start is tried.
+    job_pid = run.status_record["pid"]
+    os.kill(job_pid, signal.SIGSTOP)
+    try:
+        other_browser = train_page()
+        assert f"Running: {run.name}" in [s.value for s in other_browser.subheader]
+        other_browser.button(key="start_training").click().run()
+        assert "already running" in other_browser.error[0].value
+        assert len(list_runs(runs_dir)) == 1
+    finally:
+        os.kill(job_pid, signal.SIGCONT)
 
     finished = wait_for_the_job(runs_dir)
     assert finished.status == "finished", finished.message

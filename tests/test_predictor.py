@@ -18,7 +18,7 @@ from fer_core.labels import CLASS_NAMES
 from fer_core.model_files import ModelInfo, write_model_info
 from fer_core.predictor import NO_FACE, NO_FACE_CENTRE_USED, Predictor
 from fer_core.runtime import BATCH, FaceClassifier
-from model_fixtures import tiny_flip_model, tiny_model  # noqa: F401  (pytest fixtures)
+from model_fixtures import tiny_flip_model, tiny_flip_zoom_model, tiny_model  # noqa: F401  (pytest fixtures)
 
 ASSETS = Path(__file__).parent / "assets"
 REPO = Path(__file__).resolve().parent.parent
@@ -148,6 +148,26 @@ def test_flip_tta_averages_the_face_and_its_mirror(tiny_model, tiny_flip_model, 
     expected = (plain.predict_proba(random_faces[:9]) + plain.predict_proba(random_faces[:9, :, ::-1])) / 2
     assert np.allclose(flip.predict_proba(random_faces[:9]), expected, atol=1e-6)
     assert not np.allclose(plain.predict_proba(random_faces[:9]), expected, atol=1e-4)
+
+
+def test_flip_zoom_tta_averages_six_views_of_each_face(tiny_model, tiny_flip_zoom_model, random_faces):
+    import cv2
+
+    plain, served = FaceClassifier(tiny_model), FaceClassifier(tiny_flip_zoom_model)
+    assert served.info.tta == "flip_zoom"
+    faces = random_faces[:5]
+
+    def zoomed(zoom):
+        matrix = cv2.getRotationMatrix2D((23.5, 23.5), 0.0, zoom)
+        return np.stack([cv2.warpAffine(face, matrix, (48, 48), flags=cv2.INTER_LINEAR,
+                                        borderMode=cv2.BORDER_REFLECT_101) for face in faces])
+
+    views = [faces, zoomed(0.92), zoomed(1.08)]
+    views += [view[:, :, ::-1] for view in views]
+    expected = np.mean([plain.predict_proba(np.ascontiguousarray(view)) for view in views], axis=0)
+    assert np.allclose(served.predict_proba(faces), expected, atol=1e-6)
+    # Each face is averaged over its own views only: one face alone scores as it does among others.
+    assert np.allclose(served.predict_proba(faces[2]), expected[2], atol=1e-6)
 
 
 def test_wrong_crop_size_is_refused(tiny_model):

@@ -1,5 +1,6 @@
 """A real training run of a tiny model on synthetic faces, through the same function the CLI and the app use."""
 
+import dataclasses
 import json
 
 import pytest
@@ -46,7 +47,7 @@ def test_a_tiny_model_learns_the_synthetic_classes(finished_run):
 def test_the_model_carries_its_preprocessing_contract(finished_run):
     info = read_model_info(finished_run.model_path)
     assert info.class_names[3] == "happy" and info.input_size == 48 and info.input_range == (0.0, 255.0)
-    assert info.tta == "flip"
+    assert info.tta == "flip_zoom"  # trained with augmentation: served with the mirrored, zoomed views
     assert info.card["architecture"] == "tiny_cnn" and info.card["epochs_completed"] == 3
     assert info.card["evaluation"]["accuracy"] == finished_run.evaluation()["accuracy"]
     assert len(info.card["data_sha1"]) == 40
@@ -65,7 +66,43 @@ def test_resume_continues_the_curve_without_repeating_epochs(finished_run):
 
 
 @pytest.mark.parametrize("field, value", [("epochs", 0), ("arch", "resnet9000"), ("balance", "smote"),
-                                          ("learning_rate", -1.0), ("batch_size", 0)])
+                                          ("learning_rate", -1.0), ("batch_size", 0), ("precision", "float8"),
+                                          ("init_from", "no/such/model.keras")])
 def test_bad_settings_are_refused_before_anything_runs(field, value):
     with pytest.raises(FERError):
         TrainingConfig(data="x.csv", **{field: value}).check()
+
+
+def test_a_bfloat16_run_started_from_a_model_serves_float32_and_says_where_it_started(finished_run, tmp_path):
+    import keras
+
+    from fer_core import training
+
+    start = finished_run.model_path
+    config = TrainingConfig(data=finished_run.config["data"], arch="tiny_cnn", epochs=1, batch_size=16,
+                            learning_rate=1e-3, balance="oversample", precision="mixed_bfloat16", init_from=str(start))
+    run = training.train(config, runs_dir=tmp_path / "runs", verbose=0, command="pytest")
+    assert run.status == "finished"
+    assert keras.config.dtype_policy().name == "float32"  # the process is left as it was found
+    served = keras.saving.load_model(run.model_path)
+    assert {layer.dtype_policy.name for layer in served.layers} == {"float32"}
+    card, start_card = read_model_info(run.model_path).card, read_model_info(start).card
+    assert card["config"]["precision"] == "mixed_bfloat16"
+    assert card["initialised_from"] == str(start)
+    # The card counts both trainings the weights have had, stage by stage.
+    assert [stage["epochs"] for stage in card["stages"]] == [start_card["epochs_completed"], 1]
+    assert [stage["precision"] for stage in card["stages"]] == ["float32", "mixed_bfloat16"]
+    assert card["epochs_completed"] == start_card["epochs_completed"] + 1
+    assert card["train_seconds"] == pytest.approx(start_card["train_seconds"] + run.epochs()[0]["seconds"])
+    # The weights really came from the start model: after one gentle epoch it is well ahead of the same run from scratch.
+    fresh = training.train(dataclasses.replace(config, init_from=None), runs_dir=tmp_path / "fresh", verbose=0)
+    assert run.epochs()[0]["val_accuracy"] > fresh.epochs()[0]["val_accuracy"] + 0.1
+
+
+def test_a_run_cannot_start_from_another_architecture(finished_run, tmp_path):
+    from fer_core import training
+
+    config = TrainingConfig(data=finished_run.config["data"], arch="seed_cnn", epochs=1,
+                            init_from=str(finished_run.model_path))
+    with pytest.raises(FERError, match="tiny_cnn model; it cannot start a seed_cnn run"):
+        training.train(config, runs_dir=tmp_path / "runs", verbose=0)

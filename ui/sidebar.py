@@ -16,7 +16,8 @@ from ui import cached
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED_MODEL = REPO / "models" / "fer_studio.keras"
-SEED_CARD = REPO / "models" / "seed_cnn.json"
+SEED_MODEL = REPO / "models" / "seed_cnn.keras"  # the notebook's recipe, shipped to compare with
+SEED_CARD = SEED_MODEL.with_suffix(".json")
 
 SOURCE_LABELS = {"sample": "Built-in sample (10% of FER2013)", "upload": "Upload a file", "server": "A path on the server"}
 UPLOAD_TYPES = ["csv", "gz", "zip"]
@@ -96,10 +97,12 @@ def bad_rows_hint() -> str | None:
 
 
 def model_choices(settings: AppSettings) -> dict[str, str]:
-    """Model path → label: the shipped model first, then every run that produced a model, newest first."""
+    """Model path → label: the shipped model first, the notebook's baseline, then every run that produced a model, newest first."""
     choices = {}
     if SHIPPED_MODEL.exists():
         choices[str(SHIPPED_MODEL)] = "Shipped model (fer_studio)"
+    if SEED_MODEL.exists():
+        choices[str(SEED_MODEL)] = "Notebook baseline (seed_cnn)"
     for run in list_runs(settings.runs_dir):
         if run.model_path is not None:
             accuracy = (run.evaluation() or {}).get("accuracy")
