@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 
 from fer_core.csv_format import format_fer_csv
 from fer_core.labels import NUM_CLASSES
+from fer_core.runs import list_runs, pid_alive
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -54,3 +56,20 @@ def isolated_cache(tmp_path, monkeypatch):
     """Each test gets its own dataset cache and runs folder: nothing leaks between tests or into ~/.cache."""
     monkeypatch.setenv("FER_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("FER_RUNS_DIR", str(tmp_path / "runs"))
+    yield
+    # A test that failed half-way must not leave its training job running (and slowing every test after it).
+    for run in list_runs(tmp_path / "runs"):
+        if job_process_of(run) is not None:
+            os.killpg(job_process_of(run), signal.SIGKILL)  # jobs start a session of their own: group id = pid
+
+
+def job_process_of(run) -> int | None:
+    """The pid of the `fer_core train` process working on run, if one is alive (never this test process)."""
+    pid = run.status_record.get("pid")
+    if not pid_alive(pid) or pid == os.getpid():
+        return None
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return None
+    return pid if "fer_core" in command and run.name in command else None
