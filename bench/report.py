@@ -278,7 +278,7 @@ def _prediction_details(prediction: dict) -> list[str]:
         f"{prediction['rss_with_predictor_bytes'] / MB:.0f} MB). Photo: `{prediction['photo']}` scaled to fit and "
         f"padded with grey, JPEG-encoded; each call is `predictor.predict(jpeg_bytes, top_k=3)` (decode, detect, "
         f"crop, classify), after 3 warm-up calls. Baseline: the same `load_image`, `detect_faces` and crop, then "
-        f"Keras `model.predict` on each face (with its mirror image, as the model's contract asks), in the same process.",
+        f"Keras `model.predict` on each face (with the test-time views the model's contract asks for), in the same process.",
     ]
     for key, photo in prediction["photos"].items():
         top = ", ".join(f"{label} {p:.0%}" for label, p in photo.get("top_3_first_face", []))
