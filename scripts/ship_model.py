@@ -38,6 +38,8 @@ def main() -> None:
     card["card"]["reproduce"] = args.reproduce
     card["card"]["run"] = run.name
     card["card"]["epoch_history"] = _earlier_history(card["card"]) + _history(run, offset=_earlier_epochs(card["card"]))
+    if _start_card(card["card"]).get("run"):  # name the start model by its run: the shipped file may be replaced by this one
+        card["card"]["initialised_from"] = f"runs/{_start_card(card['card'])['run']}/model.keras"
     if args.note:
         card["card"]["note"] = args.note
     model = keras.saving.load_model(run.model_path, compile=False)  # no optimizer state: a third of the size
