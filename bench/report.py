@@ -334,7 +334,7 @@ def _app_details(app: dict) -> list[str]:
                 f"(server: decode, detect, classify, draw, saliency maps) {_s(m['cold_browser_run'])} / "
                 f"{_s(m['warm_browser_run'])}; run end → chart drawn {_s(m['cold_browser_run_end_to_chart'])} / "
                 f"{_s(m['warm_browser_run_end_to_chart'])}.")
-    steps = app.get("first_prediction_steps")
+    steps = dict(app.get("first_prediction_steps") or {})  # a copy: results.json keeps its rss_bytes
     if steps:
         memory = steps.pop("rss_bytes", None)
         lines.append(f"  - A first prediction in a fresh Python process, step by step: {_stage_text(steps)}"
