@@ -97,17 +97,18 @@ def bad_rows_hint() -> str | None:
 
 
 def model_choices(settings: AppSettings) -> dict[str, str]:
-    """Model path → label: the shipped model first, the notebook's baseline, then every run that produced a model, newest first."""
+    """Model path → label: the shipped model first (the default), then every run that produced a model, newest first,
+    then the notebook's baseline, there to compare with and never the default while anything else exists."""
     choices = {}
     if SHIPPED_MODEL.exists():
         choices[str(SHIPPED_MODEL)] = "Shipped model (fer_studio)"
-    if SEED_MODEL.exists():
-        choices[str(SEED_MODEL)] = "Notebook baseline (seed_cnn)"
     for run in list_runs(settings.runs_dir):
         if run.model_path is not None:
             accuracy = (run.evaluation() or {}).get("accuracy")
             score = f" · {accuracy:.0%}" if accuracy is not None else ""
             choices[str(run.model_path)] = f"Run {run.name}{score}"
+    if SEED_MODEL.exists():
+        choices[str(SEED_MODEL)] = "Notebook baseline (seed_cnn)"
     return choices
 
 
