@@ -85,7 +85,7 @@ def training_rows(training: dict | None) -> list[Row]:
         "≈144 s/epoch (the issue's figure)"))
     for name, c in training.get("what_if", {}).items():
         rows.append(Row(
-            f"what-if, not shipped: `fer_vgg` batch {c['batch_size']}, {c['balance']}, Keras policy `{c['policy']}`",
+            f"the shipped model's job in bfloat16 maths (`--precision {c['policy']}`, as its stage 2 trained): `fer_vgg` batch {c['batch_size']}, {c['balance']}",
             f"{_s(c['epoch_seconds'])}/epoch (n={c['repeats']}); 30 epochs: {c['job_minutes']:.0f} min",
             f"`seed_cnn` oversample batch 64: {_s(seed['epoch_seconds'])}/epoch",
             _ratio(seed["epoch_seconds"], c["epoch_seconds"]) if c["epoch_seconds"] <= seed["epoch_seconds"]
