@@ -44,21 +44,21 @@ def tiny_model(tmp_path_factory) -> Path:
     return build_tiny_model(tmp_path_factory.getbasetemp() / "tiny_model")
 
 
+def tiny_model_with_tta(tiny_model: Path, folder: Path, tta: str) -> Path:
+    """The tiny model's weights under a contract that asks for test-time augmentation `tta`."""
+    for suffix in (".keras", ".tflite"):
+        shutil.copyfile(tiny_model.with_suffix(suffix), folder / f"{tta}{suffix}")
+    write_model_info(folder / f"{tta}.keras", ModelInfo(architecture="tiny_test", tta=tta))
+    return folder / f"{tta}.keras"
+
+
 @pytest.fixture(scope="session")
 def tiny_flip_model(tiny_model, tmp_path_factory) -> Path:
-    """The same weights under a contract that asks for mirror-image test-time augmentation."""
-    folder = tmp_path_factory.mktemp("tiny_flip")
-    for suffix in (".keras", ".tflite"):
-        shutil.copyfile(tiny_model.with_suffix(suffix), folder / f"flip{suffix}")
-    write_model_info(folder / "flip.keras", ModelInfo(architecture="tiny_test", tta="flip"))
-    return folder / "flip.keras"
+    """Mirror-image test-time augmentation: each face and its mirror."""
+    return tiny_model_with_tta(tiny_model, tmp_path_factory.mktemp("tiny_flip"), "flip")
 
 
 @pytest.fixture(scope="session")
 def tiny_flip_zoom_model(tiny_model, tmp_path_factory) -> Path:
-    """The same weights under a contract that asks for the six mirrored and zoomed views."""
-    folder = tmp_path_factory.mktemp("tiny_flip_zoom")
-    for suffix in (".keras", ".tflite"):
-        shutil.copyfile(tiny_model.with_suffix(suffix), folder / f"flip_zoom{suffix}")
-    write_model_info(folder / "flip_zoom.keras", ModelInfo(architecture="tiny_test", tta="flip_zoom"))
-    return folder / "flip_zoom.keras"
+    """The six mirrored and zoomed views."""
+    return tiny_model_with_tta(tiny_model, tmp_path_factory.mktemp("tiny_flip_zoom"), "flip_zoom")
