@@ -12,8 +12,6 @@ from pathlib import Path
 
 import numpy as np
 
-from fer_core.tta import average_views, tta_views
-
 from .measure import REPO, rss_bytes, timed
 from .photos import example_photo, sized_photo
 
@@ -77,12 +75,12 @@ def _keras_per_face(model, tta: str, photo_bytes: bytes):
     from fer_core import predictor as predictor_module
     from fer_core.faces import detect_faces
     from fer_core.images import load_image
+    from fer_core.training import predict_with_tta
 
     image = load_image(photo_bytes)
     results = []
     for face in detect_faces(image):
-        x = tta_views(predictor_module._face_crop(image, face, 48)[None], tta)[..., None].astype("float32")
-        probabilities = model.predict(x, verbose=0).mean(axis=0)
+        probabilities = predict_with_tta(model, predictor_module._face_crop(image, face, 48)[None], tta)[0]
         results.append(np.argsort(-probabilities)[:3])
     return results
 
@@ -92,14 +90,10 @@ def _tta_accuracy(predictor, dataset) -> dict:
     the mirror alone, and with the face alone."""
     test = dataset.split("test")
     classifier = predictor.classifier
-
-    def with_views(mode):
-        return average_views(classifier._run(tta_views(test.images, mode).astype(np.float32)[..., None]), mode)
-
     def top(probabilities, k):
         return float(np.mean((np.argsort(-probabilities, axis=1)[:, :k] == test.labels[:, None]).any(axis=1)))
 
-    scores = {mode: with_views(mode) for mode in dict.fromkeys([classifier.info.tta, "flip", "none"])}
+    scores = {mode: classifier.predict_proba(test.images, tta=mode) for mode in dict.fromkeys([classifier.info.tta, "flip", "none"])}
     same_as_validation = np.array_equal(dataset.splits.test, dataset.splits.validation)
     return {"split": "test" + (" (= validation: this file has no PrivateTest rows)" if same_as_validation else ""),
             "faces": len(test),
@@ -149,7 +143,7 @@ def run(data: Path, quick: bool) -> dict:
     # The classifier alone, without test-time views: how much of the crop time the extra views cost.
     x = crops.astype(np.float32)[..., None]
     plain = timed(lambda: predictor.classifier._run(x), crop_repeats, warmup=1) if hasattr(predictor.classifier, "_run") else None
-    tta_accuracy = _tta_accuracy(predictor, dataset) if tta != "none" and hasattr(predictor.classifier, "_run") else None
+    tta_accuracy = _tta_accuracy(predictor, dataset) if tta != "none" else None
     agreement = float(np.mean(predictor.predict_crops(crops).argmax(1) == predict_with_tta(model, crops, tta).argmax(1)))
     return {
         "model": model_note, "model_tta": tta, "photo": str(photo.relative_to(REPO)),

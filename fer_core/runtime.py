@@ -33,7 +33,7 @@ from ai_edge_litert.interpreter import Interpreter
 from .atomic import write_bytes_atomically
 from .errors import ModelError
 from .model_files import ModelInfo, keras_path, litert_path, read_model_info
-from .tta import average_views, tta_views
+from .tta import TTA_MODES, average_views, tta_views
 
 BATCH = 64
 CONVERT_TIMEOUT_S = 600
@@ -81,8 +81,12 @@ class FaceClassifier:
     def class_names(self) -> tuple[str, ...]:
         return self.info.class_names
 
-    def predict_proba(self, crops: np.ndarray) -> np.ndarray:
-        """Probabilities (N, classes) for uint8 faces (N, size, size), averaged over the contract's TTA views (tta.py)."""
+    def predict_proba(self, crops: np.ndarray, tta: str | None = None) -> np.ndarray:
+        """Probabilities (N, classes) for uint8 faces (N, size, size), averaged over the contract's TTA views (tta.py),
+        or over another mode's, to measure what the views buy."""
+        tta = self.info.tta if tta is None else tta
+        if tta not in TTA_MODES:
+            raise ModelError(f"Unknown test-time augmentation {tta!r}: choose one of {', '.join(TTA_MODES)}.")
         crops = np.asarray(crops)
         size = self.info.input_size
         if crops.ndim == 2:
@@ -90,11 +94,11 @@ class FaceClassifier:
         if crops.ndim != 3 or crops.shape[1:] != (size, size):
             raise ModelError(f"This model classifies {size}×{size} grey faces; it was given an array of shape {crops.shape}.")
         low, high = self.info.input_range
-        views = tta_views(crops, self.info.tta)
+        views = tta_views(crops, tta)
         x = views.astype(np.float32)[..., None] * np.float32((high - low) / 255) + np.float32(low)
         with self._lock:
             probabilities = self._run(x)
-        return average_views(probabilities, self.info.tta).astype(np.float32)
+        return average_views(probabilities, tta).astype(np.float32)
 
     def _run(self, x: np.ndarray) -> np.ndarray:
         out = np.empty((len(x), len(self.class_names)), np.float32)

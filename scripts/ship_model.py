@@ -37,9 +37,10 @@ def main() -> None:
     card = json.loads(info_path(run.model_path).read_text())  # the card first: it reads the model it may replace
     card["card"]["reproduce"] = args.reproduce
     card["card"]["run"] = run.name
-    card["card"]["epoch_history"] = _earlier_history(card["card"]) + _history(run, offset=_earlier_epochs(card["card"]))
-    if _start_card(card["card"]).get("run"):  # name the start model by its run: the shipped file may be replaced by this one
-        card["card"]["initialised_from"] = f"runs/{_start_card(card['card'])['run']}/model.keras"
+    start = _start_card(card["card"])
+    card["card"]["epoch_history"] = _earlier_history(card["card"], start) + _history(run, offset=_earlier_epochs(card["card"]))
+    if start.get("run"):  # name the start model by its run: the shipped file may be replaced by this one
+        card["card"]["initialised_from"] = f"runs/{start['run']}/model.keras"
     if args.note:
         card["card"]["note"] = args.note
     model = keras.saving.load_model(run.model_path, compile=False)  # no optimizer state: a third of the size
@@ -65,9 +66,8 @@ def _start_card(card: dict) -> dict:
     return json.loads(info_path(path).read_text()).get("card", {}) if info_path(path).exists() else {}
 
 
-def _earlier_history(card: dict) -> list[dict]:
-    """A model trained on from another one: its curve starts with that model's epochs."""
-    start = _start_card(card)
+def _earlier_history(card: dict, start: dict) -> list[dict]:
+    """A model trained on from another one (whose card is `start`): its curve starts with that model's epochs."""
     if start and start.get("epochs_completed") != _earlier_epochs(card):
         raise SystemExit(f"{card['initialised_from']} is no longer the model this run started from (was it shipped over?)")
     return start.get("epoch_history", [])

@@ -168,6 +168,11 @@ def test_flip_zoom_tta_averages_six_views_of_each_face(tiny_model, tiny_flip_zoo
     assert np.allclose(served.predict_proba(faces), expected, atol=1e-6)
     # Each face is averaged over its own views only: one face alone scores as it does among others.
     assert np.allclose(served.predict_proba(faces[2]), expected[2], atol=1e-6)
+    # Another mode's views can be asked for (the benchmark measures what the views buy); unknown modes are refused.
+    assert np.allclose(plain.predict_proba(faces, tta="flip_zoom"), expected, atol=1e-6)
+    assert np.allclose(served.predict_proba(faces, tta="none"), plain.predict_proba(faces), atol=1e-6)
+    with pytest.raises(ModelError, match="Unknown test-time augmentation 'tenfold'"):
+        served.predict_proba(faces, tta="tenfold")
 
 
 def test_wrong_crop_size_is_refused(tiny_model):
