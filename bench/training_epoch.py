@@ -125,8 +125,16 @@ def recorded_runs(runs_dir: Path) -> list[dict]:
             runs.append({"run": metrics.parent.name, "arch": config.get("arch"), "batch_size": config.get("batch_size"),
                          "balance": config.get("balance"), "epochs_planned": config.get("epochs"),
                          "state": status.get("state"), "epochs_done": len(seconds),
-                         "epoch_seconds": summary(seconds), "total_seconds": sum(seconds)})
+                         "epoch_seconds": summary(seconds), "total_seconds": sum(seconds),
+                         "machine": _card_machine(metrics.parent / "model.json")})
     return runs
+
+
+def _card_machine(card_path: Path) -> str | None:
+    try:
+        return json.loads(card_path.read_text())["card"].get("machine")
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def shipped_model_card(models_dir: Path) -> dict | None:

@@ -127,7 +127,27 @@ def predict_with_tta(model, images: np.ndarray, tta: str, batch_size: int = 256)
 
 
 def _machine() -> str:
-    return f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    return (f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}, Keras {keras.__version__} on {_backend_and_devices()}")
+
+
+def _backend_and_devices() -> str:
+    """Which Keras backend trained the model and on what: the same command takes minutes on a GPU, hours on 2 cores."""
+    backend = keras.backend.backend()
+    try:
+        if backend == "jax":
+            import jax
+
+            devices = [device.device_kind for device in jax.devices()]
+        elif backend == "tensorflow":
+            import tensorflow as tf
+
+            devices = [gpu.name for gpu in tf.config.list_physical_devices("GPU")]
+        else:
+            devices = []
+    except Exception:  # a card is still worth writing without the device names
+        devices = []
+    return f"{backend} ({', '.join(devices) or 'CPU'})"
 
 
 def train(config: TrainingConfig, runs_dir: str | Path = "runs", run: TrainingRun | None = None,
@@ -179,6 +199,7 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
             model = build_model(config.arch)
         if config.init_from:
             _copy_weights(Path(config.init_from), model)
+            _keep_start_card(run, Path(config.init_from))
         model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
                       loss="categorical_crossentropy", metrics=["accuracy"])
     if (run.path / "STOP").exists():
@@ -220,10 +241,10 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     })
     if config.init_from:
-        _add_earlier_stages(info.card, Path(config.init_from))
+        _add_earlier_stages(info.card, Path(config.init_from), _kept_start_card(run, Path(config.init_from)))
     staged = _stage_model(run, best_model, info)
     test = dataset.split("test")
-    evaluation = _evaluate_as_served(staged, best_model, test, tta)
+    evaluation = evaluate_as_served(staged, best_model, test, tta)
     evaluation.update(split="test", split_notes=notes, tta=tta)
     write_json_atomically(run.path / "evaluation.json", evaluation)
     info.card["evaluation"] = evaluation
@@ -249,13 +270,13 @@ def _stage_model(run: TrainingRun, model, info: ModelInfo) -> Path:
     return staged
 
 
-def _evaluate_as_served(staged: Path, keras_model, test: FERDataset, tta: str) -> dict:
+def evaluate_as_served(model_path: Path, keras_model, test: FERDataset, tta: str) -> dict:
     """Scores of the model as the app serves it (its LiteRT export, with the same TTA), with Keras's for reference."""
     keras_probabilities = predict_with_tta(keras_model, test.images, tta)
-    if staged.with_suffix(".tflite").exists():
+    if model_path.with_suffix(".tflite").exists():
         from .runtime import FaceClassifier
 
-        evaluation = evaluate_probabilities(test.labels, FaceClassifier(staged).predict_proba(test.images))
+        evaluation = evaluate_probabilities(test.labels, FaceClassifier(model_path).predict_proba(test.images))
         evaluation["runtime"] = "LiteRT"
     else:
         evaluation = evaluate_probabilities(test.labels, keras_probabilities)
@@ -307,12 +328,28 @@ def _copy_weights(source: Path, model) -> None:
     model.set_weights(start.get_weights())
 
 
-def _add_earlier_stages(card: dict, start: Path) -> None:
+START_CARD_NAME = "start_card.json"
+
+
+def _read_card(model_path: Path) -> dict:
+    if not info_path(model_path).exists():
+        return {}
+    return json.loads(info_path(model_path).read_text()).get("card", {})
+
+
+def _keep_start_card(run: TrainingRun, start: Path) -> None:
+    """The start model's card as it is now: the file may be replaced (shipped over) before this run ends."""
+    write_json_atomically(run.path / START_CARD_NAME, _read_card(start))
+
+
+def _kept_start_card(run: TrainingRun, start: Path) -> dict:
+    kept = run.path / START_CARD_NAME
+    return json.loads(kept.read_text()) if kept.exists() else _read_card(start)
+
+
+def _add_earlier_stages(card: dict, start: Path, start_card: dict) -> None:
     """A model trained on from another one has had both trainings: its card lists each stage and counts the
     epochs and seconds of all of them, so what it says about the model stays true."""
-    start_card = {}
-    if info_path(start).exists():
-        start_card = json.loads(info_path(start).read_text()).get("card", {})
     earlier = start_card.get("stages") or ([{
         "epochs": start_card.get("epochs_completed", 0),
         "train_seconds": start_card.get("train_seconds", 0.0),

@@ -2,6 +2,10 @@
 LiteRT export and its card, with the command that reproduces it.
 
     python scripts/ship_model.py runs/RUN --name fer_studio --reproduce "python -m fer_core train …" [--note "…"]
+        [--data PATH]
+
+A run trained where LiteRT is unavailable (a GPU machine on Keras's JAX backend) has no .tflite and was scored by
+Keras: --data exports it here and scores it as the app serves it, on that data's test split, before it ships.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anyw
 import keras  # noqa: E402
 
 from fer_core.atomic import write_atomically, write_json_atomically  # noqa: E402
+from fer_core.dataset import load_fer2013  # noqa: E402
+from fer_core.runtime import export_litert  # noqa: E402
+from fer_core.training import evaluate_as_served  # noqa: E402
 from fer_core.model_files import info_path, litert_path  # noqa: E402
 from fer_core.runs import TrainingRun  # noqa: E402
 
@@ -29,6 +36,7 @@ def main() -> None:
     parser.add_argument("--name", default="fer_studio")
     parser.add_argument("--reproduce", required=True)
     parser.add_argument("--note", default="")
+    parser.add_argument("--data", help="export and score the model as served on this data's test split (see above)")
     args = parser.parse_args()
     run = TrainingRun(Path(args.run))
     if run.model_path is None:
@@ -44,10 +52,28 @@ def main() -> None:
     if args.note:
         card["card"]["note"] = args.note
     model = keras.saving.load_model(run.model_path, compile=False)  # no optimizer state: a third of the size
+    if card["card"].get("evaluation", {}).get("runtime") != "LiteRT":
+        if not args.data:
+            raise SystemExit(f"{run.path} was not scored as served (no LiteRT export): pass --data to export and score it")
+        card["card"]["evaluation"] = _score_as_served(run, model, card, args.data)
     write_atomically(target, lambda tmp: model.save(tmp))
     shutil.copyfile(litert_path(run.model_path), litert_path(target))
     write_json_atomically(info_path(target), card)
     print(f"shipped {target} ({target.stat().st_size / 1e6:.1f} MB) and {litert_path(target).name}")
+
+
+def _score_as_served(run: TrainingRun, model, card: dict, data: str) -> dict:
+    """Export the run's LiteRT model if it has none, score it as served on the test split, record that in the run."""
+    if not litert_path(run.model_path).exists():
+        export_litert(run.model_path)
+    dataset = load_fer2013(data)
+    tta = card["contract"]["tta"]
+    evaluation = evaluate_as_served(run.model_path, model, dataset.split("test"), tta)
+    evaluation.update(split="test", split_notes=list(dataset.splits.notes), tta=tta)
+    write_json_atomically(run.path / "evaluation.json", evaluation)
+    print(f"as served: test accuracy {evaluation['accuracy']:.2%}, top-3 {evaluation['top3_accuracy']:.2%}, "
+          f"macro F1 {evaluation['macro_f1']:.3f} (Keras {evaluation['keras_accuracy']:.2%})")
+    return evaluation
 
 
 HISTORY_KEYS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds", "learning_rate")

@@ -99,6 +99,34 @@ def test_a_bfloat16_run_started_from_a_model_serves_float32_and_says_where_it_st
     assert run.epochs()[0]["val_accuracy"] > fresh.epochs()[0]["val_accuracy"] + 0.1
 
 
+def test_the_card_counts_the_start_model_as_it_was_when_the_run_began(finished_run, tmp_path, monkeypatch):
+    import shutil
+
+    from fer_core import training
+    from fer_core.model_files import info_path
+
+    start = tmp_path / "start" / "model.keras"
+    start.parent.mkdir()
+    shutil.copyfile(finished_run.model_path, start)
+    shutil.copyfile(info_path(finished_run.model_path), info_path(start))
+    epochs_then = read_model_info(start).card["epochs_completed"]
+    as_float32 = training._as_float32
+
+    def ship_over_the_start_model_then(model, arch):  # runs after fit, before the card is written
+        replaced = json.loads(info_path(start).read_text())
+        replaced["card"]["epochs_completed"] = epochs_then + 100
+        info_path(start).write_text(json.dumps(replaced))
+        return as_float32(model, arch)
+
+    monkeypatch.setattr(training, "_as_float32", ship_over_the_start_model_then)
+    config = TrainingConfig(data=finished_run.config["data"], arch="tiny_cnn", epochs=1, batch_size=16,
+                            init_from=str(start))
+    run = training.train(config, runs_dir=tmp_path / "runs", verbose=0)
+    card = read_model_info(run.model_path).card
+    assert [stage["epochs"] for stage in card["stages"]] == [epochs_then, 1]
+    assert card["epochs_completed"] == epochs_then + 1
+
+
 def test_a_run_cannot_start_from_another_architecture(finished_run, tmp_path):
     from fer_core import training
 
