@@ -96,8 +96,7 @@ def training_rows(training: dict | None) -> list[Row]:
         on_this_kind = run["arch"] == "fer_vgg" and not trained_on_accelerator(run.get("machine"))
         rows.append(Row(
             f"training epoch as recorded: runs/{run['run']} (`{run['arch']}`, batch {run['batch_size']}, {run['balance']}; "
-            f"{run['state']}, {run['epochs_done']}/{run['epochs_planned']} epochs"
-            + (f"; trained on {_accelerator(run['machine'])}, not this machine)" if trained_on_accelerator(run.get("machine")) else ")"),
+            f"{run['state']}, {run['epochs_done']}/{run['epochs_planned']} epochs{_trained_elsewhere(run.get('machine'))})",
             f"{_s(seconds['median'])}/epoch (n={seconds['n']}, fastest {_s(seconds['min'])}); "
             f"30 epochs: {job_minutes:.0f} min",
             target="30-epoch job ≤ 30 min" if on_this_kind else "—",
@@ -108,7 +107,7 @@ def training_rows(training: dict | None) -> list[Row]:
         elsewhere = trained_on_accelerator(card.get("machine"))
         rows.append(Row(
             f"shipped model card: models/fer_studio.json (`{card['architecture']}`, {card['epochs_completed']} epochs, "
-            f"card.train_seconds / epochs" + (f"; trained on {_accelerator(card['machine'])}, not this machine)" if elsewhere else ")"),
+            f"card.train_seconds / epochs{_trained_elsewhere(card.get('machine'))})",
             f"{_s(card['epoch_seconds'])}/epoch; its {card['epochs_completed']} epochs: {card['train_seconds'] / 60:.0f} min; "
             f"30 epochs: {job_minutes:.0f} min",
             target="—" if elsewhere else "30-epoch job ≤ 30 min", met=None if elsewhere else job_minutes <= 30))
@@ -123,10 +122,13 @@ def trained_on_accelerator(machine: str | None) -> bool:
     return not machine.rstrip().lower().endswith("(cpu)")
 
 
-def _accelerator(machine: str) -> str:
-    """"…, Keras 3.15.1 on jax (NVIDIA H100 80GB HBM3)" → "NVIDIA H100 80GB HBM3 (Keras on jax)"."""
+def _trained_elsewhere(machine: str | None) -> str:
+    """"…, Keras 3.15.1 on jax (NVIDIA H100 80GB HBM3)" → "; trained on NVIDIA H100 80GB HBM3 (Keras on jax), not this
+    machine"; "" for epochs timed on a CPU."""
+    if not trained_on_accelerator(machine):
+        return ""
     backend, _, devices = machine.rsplit(" on ", 1)[1].partition(" (")
-    return f"{devices.rstrip(')')} (Keras on {backend})"
+    return f"; trained on {devices.rstrip(')')} (Keras on {backend}), not this machine"
 
 
 def prediction_rows(prediction: dict | None) -> list[Row]:

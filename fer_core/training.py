@@ -26,7 +26,7 @@ from .dataset import FERDataset, load_fer2013
 from .errors import FERError, JobError
 from .evaluation import evaluate_probabilities
 from .labels import NUM_CLASSES
-from .model_files import ModelInfo, info_path, write_model_info
+from .model_files import ModelInfo, info_path, read_model_info, write_model_info
 from .models import build_model
 from .runs import ACTIVE_STATES, TrainingRun, new_run
 from .training_config import TrainingConfig
@@ -241,12 +241,9 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     })
     if config.init_from:
-        _add_earlier_stages(info.card, Path(config.init_from), _kept_start_card(run, Path(config.init_from)))
+        _add_earlier_stages(info.card, Path(config.init_from), kept_start_card(run, Path(config.init_from)))
     staged = _stage_model(run, best_model, info)
-    test = dataset.split("test")
-    evaluation = evaluate_as_served(staged, best_model, test, tta)
-    evaluation.update(split="test", split_notes=notes, tta=tta)
-    write_json_atomically(run.path / "evaluation.json", evaluation)
+    evaluation = score_as_served(run, staged, best_model, dataset, tta)
     info.card["evaluation"] = evaluation
     _publish_model(run, staged, info)
     state = "stopped" if recorder.stopped_by_request else "finished"
@@ -270,7 +267,15 @@ def _stage_model(run: TrainingRun, model, info: ModelInfo) -> Path:
     return staged
 
 
-def evaluate_as_served(model_path: Path, keras_model, test: FERDataset, tta: str) -> dict:
+def score_as_served(run: TrainingRun, model_path: Path, keras_model, dataset: FERDataset, tta: str) -> dict:
+    """The run's model scored as the app serves it on the test split, also written to the run's evaluation.json."""
+    evaluation = _evaluate_as_served(model_path, keras_model, dataset.split("test"), tta)
+    evaluation.update(split="test", split_notes=list(dataset.splits.notes), tta=tta)
+    write_json_atomically(run.path / "evaluation.json", evaluation)
+    return evaluation
+
+
+def _evaluate_as_served(model_path: Path, keras_model, test: FERDataset, tta: str) -> dict:
     """Scores of the model as the app serves it (its LiteRT export, with the same TTA), with Keras's for reference."""
     keras_probabilities = predict_with_tta(keras_model, test.images, tta)
     if model_path.with_suffix(".tflite").exists():
@@ -331,20 +336,20 @@ def _copy_weights(source: Path, model) -> None:
 START_CARD_NAME = "start_card.json"
 
 
-def _read_card(model_path: Path) -> dict:
-    if not info_path(model_path).exists():
-        return {}
-    return json.loads(info_path(model_path).read_text()).get("card", {})
+def _card_of(model_path: Path) -> dict:
+    return read_model_info(model_path).card if info_path(model_path).exists() else {}
 
 
 def _keep_start_card(run: TrainingRun, start: Path) -> None:
     """The start model's card as it is now: the file may be replaced (shipped over) before this run ends."""
-    write_json_atomically(run.path / START_CARD_NAME, _read_card(start))
+    write_json_atomically(run.path / START_CARD_NAME, _card_of(start))
 
 
-def _kept_start_card(run: TrainingRun, start: Path) -> dict:
+def kept_start_card(run: TrainingRun, start: Path) -> dict:
+    """The card of the model this run started from, as it was when the run began (runs from before it was kept:
+    as it is now)."""
     kept = run.path / START_CARD_NAME
-    return json.loads(kept.read_text()) if kept.exists() else _read_card(start)
+    return json.loads(kept.read_text()) if kept.exists() else _card_of(start)
 
 
 def _add_earlier_stages(card: dict, start: Path, start_card: dict) -> None:

@@ -23,7 +23,7 @@ import keras  # noqa: E402
 from fer_core.atomic import write_atomically, write_json_atomically  # noqa: E402
 from fer_core.dataset import load_fer2013  # noqa: E402
 from fer_core.runtime import export_litert  # noqa: E402
-from fer_core.training import evaluate_as_served  # noqa: E402
+from fer_core.training import kept_start_card, score_as_served  # noqa: E402
 from fer_core.model_files import info_path, litert_path  # noqa: E402
 from fer_core.runs import TrainingRun  # noqa: E402
 
@@ -45,7 +45,7 @@ def main() -> None:
     card = json.loads(info_path(run.model_path).read_text())  # the card first: it reads the model it may replace
     card["card"]["reproduce"] = args.reproduce
     card["card"]["run"] = run.name
-    start = _start_card(card["card"])
+    start = _start_card(run, card["card"])
     card["card"]["epoch_history"] = _earlier_history(card["card"], start) + _history(run, offset=_earlier_epochs(card["card"]))
     if start.get("run"):  # name the start model by its run: the shipped file may be replaced by this one
         card["card"]["initialised_from"] = f"runs/{start['run']}/model.keras"
@@ -66,11 +66,7 @@ def _score_as_served(run: TrainingRun, model, card: dict, data: str) -> dict:
     """Export the run's LiteRT model if it has none, score it as served on the test split, record that in the run."""
     if not litert_path(run.model_path).exists():
         export_litert(run.model_path)
-    dataset = load_fer2013(data)
-    tta = card["contract"]["tta"]
-    evaluation = evaluate_as_served(run.model_path, model, dataset.split("test"), tta)
-    evaluation.update(split="test", split_notes=list(dataset.splits.notes), tta=tta)
-    write_json_atomically(run.path / "evaluation.json", evaluation)
+    evaluation = score_as_served(run, run.model_path, model, load_fer2013(data), card["contract"]["tta"])
     print(f"as served: test accuracy {evaluation['accuracy']:.2%}, top-3 {evaluation['top3_accuracy']:.2%}, "
           f"macro F1 {evaluation['macro_f1']:.3f} (Keras {evaluation['keras_accuracy']:.2%})")
     return evaluation
@@ -83,13 +79,12 @@ def _history(run: TrainingRun, offset: int) -> list[dict]:
     return [{**{k: row[k] for k in HISTORY_KEYS}, "epoch": row["epoch"] + offset} for row in run.epochs()]
 
 
-def _start_card(card: dict) -> dict:
-    """The card of the model a run was initialised from (read before this script overwrites it)."""
+def _start_card(run: TrainingRun, card: dict) -> dict:
+    """The card of the model a run was initialised from, as the run kept it when it began."""
     start = card.get("initialised_from")
     if not start:
         return {}
-    path = Path(start) if Path(start).is_absolute() else MODELS.parent / start
-    return json.loads(info_path(path).read_text()).get("card", {}) if info_path(path).exists() else {}
+    return kept_start_card(run, Path(start) if Path(start).is_absolute() else MODELS.parent / start)
 
 
 def _earlier_history(card: dict, start: dict) -> list[dict]:

@@ -59,8 +59,9 @@ def isolated_cache(tmp_path, monkeypatch):
     yield
     # A test that failed half-way must not leave its training job running (and slowing every test after it).
     for run in list_runs(tmp_path / "runs"):
-        if job_process_of(run) is not None:
-            os.killpg(job_process_of(run), signal.SIGKILL)  # jobs start a session of their own: group id = pid
+        pid = job_process_of(run)
+        if pid is not None:
+            os.killpg(pid, signal.SIGKILL)  # jobs start a session of their own: group id = pid
 
 
 def job_process_of(run) -> int | None:
