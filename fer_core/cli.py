@@ -61,9 +61,10 @@ def command_train(args) -> int:
             raise FERError("Say which data to train on: --data PATH.")
         run_dir, runs_dir = None, Path(args.out)
         config = TrainingConfig(data=args.data, arch=args.arch, epochs=args.epochs, batch_size=args.batch_size,
-                                learning_rate=args.learning_rate, balance=args.balance,
-                                augment=not args.no_augment, seed=args.seed, skip_bad_rows=args.skip_bad_rows,
-                                precision=args.precision, init_from=args.init_from).check()
+                                learning_rate=args.learning_rate, weight_decay=args.weight_decay,
+                                balance=args.balance, augment=not args.no_augment, seed=args.seed,
+                                skip_bad_rows=args.skip_bad_rows, precision=args.precision, init_from=args.init_from,
+                                distill_from=None if args.no_distill else args.distill_from).check()
     # A job started by the app hands its lock down; one started here takes it.
     lock_fd = int(os.environ["FER_JOB_LOCK_FD"]) if os.environ.get("FER_JOB_LOCK_FD") else acquire_job_lock(runs_dir)
     verbose = 1 if sys.stderr.isatty() else 2
@@ -81,6 +82,13 @@ def command_train(args) -> int:
     os.close(lock_fd)
     print(f"{run.status}: {run.message}")
     print(f"run folder: {run.path}")
+    return 0
+
+
+def command_calibrate(args) -> int:
+    from . import training
+
+    print(f"{training.time_training_batches(args.arch, args.batch_size, args.precision):.4f}")
     return 0
 
 
@@ -143,8 +151,10 @@ def command_sample(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from .balance import BALANCE_METHODS
-    from .models import ARCHITECTURES, DEFAULT_ARCHITECTURE
-    from .training_config import PRECISIONS
+    from .models import ARCHITECTURES
+    from .training_config import PRECISIONS, TrainingConfig
+
+    defaults = TrainingConfig.defaults()  # the Train page and the benchmark start from the same
 
     parser = argparse.ArgumentParser(prog="python -m fer_core", description="FER Studio: facial emotion recognition on FER2013.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -155,23 +165,38 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--json", action="store_true")
     data.set_defaults(run=command_data)
 
-    train = sub.add_parser("train", help="train a model (30 epochs by default)")
+    train = sub.add_parser("train", help=f"train a model ({defaults.epochs} epochs of {defaults.arch} by default)",
+                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     train.add_argument("--data")
-    train.add_argument("--arch", default=DEFAULT_ARCHITECTURE, choices=sorted(ARCHITECTURES))
-    train.add_argument("--epochs", type=int, default=30)
-    train.add_argument("--batch-size", type=int, default=64)
-    train.add_argument("--learning-rate", "--lr", type=float, default=1e-3)
-    train.add_argument("--balance", default="oversample", choices=BALANCE_METHODS)
+    train.add_argument("--arch", default=defaults.arch, choices=list(ARCHITECTURES), help="the network")
+    train.add_argument("--epochs", type=int, default=defaults.epochs, help="passes over the training split")
+    train.add_argument("--batch-size", type=int, default=defaults.batch_size, help="faces per training step")
+    train.add_argument("--learning-rate", "--lr", type=float, default=defaults.learning_rate,
+                       help="the peak of the warm-up and cosine schedule")
+    train.add_argument("--weight-decay", type=float, default=defaults.weight_decay, help="AdamW's; 0 is plain Adam")
+    train.add_argument("--balance", default=defaults.balance, choices=BALANCE_METHODS,
+                       help="oversample is the notebook's RandomOverSampler, on the training split only")
     train.add_argument("--no-augment", action="store_true")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=int, default=defaults.seed)
     train.add_argument("--skip-bad-rows", action="store_true")
-    train.add_argument("--precision", default="float32", choices=PRECISIONS,
-                       help="mixed_bfloat16 trains about 1.4x faster on CPUs with AVX512-BF16; the model is saved as float32")
+    train.add_argument("--precision", default=defaults.precision, choices=PRECISIONS,
+                       help="auto: bfloat16 maths where the CPU has AVX512-BF16 or AMX, else float32; "
+                            "the model is saved as float32")
+    train.add_argument("--distill-from", metavar="MODEL", default=defaults.distill_from,
+                       help="a teacher model whose probabilities soften the training labels")
+    train.add_argument("--no-distill", action="store_true", help="train on the labels alone, without a teacher")
     train.add_argument("--init-from", metavar="MODEL", help="start from this .keras model's weights (same architecture)")
     train.add_argument("--out", default="runs", help="the runs folder; each run gets its own folder inside")
     train.add_argument("--resume", metavar="RUN_DIR", help="resume a stopped, crashed or killed run from its last checkpoint")
     train.add_argument("--run-dir", help=argparse.SUPPRESS)  # used by the app's job starter
     train.set_defaults(run=command_train)
+
+    calibrate = sub.add_parser("calibrate", help="seconds per training batch of an architecture on this machine",
+                               formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    calibrate.add_argument("--arch", default=defaults.arch, choices=list(ARCHITECTURES))
+    calibrate.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    calibrate.add_argument("--precision", default=defaults.precision, choices=PRECISIONS)
+    calibrate.set_defaults(run=command_calibrate)
 
     evaluate = sub.add_parser("evaluate", help="accuracy, top-3, macro F1, per-class scores, confusion matrix")
     evaluate.add_argument("--model", default=str(DEFAULT_MODEL))

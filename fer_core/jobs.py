@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
+import json
 import os
 import subprocess
 import sys
@@ -16,7 +17,8 @@ from pathlib import Path
 
 from .atomic import write_json_atomically
 from .errors import JobAlreadyRunning, JobError
-from .training_config import TrainingConfig
+from .job_clock import job_seconds, seconds_per_batch_from_card, seconds_per_batch_from_runs
+from .training_config import TrainingConfig, cpu_description, resolve_precision
 from .runs import ACTIVE_STATES, TrainingRun, list_runs, new_run, prune_runs
 
 LOCK_NAME = ".job.lock"
@@ -90,3 +92,75 @@ def stop_training_job(run: TrainingRun) -> None:
     if run.status not in ACTIVE_STATES:
         raise JobError(f"Run {run.name} is not running.")
     run.request_stop()
+
+
+CALIBRATION_NAME = "calibration.json"
+CALIBRATION_TIMEOUT_SECONDS = 120
+
+
+def calibrated_seconds_per_batch(runs_dir: str | Path, arch: str, batch_size: int, precision: str,
+                                 time_now: bool = True) -> float | None:
+    """Seconds per training batch of this architecture on this machine, timed once (`python -m fer_core calibrate`,
+    in its own process: the app server never loads TensorFlow) and remembered in RUNS_DIR/calibration.json.
+    Times only if time_now, and never while a job runs (it would slow the job and time the contention)."""
+    runs_dir = Path(runs_dir)
+    key = f"{arch}/{batch_size}/{resolve_precision(precision)}/{cpu_description()}"
+    store = runs_dir / CALIBRATION_NAME
+    try:
+        known = json.loads(store.read_text())
+    except (OSError, ValueError):
+        known = {}
+    if key in known:
+        return float(known[key])
+    if not time_now:
+        return None
+    try:
+        lock_fd = acquire_job_lock(runs_dir)
+    except JobAlreadyRunning:
+        return None
+    try:
+        command = [sys.executable, "-m", "fer_core", "calibrate", "--arch", arch, "--batch-size", str(batch_size),
+                   "--precision", precision]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=CALIBRATION_TIMEOUT_SECONDS,
+                              cwd=Path(__file__).resolve().parent.parent, stdin=subprocess.DEVNULL)
+        seconds = float(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else None
+    except (OSError, ValueError, IndexError, subprocess.TimeoutExpired):
+        seconds = None
+    finally:
+        os.close(lock_fd)
+    if seconds is not None:
+        write_json_atomically(store, {**known, key: seconds})
+    return seconds
+
+
+@dataclasses.dataclass(frozen=True)
+class JobEstimate:
+    seconds: float
+    basis: str  # where the time per batch came from, said to the user
+
+
+def estimate_job(config: TrainingConfig, train_faces: int, validation_faces: int, test_faces: int,
+                 runs_dir: str | Path, calibrate: bool = False, shipped_cards: tuple[dict, ...] = ()) -> JobEstimate | None:
+    """How long this job will take here, start to scored model, at the time per training batch that earlier runs
+    of the same architecture, batch size and precision recorded on this CPU, or a shipped model's card from this
+    CPU, or a calibration (remembered; timed now only if calibrate). None when none of these can be had."""
+    from .tta import view_count
+
+    precision, cpu = resolve_precision(config.precision), cpu_description()
+    key = (config.arch, config.batch_size, precision, cpu)
+    earlier = seconds_per_batch_from_runs(list_runs(runs_dir), *key)
+    from_cards = [t for t in (seconds_per_batch_from_card(card, *key) for card in shipped_cards) if t is not None]
+    if earlier is not None:
+        per_batch, count = earlier
+        basis = f"from {count} earlier {config.arch} run{'s' if count != 1 else ''} on this machine"
+    elif from_cards:
+        per_batch, basis = from_cards[0], f"from the shipped {config.arch} model's training on this CPU"
+    else:
+        per_batch = calibrated_seconds_per_batch(runs_dir, *key[:2], config.precision, time_now=calibrate)
+        if per_batch is None:
+            return None
+        basis = f"from timing {config.arch}'s training batches on this machine"
+    views = view_count("flip_zoom" if config.augment else "none")
+    seconds = job_seconds(config.epochs, config.batch_size, per_batch, train_faces, validation_faces, test_faces,
+                          views, taught=config.distill_from is not None)
+    return JobEstimate(seconds, basis)

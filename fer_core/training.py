@@ -1,5 +1,5 @@
 """Training, as the notebook did it and then properly: pixels → 48×48 faces → balance the training split →
-CNN on one-hot labels → 30 epochs → evaluate. Everything a run does lands in its run folder (see runs.py), so the
+CNN on one-hot labels (softened by a teacher model's view, see distillation.py) → 30 epochs → evaluate. Everything a run does lands in its run folder (see runs.py), so the
 app can watch it, a stop keeps the best model, and a killed run resumes from its last checkpoint.
 
 This module imports TensorFlow: it runs in the training process, never in the app server."""
@@ -23,29 +23,40 @@ from .atomic import write_atomically, write_json_atomically
 from .augment import augment_batch
 from .balance import balanced_training_plan
 from .dataset import FERDataset, load_fer2013
+from .distillation import (MIN_TEACHER_AGREEMENT, TEACHER_WEIGHT, TEMPERATURE, distilled_targets, one_hot,
+                           teacher_agreement, teacher_probabilities)
 from .errors import FERError, JobError
-from .evaluation import evaluate_probabilities
+from .evaluation import chance_level_verdict, evaluate_probabilities
+from .job_clock import EXPORT_SECONDS, JobClock
 from .labels import NUM_CLASSES
 from .model_files import ModelInfo, info_path, read_model_info, write_model_info
 from .models import build_model
 from .runs import ACTIVE_STATES, TrainingRun, new_run
-from .training_config import TrainingConfig
-from .tta import average_views, tta_views
+from .training_config import TrainingConfig, cpu_description, resolve_precision
+from .tta import average_views, tta_views, view_count
 
 PROGRESS_INTERVAL_SECONDS = 1.0
+VALIDATION_BATCH_SIZE = 256
+WARMUP_SHARE = 1 / 15  # of the epochs: 2 of 30
 
 
 def cosine_learning_rate(base: float, epoch: int, epochs: int) -> float:
-    """Cosine decay from base to 2% of it over the run: a fixed short schedule converges well, and is the same on resume."""
-    return base * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * epoch / max(epochs, 1))))
+    """A short linear warm-up (batch norm statistics settle before large steps), then cosine decay to 2% of base:
+    a fixed schedule fitted to the epoch count converges well, and is the same on resume."""
+    warmup = round(epochs * WARMUP_SHARE)
+    if epoch < warmup:
+        return base * (epoch + 1) / (warmup + 1)
+    progress = (epoch - warmup) / max(epochs - warmup, 1)
+    return base * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
 class FaceBatches(keras.utils.PyDataset):
-    """Batches gathered from uint8 images by index; only the batch becomes float32."""
+    """Batches gathered from uint8 images by index; only the batch becomes float32. targets: (N, classes) float32,
+    one-hot labels or distilled ones, one row per image."""
 
-    def __init__(self, images, labels, indices, batch_size, augment, seed, shuffle):
+    def __init__(self, images, targets, indices, batch_size, augment, seed, shuffle):
         super().__init__()
-        self.images, self.labels, self.indices = images, labels, np.asarray(indices)
+        self.images, self.targets, self.indices = images, targets, np.asarray(indices)
         self.batch_size, self.augment, self.shuffle = batch_size, augment, shuffle
         self.rng = np.random.default_rng(seed)
         self.order = self.rng.permutation(self.indices) if shuffle else self.indices
@@ -58,8 +69,7 @@ class FaceBatches(keras.utils.PyDataset):
         faces = self.images[chosen]
         if self.augment:
             faces = augment_batch(faces, self.rng)
-        one_hot = np.eye(NUM_CLASSES, dtype="float32")[self.labels[chosen]]
-        return faces[..., None].astype("float32"), one_hot
+        return faces[..., None].astype("float32"), self.targets[chosen]
 
     def on_epoch_end(self):
         if self.shuffle:
@@ -67,33 +77,57 @@ class FaceBatches(keras.utils.PyDataset):
 
 
 class RunRecorder(keras.callbacks.Callback):
-    """Writes progress, one metrics line per epoch, the last and best checkpoints; honours a stop request between batches."""
+    """Writes progress (phase, batch, ETA over the whole job), one metrics line per epoch, the last and best
+    checkpoints; honours a stop request between batches."""
 
-    def __init__(self, run: TrainingRun, epochs: int, batches: int, best_val_accuracy: float):
+    def __init__(self, run: TrainingRun, epochs: int, clock: JobClock, best_val_accuracy: float):
         super().__init__()
-        self.run, self.epochs, self.batches = run, epochs, batches
+        self.run, self.epochs, self.clock = run, epochs, clock
+        self.batches = clock.batches
         self.best = best_val_accuracy
         self.last_write = 0.0
         self.stopped_by_request = False
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch, self.epoch_start = epoch, time.time()
+        self.batch_start = self.epoch_start
 
     def on_train_batch_end(self, batch, logs=None):
         now = time.time()
+        self.clock.add_batch(now - self.batch_start)
+        self.batch_start = now
         if self.run.stop_requested:
             self.stopped_by_request = True
             self.model.stop_training = True
         if now - self.last_write >= PROGRESS_INTERVAL_SECONDS or batch + 1 == self.batches:
             self.last_write = now
             done = batch + 1
-            per_batch = (now - self.epoch_start) / done
-            remaining = (self.batches - done) * per_batch + (self.epochs - self.epoch - 1) * per_batch * self.batches
-            self.run.write_progress(epoch=self.epoch + 1, epochs=self.epochs, batch=done, batches=self.batches,
-                                    eta_seconds=remaining, loss=float((logs or {}).get("loss", float("nan"))))
+            self.run.write_progress(phase="training", epoch=self.epoch + 1, epochs=self.epochs, batch=done,
+                                    batches=self.batches, loss=float((logs or {}).get("loss", float("nan"))),
+                                    eta_seconds=self.clock.remaining(self.epochs - self.epoch - 1, self.batches - done))
+
+    def on_test_begin(self, logs=None):
+        self.validation_start = self.last_write = time.time()
+        self.run.write_progress(phase="validating", epoch=self.epoch + 1, epochs=self.epochs, batch=0,
+                                batches=self.batches, eta_seconds=self.clock.remaining(self.epochs - self.epoch - 1, 0))
+
+    def on_test_batch_end(self, batch, logs=None):
+        now = time.time()
+        if now - self.last_write >= PROGRESS_INTERVAL_SECONDS:
+            self.last_write = now
+            steps = math.ceil(self.clock.validation_faces / VALIDATION_BATCH_SIZE)
+            left = self.clock.per_validation() - (now - self.validation_start)
+            self.run.write_progress(phase="validating", epoch=self.epoch + 1, epochs=self.epochs,
+                                    batch=self.batches, batches=self.batches, validation_batch=batch + 1,
+                                    validation_batches=steps,
+                                    eta_seconds=self.clock.remaining(self.epochs - self.epoch - 1, 0, max(left, 0.0)))
+
+    def on_test_end(self, logs=None):
+        self.clock.validation_seconds = time.time() - self.validation_start
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
+        self.last_epoch_end = time.time()
         if self.stopped_by_request and logs.get("val_accuracy") is None:
             return  # an epoch cut short has no validation score to record
         row = {
@@ -104,6 +138,7 @@ class RunRecorder(keras.callbacks.Callback):
             "val_accuracy": float(logs.get("val_accuracy", float("nan"))),
             "seconds": time.time() - self.epoch_start,
             "learning_rate": float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)),
+            "seconds_per_batch": self.clock.per_batch,
             "partial": self.stopped_by_request,
         }
         if not self.stopped_by_request:
@@ -161,6 +196,7 @@ def train(config: TrainingConfig, runs_dir: str | Path = "runs", run: TrainingRu
     started = run.status_record.get("started_at") if resume else None
     run.write_status("running", pid=os.getpid(), started_at=started or time.time(), ended_at=None,
                      message="Loading data…", command=command or run.status_record.get("command", ""))
+    run.write_progress(phase="loading", epoch=0, epochs=config.epochs, batch=0, batches=0)
     try:
         dataset = load_fer2013(config.data, skip_bad_rows=config.skip_bad_rows)
         outcome = _fit(config, run, dataset, resume, verbose)
@@ -173,8 +209,15 @@ def train(config: TrainingConfig, runs_dir: str | Path = "runs", run: TrainingRu
     except Exception as exc:
         run.write_status("failed", ended_at=time.time(), message=f"Training failed: {type(exc).__name__}: {exc}")
         raise
-    run.write_status(outcome["state"], ended_at=time.time(), message=outcome["message"])
+    run.write_status(outcome["state"], ended_at=time.time(), message=outcome["message"], peak_rss_bytes=_peak_rss())
     return run
+
+
+def _peak_rss() -> int:
+    """The most memory this training process has held (bytes): its budget on a 2.7 GB host."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: bool, verbose: int) -> dict:
@@ -188,6 +231,8 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
     train_indices = splits.train[plan]
     # The oversampled set may only ever contain training faces: validation and test stay unseen.
     assert np.isin(train_indices, splits.train).all()
+    targets, teacher_agreement_share = _training_targets(config, run, dataset)
+    precision = resolve_precision(config.precision)
 
     start_epoch, best = 0, -1.0
     if resume:
@@ -195,24 +240,31 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
         start_epoch, best = checkpoint["epoch"], checkpoint["best_val_accuracy"]
         model = keras.saving.load_model(run.path / "last.keras")  # its layers keep the precision they were built with
     else:
-        with _dtype_policy(config.precision):
+        with _dtype_policy(precision):
             model = build_model(config.arch)
         if config.init_from:
             _copy_weights(Path(config.init_from), model)
             _keep_start_card(run, Path(config.init_from))
-        model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
+        # AdamW: Adam with decoupled weight decay (weight_decay 0 is Adam itself, as older runs trained).
+        model.compile(optimizer=keras.optimizers.AdamW(config.learning_rate, weight_decay=config.weight_decay),
                       loss="categorical_crossentropy", metrics=["accuracy"])
     if (run.path / "STOP").exists():
         (run.path / "STOP").unlink()
 
-    batches = FaceBatches(dataset.images, dataset.labels, train_indices, config.batch_size, config.augment,
+    batches = FaceBatches(dataset.images, targets, train_indices, config.batch_size, config.augment,
                           config.seed + start_epoch, shuffle=True)
-    validation = FaceBatches(dataset.images, dataset.labels, splits.validation, 256, False, 0, shuffle=False)
-    recorder = RunRecorder(run, config.epochs, len(batches), best)
+    # Validation and test are scored against their plain labels: the teacher never sees them.
+    labels_one_hot = one_hot(dataset.labels, NUM_CLASSES)
+    validation = FaceBatches(dataset.images, labels_one_hot, splits.validation, VALIDATION_BATCH_SIZE, False, 0,
+                             shuffle=False)
+    tta = "flip_zoom" if config.augment else "none"  # views like the augmented faces it learnt from
+    clock = JobClock(len(batches), config.batch_size, len(splits.validation), len(dataset.split("test")),
+                     view_count(tta))
+    recorder = RunRecorder(run, config.epochs, clock, best)
     started = time.time()
     notes = list(splits.notes)
     run.write_status("running", message=f"Training on {len(train_indices):,} faces ({config.balance}).",
-                     notes=notes, train_faces=len(train_indices))
+                     notes=notes, train_faces=len(train_indices), precision=precision, cpu=cpu_description())
     if start_epoch < config.epochs:
         model.fit(
             batches, validation_data=validation, epochs=config.epochs, initial_epoch=start_epoch,
@@ -225,17 +277,22 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
             return {"state": "stopped", "message": "Stopped before the first epoch finished: no model was kept."}
         _save_model(model, run.path / "best.keras")
 
+    run.write_progress(phase="exporting", epoch=len(run.epochs()), epochs=config.epochs, batch=len(batches),
+                       batches=len(batches), eta_seconds=clock.evaluation_seconds())
     best_model = _as_float32(keras.saving.load_model(run.path / "best.keras"), config.arch)
-    tta = "flip_zoom" if config.augment else "none"  # views like the augmented faces it learnt from
     epochs = run.epochs()
     info = ModelInfo(architecture=config.arch, tta=tta, card={
         "architecture": config.arch,
         "parameters": int(best_model.count_params()),
         "config": dataclasses.asdict(config),
         "command": run.status_record.get("command", ""),
+        "reproduce": config.command_line(),
         "epochs_completed": len([row for row in epochs if not row.get("partial")]),
         "train_seconds": sum(row["seconds"] for row in epochs),
+        "precision": precision,
+        "teacher": _teacher_note(config.distill_from, teacher_agreement_share),
         "machine": _machine(),
+        "cpu": cpu_description(),
         "data_sha1": dataset.digest,
         "data_rows": len(dataset),
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -243,14 +300,54 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
     if config.init_from:
         _add_earlier_stages(info.card, Path(config.init_from), kept_start_card(run, Path(config.init_from)))
     staged = _stage_model(run, best_model, info)
-    evaluation = score_as_served(run, staged, best_model, dataset, tta)
+    run.write_progress(phase="evaluating", epoch=len(epochs), epochs=config.epochs, batch=len(batches),
+                       batches=len(batches), eta_seconds=clock.evaluation_seconds() - EXPORT_SECONDS)
+    evaluation = score_as_served(run, staged, best_model, dataset, tta,
+                                 epochs=info.card["epochs_completed"], train_faces=len(train_indices))
     info.card["evaluation"] = evaluation
     _publish_model(run, staged, info)
+    run.write_progress(phase="done", epoch=len(epochs), epochs=config.epochs, batch=len(batches),
+                       batches=len(batches), eta_seconds=0.0)
     state = "stopped" if recorder.stopped_by_request else "finished"
     summary = (f"{info.card['epochs_completed']} epochs; test accuracy {evaluation['accuracy']:.1%}, "
                f"top-3 {evaluation['top3_accuracy']:.1%}, macro F1 {evaluation['macro_f1']:.3f}.")
+    if evaluation["chance_level"]["flagged"]:
+        summary += " " + evaluation["chance_level"]["reason"]
     return {"state": state, "message": ("Stopped on request: kept the best model. " if state == "stopped" else "") + summary,
             "seconds": time.time() - started}
+
+
+def _training_targets(config: TrainingConfig, run: TrainingRun, dataset: FERDataset) -> tuple[np.ndarray, float | None]:
+    """(N, classes) float32 targets for every face: one-hot labels, and for the training faces, blended with the
+    teacher's probabilities when the job has a teacher that knows this data. Validation and test rows stay one-hot.
+    Also returns the teacher's agreement with the training labels (None without a teacher)."""
+    targets = one_hot(dataset.labels, NUM_CLASSES)
+    if config.distill_from:
+        train = dataset.splits.train
+        run.write_status("running", message=f"Asking the teacher ({Path(config.distill_from).name}) about "
+                                            f"{len(train):,} training faces…")
+        run.write_progress(phase="teaching", epoch=0, epochs=config.epochs, batch=0, batches=0)
+        probabilities = teacher_probabilities(config.distill_from, dataset.images[train], dataset.class_names)
+        agreement = teacher_agreement(dataset.labels[train], probabilities)
+        if agreement < MIN_TEACHER_AGREEMENT:
+            print(f"The teacher agrees with only {agreement:.0%} of the training labels: it does not know this data, "
+                  "so this job trains on the labels alone.", file=sys.stderr)
+            return targets, agreement
+        targets[train] = distilled_targets(dataset.labels[train], probabilities)
+        return targets, agreement
+    return targets, None
+
+
+def _teacher_note(teacher: str | None, agreement: float | None) -> dict | None:
+    """Which model taught this one, how good it was, and whether it was used: a student's figures are read in its light."""
+    if not teacher:
+        return None
+    card = _card_of(Path(teacher))
+    return {"model": Path(teacher).name, "architecture": card.get("architecture"),
+            "test_accuracy": (card.get("evaluation") or {}).get("accuracy"),
+            "agreement_with_training_labels": agreement,
+            "used": agreement is not None and agreement >= MIN_TEACHER_AGREEMENT,
+            "weight": TEACHER_WEIGHT, "temperature": TEMPERATURE}
 
 
 def _stage_model(run: TrainingRun, model, info: ModelInfo) -> Path:
@@ -267,10 +364,14 @@ def _stage_model(run: TrainingRun, model, info: ModelInfo) -> Path:
     return staged
 
 
-def score_as_served(run: TrainingRun, model_path: Path, keras_model, dataset: FERDataset, tta: str) -> dict:
-    """The run's model scored as the app serves it on the test split, also written to the run's evaluation.json."""
-    evaluation = _evaluate_as_served(model_path, keras_model, dataset.split("test"), tta)
+def score_as_served(run: TrainingRun, model_path: Path, keras_model, dataset: FERDataset, tta: str,
+                    epochs: int | None = None, train_faces: int | None = None) -> dict:
+    """The run's model scored as the app serves it on the test split, also written to the run's evaluation.json,
+    with a verdict on whether it beats guessing (and if not, why and what to try)."""
+    test = dataset.split("test")
+    evaluation = _evaluate_as_served(model_path, keras_model, test, tta)
     evaluation.update(split="test", split_notes=list(dataset.splits.notes), tta=tta)
+    evaluation["chance_level"] = chance_level_verdict(evaluation, test.labels, epochs=epochs, train_faces=train_faces)
     write_json_atomically(run.path / "evaluation.json", evaluation)
     return evaluation
 
@@ -359,10 +460,10 @@ def _add_earlier_stages(card: dict, start: Path, start_card: dict) -> None:
         "epochs": start_card.get("epochs_completed", 0),
         "train_seconds": start_card.get("train_seconds", 0.0),
         "command": start_card.get("reproduce") or start_card.get("command", ""),
-        "precision": start_card.get("config", {}).get("precision", "float32"),
+        "precision": start_card.get("precision") or start_card.get("config", {}).get("precision", "float32"),
     }] if start_card else [])
     this = {"epochs": card["epochs_completed"], "train_seconds": card["train_seconds"], "command": card["command"],
-            "precision": card["config"]["precision"]}
+            "precision": card["precision"]}  # what it really trained in ("auto" resolved)
     card["initialised_from"] = str(start)
     card["stages"] = earlier + [this]
     card["epochs_completed"] = sum(stage["epochs"] for stage in card["stages"])
@@ -388,3 +489,29 @@ def resume(run_path: str | Path, verbose: int = 2) -> TrainingRun:
         raise JobError(f"Run {run.name} is still running.")
     config = TrainingConfig.from_dict(run.config)
     return train(config, run=run, resume=True, verbose=verbose)
+
+
+def time_training_batches(arch: str, batch_size: int, precision: str, batches: int = 8) -> float:
+    """Median seconds of one training batch of this architecture on this machine, with the real pipeline (augmented
+    uint8 faces through FaceBatches, the same optimizer and loss) on random faces: the Train page's calibration."""
+    keras.utils.set_random_seed(0)
+    warmup = JobClock.WARMUP_BATCHES
+    faces = np.random.default_rng(0).integers(0, 256, ((warmup + batches) * batch_size, 48, 48), dtype=np.uint8)
+    targets = one_hot(np.arange(len(faces)) % NUM_CLASSES, NUM_CLASSES)
+    with _dtype_policy(resolve_precision(precision)):
+        model = build_model(arch)
+    model.compile(optimizer=keras.optimizers.AdamW(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
+    clock = JobClock(warmup + batches, batch_size, 0, 0, 1)
+
+    class Timer(keras.callbacks.Callback):  # batch end to batch end, input pipeline included, as RunRecorder times
+        def on_epoch_begin(self, epoch, logs=None):
+            self.last = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            now = time.perf_counter()
+            clock.add_batch(now - self.last)
+            self.last = now
+
+    model.fit(FaceBatches(faces, targets, np.arange(len(faces)), batch_size, True, 0, shuffle=True), epochs=1,
+              verbose=0, callbacks=[Timer()])
+    return clock.per_batch

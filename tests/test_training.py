@@ -19,7 +19,7 @@ def finished_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("training")
     data = write_csv(folder / "faces.csv", *synthetic_faces(n_per_class=40))
     config = TrainingConfig(data=str(data), arch="tiny_cnn", epochs=3, batch_size=16, learning_rate=3e-2,
-                            balance="oversample")
+                            balance="oversample", precision="float32")
     return training.train(config, runs_dir=folder / "runs", verbose=0, command="pytest")
 
 

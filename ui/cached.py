@@ -13,6 +13,9 @@ import streamlit as st
 from fer_core import quality
 from fer_core.dataset import FERDataset, load_fer2013
 from fer_core.model_files import read_model_info
+from fer_core.training_config import SHIPPED_MODEL
+
+MODELS_DIR = SHIPPED_MODEL.parent
 
 
 # cache_resource, not cache_data: the face arrays are shared read-only, not copied into every session.
@@ -86,3 +89,15 @@ def saved_upload(file_id: str, _upload, uploads_dir: str) -> str:
     if not path.exists():
         write_bytes_atomically(path, raw)
     return str(path)
+
+
+@st.cache_data(ttl=600)
+def shipped_cards() -> list[dict]:
+    """The cards of the models shipped in models/: what they record of their training times the Train page's estimate."""
+    cards = []
+    for path in sorted(MODELS_DIR.glob("*.json")):
+        try:
+            cards.append(json.loads(path.read_text())["card"])
+        except (OSError, ValueError, KeyError):
+            continue
+    return cards

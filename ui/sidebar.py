@@ -104,8 +104,11 @@ def model_choices(settings: AppSettings) -> dict[str, str]:
         choices[str(SHIPPED_MODEL)] = "Shipped model (fer_studio)"
     for run in list_runs(settings.runs_dir):
         if run.model_path is not None:
-            accuracy = (run.evaluation() or {}).get("accuracy")
+            evaluation = run.evaluation() or {}
+            accuracy = evaluation.get("accuracy")
             score = f" · {accuracy:.0%}" if accuracy is not None else ""
+            if (evaluation.get("chance_level") or {}).get("flagged"):
+                score += " · no better than chance"
             choices[str(run.model_path)] = f"Run {run.name}{score}"
     if SEED_MODEL.exists():
         choices[str(SEED_MODEL)] = "Notebook baseline (seed_cnn)"

@@ -1,0 +1,243 @@
+"""The default job that trains on a CPU: the fer_fast architecture, learning from a teacher (distillation), the
+chance-level verdict, the whole-job time estimate, and one set of defaults for the page, the CLI and the bench."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from conftest import synthetic_faces, write_csv
+from fer_core.distillation import distilled_targets, soften, teacher_agreement
+from fer_core.evaluation import chance_level_verdict, evaluate_probabilities
+from fer_core.job_clock import JobClock, job_seconds, seconds_per_batch_from_runs
+from fer_core.model_files import read_model_info
+from fer_core.runs import TrainingRun
+from fer_core.training_config import TrainingConfig, resolve_precision
+from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
+
+
+@pytest.fixture(scope="module")
+def faces_csv(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cpu_training")
+    return write_csv(folder / "faces.csv", *synthetic_faces(n_per_class=40))
+
+
+@pytest.fixture(scope="module")
+def fer_fast_run(faces_csv, tmp_path_factory):
+    """Two real epochs of the default architecture, with the default recipe apart from the teacher."""
+    from fer_core import training
+
+    config = TrainingConfig(data=str(faces_csv), epochs=2, batch_size=32, distill_from=None)
+    assert config.arch == "fer_fast"
+    return training.train(config, runs_dir=tmp_path_factory.mktemp("runs"), verbose=0, command="pytest")
+
+
+def test_fer_fast_trains_end_to_end_and_serves(fer_fast_run):
+    from fer_core.predictor import Predictor
+
+    assert fer_fast_run.status == "finished", fer_fast_run.message
+    card = read_model_info(fer_fast_run.model_path).card
+    assert card["architecture"] == "fer_fast" and card["epochs_completed"] == 2
+    assert card["precision"] == resolve_precision("auto")
+    assert card["cpu"] and card["reproduce"].startswith("python -m fer_core train --data ")
+    assert "--epochs 2" in card["reproduce"] and "--no-distill" in card["reproduce"]
+    rows = fer_fast_run.epochs()
+    assert all(row["seconds_per_batch"] > 0 for row in rows)
+    assert fer_fast_run.progress()["phase"] == "done"
+    # What Predict does with it: the LiteRT export answers for a face.
+    faces, _, _ = synthetic_faces(n_per_class=1)
+    probabilities = Predictor(fer_fast_run.model_path).classifier.predict_proba(faces[:3])
+    assert probabilities.shape == (3, 7) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-3)
+
+
+def test_fer_fast_is_cheap_where_cpu_time_goes():
+    """The design: a fifth of fer_vgg's multiply-adds per face (the cost of a CPU epoch), with fewer weights."""
+    from bench.training_epoch import multiply_adds
+    from fer_core.models import build_model
+
+    fast, vgg = build_model("fer_fast"), build_model("fer_vgg")
+    assert multiply_adds(fast) * 4 < multiply_adds(vgg)
+    assert fast.count_params() < vgg.count_params()
+    assert fast.output_shape == (None, 7) and fast.layers[-1].dtype_policy.name == "float32"
+
+
+def test_a_teacher_that_knows_the_data_softens_the_labels(faces_csv, tmp_path):
+    from fer_core import training
+
+    teacher = training.train(TrainingConfig(data=str(faces_csv), arch="tiny_cnn", epochs=4, batch_size=16,
+                                            learning_rate=3e-2, balance="oversample", distill_from=None,
+                                            precision="float32"),
+                             runs_dir=tmp_path / "teacher", verbose=0)
+    assert teacher.evaluation()["accuracy"] > 0.5
+    student = training.train(TrainingConfig(data=str(faces_csv), arch="tiny_cnn", epochs=1, batch_size=16,
+                                            learning_rate=3e-2, distill_from=str(teacher.model_path)),
+                             runs_dir=tmp_path / "student", verbose=0)
+    note = read_model_info(student.model_path).card["teacher"]
+    assert note["used"] and note["agreement_with_training_labels"] > 0.5
+    assert note["architecture"] == "tiny_cnn" and note["test_accuracy"] == teacher.evaluation()["accuracy"]
+
+
+def test_a_teacher_that_does_not_know_the_data_is_left_out(fer_fast_run, faces_csv, tmp_path):
+    """The shipped FER2013 model sees these synthetic grey squares as nonsense: the job says so and uses the labels."""
+    from fer_core import training
+
+    run = training.train(TrainingConfig(data=str(faces_csv), arch="tiny_cnn", epochs=1, batch_size=16),
+                         runs_dir=tmp_path / "runs", verbose=0)
+    note = read_model_info(run.model_path).card["teacher"]
+    assert note["model"] == "fer_studio.keras"
+    assert not note["used"] and note["agreement_with_training_labels"] < 0.5
+
+
+def test_distilled_targets_keep_the_label_on_top():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 7, 500)
+    teacher = rng.dirichlet(np.ones(7), 500).astype(np.float32)
+    teacher[:250] = np.eye(7)[labels[:250]] * 0.6 + 0.4 / 7  # half agree with their label
+    targets = distilled_targets(labels, teacher)
+    assert np.allclose(targets.sum(axis=1), 1, atol=1e-5)
+    assert (targets.argmax(axis=1) == labels).all()
+    agrees = teacher.argmax(axis=1) == labels
+    assert np.array_equal(targets[~agrees], np.eye(7, dtype=np.float32)[labels[~agrees]])  # disagreement: the label
+    assert (targets[agrees] < 1).all() and (targets[agrees] > 0).all()  # agreement: some weight on every class
+    assert teacher_agreement(labels, teacher) == pytest.approx(agrees.mean())
+    hot = soften(np.array([[0.9, 0.1]]), temperature=2.0)
+    assert hot[0, 1] > 0.1 and hot.sum() == pytest.approx(1)
+
+
+def _evaluation(labels, predicted):
+    return evaluate_probabilities(np.asarray(labels), np.eye(7)[np.asarray(predicted)])
+
+
+def test_a_model_that_answers_one_class_is_flagged_with_why_and_what_to_try():
+    labels = np.repeat(np.arange(7), [40, 5, 40, 80, 50, 30, 50])
+    evaluation = _evaluation(labels, np.full(len(labels), 1))  # "disgust" for every face
+    verdict = chance_level_verdict(evaluation, labels, epochs=2, train_faces=2869)
+    assert verdict["flagged"]
+    assert "Not better than guessing" in verdict["reason"] and "“disgust” for 100% of the faces" in verdict["reason"]
+    assert "only 2 epochs" in verdict["reason"] and "2,869 faces" in verdict["reason"]
+    # Always answering the commonest class is chance too, however high its accuracy looks.
+    assert chance_level_verdict(_evaluation(labels, np.full(len(labels), 3)), labels)["flagged"]
+
+
+def test_a_model_that_learnt_something_is_not_flagged():
+    labels = np.repeat(np.arange(7), 50)
+    predicted = labels.copy()
+    predicted[::3] = (predicted[::3] + 1) % 7  # two thirds right
+    verdict = chance_level_verdict(_evaluation(labels, predicted), labels, epochs=30, train_faces=28709)
+    assert verdict == {"flagged": False, "chance_accuracy": pytest.approx(1 / 7), "reason": ""}
+
+
+def test_a_flagged_run_is_marked_in_the_model_picker_and_on_the_train_page(tiny_model, tmp_path, monkeypatch):  # noqa: F811
+    import os
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from app_fixtures import install_model_run
+
+    runs_dir = Path(os.environ["FER_RUNS_DIR"])
+    model = install_model_run(runs_dir, "20260101-000000-tiny_cnn", tiny_model)
+    labels = np.repeat(np.arange(7), 10)
+    evaluation = _evaluation(labels, np.full(len(labels), 6))
+    evaluation["chance_level"] = chance_level_verdict(evaluation, labels, epochs=1, train_faces=300)
+    (model.parent / "evaluation.json").write_text(json.dumps(evaluation))
+    app = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+    at = AppTest.from_file(app, default_timeout=60).run()
+    at = at.switch_page("app_pages/train.py").run()
+    assert not at.exception
+    assert any("Not better than guessing" in w.value for w in at.warning)
+    picker = at.sidebar.selectbox(key="model_path")
+    assert any("no better than chance" in option for option in picker.options)  # AppTest lists the labels
+
+
+def test_the_eta_counts_validation_and_the_final_evaluation():
+    clock = JobClock(batches=100, batch_size=128, validation_faces=3435, test_faces=3435, test_views=6)
+    assert clock.remaining(5, 10) is None  # nothing timed yet: no guess
+    for _ in range(clock.WARMUP_BATCHES):
+        clock.add_batch(5.0)  # tracing and compiling: left out
+    for _ in range(20):
+        clock.add_batch(0.2)
+    training_only = 10 * 0.2 + 5 * 100 * 0.2
+    assert clock.remaining(5, 10) > training_only + 6 * clock.per_validation()
+    clock.validation_seconds = 3.0
+    evaluation = clock.evaluation_seconds()
+    assert clock.remaining(5, 10) == pytest.approx(training_only + 6 * 3.0 + evaluation)
+    assert clock.remaining(0, 0, validation_left=0.0) == pytest.approx(evaluation)
+
+
+def test_the_estimate_before_start_uses_earlier_runs_on_this_cpu(tmp_path):
+    from fer_core.training_config import cpu_description
+
+    run = TrainingRun(tmp_path / "20260101-000000-fer_fast")
+    run.path.mkdir()
+    (run.path / "config.json").write_text(json.dumps({"arch": "fer_fast", "batch_size": 128}))
+    run.write_status("finished", precision="float32", cpu=cpu_description())
+    for epoch in (1, 2):
+        run.append_epoch({"epoch": epoch, "seconds": 40.0, "seconds_per_batch": 0.15})
+    assert seconds_per_batch_from_runs([run], "fer_fast", 128, "float32", cpu_description()) == (0.15, 1)
+    assert seconds_per_batch_from_runs([run], "fer_fast", 64, "float32", cpu_description()) is None
+    assert seconds_per_batch_from_runs([run], "fer_fast", 128, "float32", "another CPU") is None
+
+    from fer_core import jobs
+
+    config = TrainingConfig(data="x.csv", precision="float32", distill_from=None)
+    estimate = jobs.estimate_job(config, 28709, 3435, 3435, tmp_path)
+    assert estimate.basis == "from 1 earlier fer_fast run on this machine"
+    assert estimate.seconds == pytest.approx(job_seconds(30, 128, 0.15, 28709, 3435, 3435, 6, taught=False))
+    assert 30 * 225 * 0.15 < estimate.seconds < 30 * 225 * 0.15 * 1.3
+    other = dataclasses.replace(config, arch="fer_vgg")
+    assert jobs.estimate_job(other, 28709, 3435, 3435, tmp_path, calibrate=False) is None
+
+
+def test_the_page_the_cli_and_the_bench_share_one_set_of_defaults():
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from bench import training_epoch
+    from fer_core.cli import build_parser
+
+    defaults = TrainingConfig.defaults()
+    args = build_parser().parse_args(["train", "--data", "x.csv"])
+    assert (args.arch, args.epochs, args.batch_size, args.learning_rate, args.weight_decay, args.balance,
+            args.precision, args.distill_from) == (defaults.arch, defaults.epochs, defaults.batch_size,
+                                                   defaults.learning_rate, defaults.weight_decay, defaults.balance,
+                                                   defaults.precision, defaults.distill_from)
+    assert training_epoch.default_job() == defaults
+
+    app = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+    at = AppTest.from_file(app, default_timeout=60).run()
+    at = at.switch_page("app_pages/train.py").run()
+    assert at.selectbox(key="train_arch").value == defaults.arch
+    assert at.number_input(key="train_epochs").value == defaults.epochs
+    assert at.selectbox(key="train_batch_size").value == defaults.batch_size
+    assert at.number_input(key="train_learning_rate").value == pytest.approx(defaults.learning_rate)
+    assert at.radio(key="train_balance").value == defaults.balance
+    assert at.checkbox(key="train_distill").value is True
+    assert at.checkbox(key="train_bfloat16").value == (resolve_precision(defaults.precision) == "mixed_bfloat16")
+
+
+def test_the_card_command_reproduces_the_job():
+    from fer_core.cli import build_parser
+
+    config = TrainingConfig(data="my data.csv", arch="fer_vgg", epochs=12, balance="oversample", augment=False,
+                            distill_from=None, precision="float32")
+    args = build_parser().parse_args(_split(config.command_line()))
+    rebuilt = TrainingConfig(data=args.data, arch=args.arch, epochs=args.epochs, batch_size=args.batch_size,
+                             learning_rate=args.learning_rate, weight_decay=args.weight_decay, balance=args.balance,
+                             augment=not args.no_augment, precision=args.precision,
+                             distill_from=None if args.no_distill else args.distill_from)
+    assert rebuilt == config
+
+
+def _split(command: str) -> list[str]:
+    import shlex
+
+    return shlex.split(command)[3:]  # after "python -m fer_core"
+
+
+def test_older_runs_resume_with_the_recipe_they_started_with():
+    config = TrainingConfig.from_dict({"data": "x.csv", "arch": "fer_vgg", "epochs": 16, "batch_size": 128,
+                                       "learning_rate": 1e-3, "balance": "none", "precision": "float32"})
+    assert config.weight_decay == 0.0 and config.distill_from is None
