@@ -85,9 +85,9 @@ def stop_job(run: TrainingRun) -> None:
         st.toast(str(error))
 
 
-@st.fragment(run_every=2)
 def live_job(runs_dir) -> None:
-    """Re-reads the run folder every 2 seconds; the job itself never runs here."""
+    """Re-reads the run folder every 2 seconds while a job runs (the job itself never runs here); with no job,
+    nothing polls: an open tab costs the server nothing."""
     run = jobs.active_run(runs_dir)
     if run is None:
         if st.session_state.pop("watched_run", None):
@@ -241,7 +241,7 @@ else:
             st.session_state["open_run"] = run.name  # the history below opens the job just started
             time.sleep(0.5)  # let the job write its first status before the live panel reads it
 
-live_job(runs_dir)
+st.fragment(live_job, run_every=2 if jobs.active_run(runs_dir) else None)(runs_dir)
 
 st.header("Runs")
 runs = list_runs(runs_dir)

@@ -221,9 +221,11 @@ def cpu_training_rows(section: dict | None) -> list[Row]:
                         f"chance {chance:.1%}" if chance else "—", "—", "above chance, or flagged",
                         flagged or (chance is not None and job["accuracy"] > chance)))
     backends = [b for b in section.get("backends", []) if "error" not in b]
-    reference = next((b for b in backends if b["backend"] == "tensorflow" and b["precision"] == "float32"), None)
+    reference = next((b for b in backends if b["backend"] == "tensorflow" and b["precision"] == "float32"
+                      and not b.get("max_isa")), None)
     for b in section.get("backends", []):
-        what = f"one epoch of the default job, Keras on {b['backend']} ({b['precision']})"
+        what = f"one epoch of the default job, Keras on {b['backend']} ({b['precision']})" + (
+            f", oneDNN kept to {b['max_isa']} (as on a CPU without AVX-512)" if b.get("max_isa") else "")
         if "error" in b:
             rows.append(Row(what, f"not measured: {b['error']}"))
             continue

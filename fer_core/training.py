@@ -12,6 +12,7 @@ import json
 import math
 import os
 import platform
+import signal
 import sys
 import time
 from pathlib import Path
@@ -198,8 +199,9 @@ def train(config: TrainingConfig, runs_dir: str | Path = "runs", run: TrainingRu
                      message="Loading data…", command=command or run.status_record.get("command", ""))
     run.write_progress(phase="loading", epoch=0, epochs=config.epochs, batch=0, batches=0)
     try:
-        dataset = load_fer2013(config.data, skip_bad_rows=config.skip_bad_rows)
-        outcome = _fit(config, run, dataset, resume, verbose)
+        with _stop_on_sigterm(run):
+            dataset = load_fer2013(config.data, skip_bad_rows=config.skip_bad_rows)
+            outcome = _fit(config, run, dataset, resume, verbose)
     except FERError as exc:
         run.write_status("failed", ended_at=time.time(), message=str(exc))
         raise
@@ -211,6 +213,29 @@ def train(config: TrainingConfig, runs_dir: str | Path = "runs", run: TrainingRu
         raise
     run.write_status(outcome["state"], ended_at=time.time(), message=outcome["message"], peak_rss_bytes=_peak_rss())
     return run
+
+
+SIGTERM_REASON = ("The server asked the job to stop (SIGTERM: a restart or a shutdown), so it stopped after the "
+                  "current batch and kept the best model; resume it to go on.")
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm(run: TrainingRun):
+    """SIGTERM, what a host sends before a restart, is handled like Stop: the job ends after the current batch with
+    its best model kept and says why, instead of dying with its status left at running."""
+    def request_stop(signum, frame):
+        run.write_status("running", stop_reason=SIGTERM_REASON)
+        run.request_stop()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, request_stop)
+    except ValueError:  # not the main thread (a test calling train from a worker): nothing to install
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _peak_rss() -> int:
@@ -274,12 +299,14 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
         )
     if not (run.path / "best.keras").exists():
         if recorder.stopped_by_request:
-            return {"state": "stopped", "message": "Stopped before the first epoch finished: no model was kept."}
+            return {"state": "stopped", "message": "Stopped before the first epoch finished: no model was kept."
+                    + (" (The server asked the job to stop: SIGTERM.)" if run.status_record.get("stop_reason") else "")}
         _save_model(model, run.path / "best.keras")
 
     run.write_progress(phase="exporting", epoch=len(run.epochs()), epochs=config.epochs, batch=len(batches),
                        batches=len(batches), eta_seconds=clock.evaluation_seconds())
-    best_model = _as_float32(keras.saving.load_model(run.path / "best.keras"), config.arch)
+    # compile=False: the served and downloaded model carries no optimizer state (a third of the file).
+    best_model = _as_float32(keras.saving.load_model(run.path / "best.keras", compile=False), config.arch)
     epochs = run.epochs()
     info = ModelInfo(architecture=config.arch, tta=tta, card={
         "architecture": config.arch,
@@ -313,7 +340,8 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
                f"top-3 {evaluation['top3_accuracy']:.1%}, macro F1 {evaluation['macro_f1']:.3f}.")
     if evaluation["chance_level"]["flagged"]:
         summary += " " + evaluation["chance_level"]["reason"]
-    return {"state": state, "message": ("Stopped on request: kept the best model. " if state == "stopped" else "") + summary,
+    stopped = run.status_record.get("stop_reason") or "Stopped on request: kept the best model."
+    return {"state": state, "message": (stopped + " " if state == "stopped" else "") + summary,
             "seconds": time.time() - started}
 
 

@@ -412,3 +412,16 @@ def test_a_metrics_line_cut_short_by_a_crash_is_ignored(tmp_path):
     (run.path / "metrics.jsonl").write_text(text)
     assert [(row["epoch"], row["val_accuracy"]) for row in run.epochs()] == [(1, 0.2), (2, 0.35)]
     assert run.best_val_accuracy == 0.35
+
+
+def test_sigterm_from_the_host_stops_the_job_like_stop_and_says_why(tiny_config, runs_dir, job_processes):
+    """A host restarting the app sends SIGTERM: the job keeps its best model and a status that says what happened,
+    instead of dying with its status left at running."""
+    run = start_training_job(tiny_config, runs_dir)
+    job_processes.append(run)
+    wait_for(lambda: (run.path / "checkpoint.json").exists(), run, "the first checkpoint")
+    os.kill(run.status_record["pid"], signal.SIGTERM)
+    wait_for(lambda: run.status not in ("starting", "running"), run, "the job to end")
+    assert run.status == "stopped", run.message
+    assert "SIGTERM" in run.message and "kept the best model" in run.message
+    assert run.model_path is not None
