@@ -60,7 +60,8 @@ with explore, st.container(border=True):
                "duplicate and blank images.")
 with train, st.container(border=True):
     st.page_link("app_pages/train.py", label="Train", icon=":material/model_training:")
-    st.caption("Start a training job, watch its loss and accuracy live, and compare past runs.")
+    st.caption("Start a training job (the default takes minutes on 2 CPU cores), watch its loss and accuracy live, "
+               "and compare past runs.")
 with predict, st.container(border=True):
     st.page_link("app_pages/predict.py", label="Predict", icon=":material/mood:")
     st.caption("Upload a photo or take one: every face boxed, with its top-3 emotions and what the model looked at.")

@@ -4,6 +4,7 @@ The job runs in its own process (fer_core.jobs); this page only starts it and re
 a second browser or a restarted server finds the same job."""
 
 import time
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -78,6 +79,55 @@ def chance_verdict(evaluation: dict) -> str | None:
     return verdict.get("reason") if verdict.get("flagged") else None
 
 
+def config_summary(config: dict) -> str:
+    """One readable line for a run's settings (not a dump of its config.json)."""
+    precision = {"mixed_bfloat16": "bfloat16 maths", "float32": "float32", "auto": "precision auto"}
+    parts = [config.get("arch", "?"), f"{config.get('epochs', '?')} epochs", f"batch {config.get('batch_size', '?')}",
+             f"learning rate {config.get('learning_rate', '?')}",
+             f"weight decay {config['weight_decay']}" if config.get("weight_decay") else None,
+             f"balancing: {BALANCE_LABELS.get(config.get('balance'), config.get('balance'))}",
+             "augmented" if config.get("augment", True) else "not augmented",
+             precision.get(config.get("precision", "float32"), config.get("precision")),
+             f"taught by {Path(config['distill_from']).name}" if config.get("distill_from") else None,
+             f"started from {Path(config['init_from']).name}" if config.get("init_from") else None,
+             "bad rows skipped" if config.get("skip_bad_rows") else None]
+    return " · ".join(part for part in parts if part)
+
+
+def finished_epochs(run: TrainingRun) -> int:
+    """Epochs that ran to the end (a stop mid-epoch records a partial one, which is not counted)."""
+    return len([row for row in run.epochs() if not row.get("partial")])
+
+
+def runs_section(runs_dir, settings, password: str) -> None:
+    runs = list_runs(runs_dir)
+    if not runs:
+        st.info("No runs yet: start one above, or from a terminal with `python -m fer_core train --data …`.")
+        return
+    history = pd.DataFrame([{
+        "run": run.name,
+        "status": run.status,
+        "architecture": run.config.get("arch"),
+        "epochs": f"{finished_epochs(run)}/{run.config.get('epochs')}",
+        "batch": run.config.get("batch_size"),
+        "learning rate": run.config.get("learning_rate"),
+        "balancing": run.config.get("balance"),
+        "augment": run.config.get("augment"),
+        "best val. accuracy": run.best_val_accuracy,
+        "test accuracy": (run.evaluation() or {}).get("accuracy"),
+        "verdict": "no better than chance" if chance_verdict(run.evaluation() or {}) else "",
+        "duration": duration(run.duration_seconds),
+    } for run in runs])
+    st.dataframe(history, hide_index=True, width="stretch", column_config={
+        "best val. accuracy": st.column_config.NumberColumn(format="percent"),
+        "test accuracy": st.column_config.NumberColumn(format="percent"),
+    })
+    if st.session_state.get("open_run") not in {run.name for run in runs}:
+        st.session_state.pop("open_run", None)  # that run was pruned: open the newest
+    chosen = st.selectbox("Open a run", [run.name for run in runs], key="open_run")
+    show_run(TrainingRun(runs_dir / chosen), settings, password)
+
+
 def stop_job(run: TrainingRun) -> None:
     try:
         jobs.stop_training_job(run)
@@ -113,7 +163,8 @@ def show_run(run: TrainingRun, settings, password: str) -> None:
     status = run.status
     STATUS_BOXES.get(status, st.info)(f"**{status}**: {run.message or 'no message'}")
     config = run.config
-    st.caption(" · ".join(f"{k} {v}" for k, v in config.items() if k != "data") + f" · data {config.get('data', '?')}")
+    st.caption(config_summary(config))
+    st.caption(f"Data: {config.get('data', '?')}")
     if epochs := run.epochs():
         st.plotly_chart(charts.training_curves_figure(epochs), key=f"curves-{run.name}")
     evaluation = run.evaluation()
@@ -227,7 +278,7 @@ else:
     st.caption(f"What to expect: the default job ({DEFAULTS.epochs} epochs of {DEFAULTS.arch}) trains on the full "
                "FER2013 in under half an hour on 2 CPU cores and scores about 67% on PublicTest, above the `fer` "
                "package's 65.9%; on the built-in 10% sample it takes a couple of minutes and scores lower, "
-               "since it sees a tenth of the faces. The shipped fer_studio (70.4%) trained for hours on a GPU.")
+               "since it sees a tenth of the faces. The shipped fer_studio (70.4%) trained for 120 epochs on a GPU.")
     start = st.button("Start training", type="primary", icon=":material/play_arrow:", key="start_training")
     if start:
         try:
@@ -244,29 +295,6 @@ else:
 st.fragment(live_job, run_every=2 if jobs.active_run(runs_dir) else None)(runs_dir)
 
 st.header("Runs")
-runs = list_runs(runs_dir)
-if not runs:
-    st.info("No runs yet: start one above, or from a terminal with `python -m fer_core train --data …`.")
-    st.stop()
-history = pd.DataFrame([{
-    "run": run.name,
-    "status": run.status,
-    "architecture": run.config.get("arch"),
-    "epochs": f"{len(run.epochs())}/{run.config.get('epochs')}",
-    "batch": run.config.get("batch_size"),
-    "learning rate": run.config.get("learning_rate"),
-    "balancing": run.config.get("balance"),
-    "augment": run.config.get("augment"),
-    "best val. accuracy": run.best_val_accuracy,
-    "test accuracy": (run.evaluation() or {}).get("accuracy"),
-    "verdict": "no better than chance" if chance_verdict(run.evaluation() or {}) else "",
-    "duration": duration(run.duration_seconds),
-} for run in runs])
-st.dataframe(history, hide_index=True, column_config={
-    "best val. accuracy": st.column_config.NumberColumn(format="percent"),
-    "test accuracy": st.column_config.NumberColumn(format="percent"),
-})
-if st.session_state.get("open_run") not in {run.name for run in runs}:
-    st.session_state.pop("open_run", None)  # that run was pruned: open the newest
-chosen = st.selectbox("Open a run", [run.name for run in runs], key="open_run")
-show_run(TrainingRun(runs_dir / chosen), settings, password)
+job_running = jobs.active_run(runs_dir) is not None
+# Live with the job: the table and the opened run follow it too, not only the panel above.
+st.fragment(runs_section, run_every=2 if job_running else None)(runs_dir, settings, password)

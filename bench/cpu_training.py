@@ -76,13 +76,31 @@ def run(data: Path, quick: bool) -> dict:
                            "resolved_precision": precision, "teacher": Path(defaults.distill_from).name
                            if defaults.distill_from else None},
               "cpu": cpu_description()}
-    # The long job first, on a machine not yet warmed by the others.
-    result["default_job"] = train_job(data, RUNS / "full", *(["--epochs", "2"] if quick else []))
-    result["sample_job"] = train_job(SAMPLE_DATA, RUNS / "sample", *(["--epochs", "2"] if quick else []))
-    result["architectures"] = {arch: train_job(SAMPLE_DATA, RUNS / "architectures", "--arch", arch, "--epochs", "2")
-                               for arch in ARCHITECTURES}
     epoch_data = SAMPLE_DATA if quick else data
-    result["backends"] = [backend_epoch(backend, epoch_data, p) for backend in BACKENDS
-                          for p in dict.fromkeys(["float32", precision])]
-    result["backends"].append(backend_epoch("tensorflow", epoch_data, "float32", max_isa="AVX2"))
+    parts = {
+        # The long job first, on a machine not yet warmed by the others.
+        "default_job": lambda: train_job(data, RUNS / "full", *(["--epochs", "2"] if quick else [])),
+        "sample_job": lambda: train_job(SAMPLE_DATA, RUNS / "sample", *(["--epochs", "2"] if quick else [])),
+        "architectures": lambda: {arch: train_job(SAMPLE_DATA, RUNS / "architectures", "--arch", arch, "--epochs", "2")
+                                  for arch in ARCHITECTURES},
+        "backends": lambda: [backend_epoch(backend, epoch_data, p) for backend in BACKENDS
+                             for p in dict.fromkeys(["float32", precision])]
+        + [backend_epoch("tensorflow", epoch_data, "float32", max_isa="AVX2")],
+    }
+    # FER_BENCH_PARTS=default_job re-measures only that part; the others keep their last figures (bench/results.json).
+    wanted = os.environ.get("FER_BENCH_PARTS", ",".join(parts)).split(",")
+    previous = _previous_section()
+    for name, measure in parts.items():
+        if name in wanted or name not in previous:
+            result[name] = measure()
+        else:
+            result[name] = previous[name]
+            result.setdefault("carried_over", []).append(name)
     return result
+
+
+def _previous_section() -> dict:
+    try:
+        return json.loads((REPO / "bench" / "results.json").read_text())["sections"]["cpu_training"]
+    except (OSError, ValueError, KeyError):
+        return {}

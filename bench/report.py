@@ -441,6 +441,9 @@ def _cpu_training_details(section: dict) -> list[str]:
              f"timed from launch to exit: loading, the teacher's pass, every epoch with its validation, the export and "
              f"the scoring as served. CPU: {section.get('cpu', '?')}. Peak RSS is the training process's own "
              "(getrusage). Backends: `python -m bench.backend_epoch` under `KERAS_BACKEND`, one full epoch each."]
+    if section.get("carried_over"):
+        lines.append(f"  - Not re-measured in this run (`FER_BENCH_PARTS`), figures from the run before: "
+                     f"{', '.join(section['carried_over'])}.")
     job = section.get("default_job") or {}
     if job.get("epochs"):
         curve = ", ".join(f"{row['epoch']}: {row['val_accuracy']:.1%}" for row in job["epochs"])

@@ -62,6 +62,7 @@ def command_train(args) -> int:
         run_dir, runs_dir = None, Path(args.out)
         config = TrainingConfig(data=args.data, arch=args.arch, epochs=args.epochs, batch_size=args.batch_size,
                                 learning_rate=args.learning_rate, weight_decay=args.weight_decay,
+                                warmup=not args.no_warmup,
                                 balance=args.balance, augment=not args.no_augment, seed=args.seed,
                                 skip_bad_rows=args.skip_bad_rows, precision=args.precision, init_from=args.init_from,
                                 distill_from=None if args.no_distill else args.distill_from).check()
@@ -174,6 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--learning-rate", "--lr", type=float, default=defaults.learning_rate,
                        help="the peak of the warm-up and cosine schedule")
     train.add_argument("--weight-decay", type=float, default=defaults.weight_decay, help="AdamW's; 0 is plain Adam")
+    train.add_argument("--no-warmup", action="store_true",
+                       help="start the cosine schedule at full rate, without the warm-up over the first 1/15 of the epochs")
     train.add_argument("--balance", default=defaults.balance, choices=BALANCE_METHODS,
                        help="oversample is the notebook's RandomOverSampler, on the training split only")
     train.add_argument("--no-augment", action="store_true")

@@ -62,6 +62,9 @@ def start_training_job(config, runs_dir: str | Path, keep_runs: int = DEFAULT_KE
         else:
             run = resume_run
             command = [sys.executable, "-m", "fer_core", "train", "--resume", str(run.path)]
+            # The last job's stop request and progress are history: the page must not show them as this one's.
+            (run.path / "STOP").unlink(missing_ok=True)
+            run.write_progress(phase="loading", epoch=0, epochs=config.epochs, batch=0, batches=0)
         run.write_status("starting", started_at=run.status_record.get("started_at") or time.time(), pid=None,
                          message="Starting the training process…", command=" ".join(command[1:]))
         log = open(run.path / "train.log", "ab")

@@ -36,6 +36,7 @@ from .model_files import ModelInfo, keras_path, litert_path, read_model_info
 from .tta import TTA_MODES, average_views, tta_views
 
 BATCH = 64
+FACES_PER_CHUNK = 2048  # faces whose views are prepared at once: bounded memory for any number of faces
 CONVERT_TIMEOUT_S = 600
 
 
@@ -93,6 +94,12 @@ class FaceClassifier:
             crops = crops[None]
         if crops.ndim != 3 or crops.shape[1:] != (size, size):
             raise ModelError(f"This model classifies {size}×{size} grey faces; it was given an array of shape {crops.shape}.")
+        # A chunk of faces at a time: every view of 28,709 faces as float32 would be 0.5 GB at once.
+        return np.concatenate([self._predict_chunk(crops[start:start + FACES_PER_CHUNK], tta)
+                               for start in range(0, len(crops), FACES_PER_CHUNK)] or
+                              [np.empty((0, len(self.class_names)), np.float32)])
+
+    def _predict_chunk(self, crops: np.ndarray, tta: str) -> np.ndarray:
         low, high = self.info.input_range
         views = tta_views(crops, tta)
         x = views.astype(np.float32)[..., None] * np.float32((high - low) / 255) + np.float32(low)

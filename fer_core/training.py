@@ -1,6 +1,7 @@
 """Training, as the notebook did it and then properly: pixels → 48×48 faces → balance the training split →
-CNN on one-hot labels (softened by a teacher model's view, see distillation.py) → 30 epochs → evaluate. Everything a run does lands in its run folder (see runs.py), so the
-app can watch it, a stop keeps the best model, and a killed run resumes from its last checkpoint.
+CNN on one-hot labels (softened by a teacher model's view, see distillation.py) → 30 epochs → evaluate.
+Everything a run does lands in its run folder (see runs.py), so the app can watch it, a stop keeps the best model,
+and a killed run resumes from its last checkpoint.
 
 This module imports TensorFlow: it runs in the training process, never in the app server."""
 
@@ -13,6 +14,7 @@ import math
 import os
 import platform
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -37,14 +39,15 @@ from .training_config import TrainingConfig, cpu_description, resolve_precision
 from .tta import average_views, tta_views, view_count
 
 PROGRESS_INTERVAL_SECONDS = 1.0
+FACES_PER_CHUNK = 2048  # faces whose test-time views are scored at once
 VALIDATION_BATCH_SIZE = 256
 WARMUP_SHARE = 1 / 15  # of the epochs: 2 of 30
 
 
-def cosine_learning_rate(base: float, epoch: int, epochs: int) -> float:
+def cosine_learning_rate(base: float, epoch: int, epochs: int, warmup: bool = True) -> float:
     """A short linear warm-up (batch norm statistics settle before large steps), then cosine decay to 2% of base:
     a fixed schedule fitted to the epoch count converges well, and is the same on resume."""
-    warmup = round(epochs * WARMUP_SHARE)
+    warmup = round(epochs * WARMUP_SHARE) if warmup else 0
     if epoch < warmup:
         return base * (epoch + 1) / (warmup + 1)
     progress = (epoch - warmup) / max(epochs - warmup, 1)
@@ -128,7 +131,6 @@ class RunRecorder(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        self.last_epoch_end = time.time()
         if self.stopped_by_request and logs.get("val_accuracy") is None:
             return  # an epoch cut short has no validation score to record
         row = {
@@ -157,9 +159,13 @@ def _save_model(model, path: Path) -> None:
 
 
 def predict_with_tta(model, images: np.ndarray, tta: str, batch_size: int = 256) -> np.ndarray:
-    """Probabilities for uint8 faces, averaged over the TTA views the served model uses (see tta.py)."""
-    x = tta_views(images, tta)[..., None].astype("float32")
-    return average_views(model.predict(x, batch_size=batch_size, verbose=0), tta)
+    """Probabilities for uint8 faces, averaged over the TTA views the served model uses (see tta.py), a chunk of
+    faces at a time so memory stays bounded whatever the split's size."""
+    chunks = []
+    for start in range(0, len(images), FACES_PER_CHUNK):
+        x = tta_views(images[start:start + FACES_PER_CHUNK], tta)[..., None].astype("float32")
+        chunks.append(average_views(model.predict(x, batch_size=batch_size, verbose=0), tta))
+    return np.concatenate(chunks) if chunks else np.empty((0, NUM_CLASSES), np.float32)
 
 
 def _machine() -> str:
@@ -200,7 +206,7 @@ def train(config: TrainingConfig, runs_dir: str | Path = "runs", run: TrainingRu
     run.write_progress(phase="loading", epoch=0, epochs=config.epochs, batch=0, batches=0)
     try:
         with _stop_on_sigterm(run):
-            dataset = load_fer2013(config.data, skip_bad_rows=config.skip_bad_rows)
+            dataset = _load_leanly(config.data, config.skip_bad_rows)
             outcome = _fit(config, run, dataset, resume, verbose)
     except FERError as exc:
         run.write_status("failed", ended_at=time.time(), message=str(exc))
@@ -213,6 +219,17 @@ def train(config: TrainingConfig, runs_dir: str | Path = "runs", run: TrainingRu
         raise
     run.write_status(outcome["state"], ended_at=time.time(), message=outcome["message"], peak_rss_bytes=_peak_rss())
     return run
+
+
+def _load_leanly(path: str, skip_bad_rows: bool) -> FERDataset:
+    """The data, parsed first in a short-lived child process that leaves the faces in the dataset cache, then read
+    from the cache here: parsing the full CSV holds about 1.3 GB for a few seconds, which would otherwise stay in this
+    process's peak on top of TensorFlow's (the host may have 2.7 GB for everything). A file the child cannot parse is
+    parsed here, so its error is the one the user sees."""
+    command = [sys.executable, "-m", "fer_core", "data", str(path), "--json"] + (["--skip-bad-rows"] if skip_bad_rows else [])
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                   cwd=Path(__file__).resolve().parent.parent, check=False)
+    return load_fer2013(path, skip_bad_rows=skip_bad_rows)
 
 
 SIGTERM_REASON = ("The server asked the job to stop (SIGTERM: a restart or a shutdown), so it stopped after the "
@@ -295,7 +312,8 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
             batches, validation_data=validation, epochs=config.epochs, initial_epoch=start_epoch,
             class_weight=class_weight, verbose=verbose,
             callbacks=[keras.callbacks.LearningRateScheduler(
-                lambda epoch: cosine_learning_rate(config.learning_rate, epoch, config.epochs)), recorder],
+                lambda epoch: cosine_learning_rate(config.learning_rate, epoch, config.epochs, config.warmup)),
+                recorder],
         )
     if not (run.path / "best.keras").exists():
         if recorder.stopped_by_request:
@@ -326,6 +344,8 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
     })
     if config.init_from:
         _add_earlier_stages(info.card, Path(config.init_from), kept_start_card(run, Path(config.init_from)))
+    # Launch to here, loading and the teacher's pass included (the scoring that follows takes seconds).
+    info.card["wall_clock_seconds"] = time.time() - run.status_record.get("started_at", started)
     staged = _stage_model(run, best_model, info)
     run.write_progress(phase="evaluating", epoch=len(epochs), epochs=config.epochs, batch=len(batches),
                        batches=len(batches), eta_seconds=clock.evaluation_seconds() - EXPORT_SECONDS)

@@ -22,7 +22,7 @@ SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "models" / "fer_studio.
 
 # Fields added after runs were first recorded: a config.json without them trained as these say, so a resume or a
 # card's command reproduces what ran, not today's defaults.
-FIELDS_OF_OLDER_RUNS = {"weight_decay": 0.0, "distill_from": None}
+FIELDS_OF_OLDER_RUNS = {"weight_decay": 0.0, "distill_from": None, "warmup": False}
 
 
 def resolve_precision(precision: str) -> str:
@@ -67,6 +67,7 @@ class TrainingConfig:
     batch_size: int = 128
     learning_rate: float = 2e-3
     weight_decay: float = 5e-4  # AdamW's decoupled weight decay; 0 is plain Adam
+    warmup: bool = True  # a linear warm-up over the first 1/15 of the epochs, before the cosine decay
     balance: str = "none"
     augment: bool = True
     seed: int = 0
@@ -107,6 +108,8 @@ class TrainingConfig:
                 continue
             if field.name == "augment":
                 parts.append("--no-augment")
+            elif field.name == "warmup":
+                parts.append("--no-warmup")
             elif field.name == "skip_bad_rows":
                 parts.append("--skip-bad-rows")
             elif field.name == "distill_from" and value is None:

@@ -1,7 +1,7 @@
 """Copy a finished run's model into models/ as the shipped model: weights without optimizer state (smaller), its
 LiteRT export and its card, with the command that reproduces it.
 
-    python scripts/ship_model.py runs/RUN --name fer_studio --reproduce "python -m fer_core train …" [--note "…"]
+    python scripts/ship_model.py runs/RUN --name fer_studio [--reproduce "python -m fer_core train …"] [--note "…"]
         [--data PATH]
 
 A run trained where LiteRT is unavailable (a GPU machine on Keras's JAX backend) has no .tflite and was scored by
@@ -34,7 +34,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("run")
     parser.add_argument("--name", default="fer_studio")
-    parser.add_argument("--reproduce", required=True)
+    parser.add_argument("--reproduce", help="the command that reproduces it (default: the one on the run's card)")
     parser.add_argument("--note", default="")
     parser.add_argument("--data", help="export and score the model as served on this data's test split (see above)")
     args = parser.parse_args()
@@ -43,8 +43,11 @@ def main() -> None:
         raise SystemExit(f"{run.path} has no finished model")
     target = MODELS / f"{args.name}.keras"
     card = json.loads(info_path(run.model_path).read_text())  # the card first: it reads the model it may replace
-    card["card"]["reproduce"] = args.reproduce
+    card["card"]["reproduce"] = args.reproduce or card["card"].get("reproduce") or card["card"].get("command", "")
     card["card"]["run"] = run.name
+    status = run.status_record  # launch to scored model, everything included: what the user waits
+    if status.get("started_at") and status.get("ended_at"):
+        card["card"]["wall_clock_seconds"] = status["ended_at"] - status["started_at"]
     start = _start_card(run, card["card"])
     card["card"]["epoch_history"] = _earlier_history(card["card"], start) + _history(run, offset=_earlier_epochs(card["card"]))
     if start.get("run"):  # name the start model by its run: the shipped file may be replaced by this one
@@ -72,11 +75,12 @@ def _score_as_served(run: TrainingRun, model, card: dict, data: str) -> dict:
     return evaluation
 
 
-HISTORY_KEYS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds", "learning_rate")
+HISTORY_KEYS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds", "learning_rate",
+                "seconds_per_batch")  # the last: the Train page's time estimate on the same CPU
 
 
 def _history(run: TrainingRun, offset: int) -> list[dict]:
-    return [{**{k: row[k] for k in HISTORY_KEYS}, "epoch": row["epoch"] + offset} for row in run.epochs()]
+    return [{**{k: row[k] for k in HISTORY_KEYS if k in row}, "epoch": row["epoch"] + offset} for row in run.epochs()]
 
 
 def _start_card(run: TrainingRun, card: dict) -> dict:

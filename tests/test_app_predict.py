@@ -42,6 +42,7 @@ def test_the_shipped_model_is_the_default(model_run):
 def test_without_a_model_the_page_says_how_to_get_one(monkeypatch, tmp_path):
     monkeypatch.setattr("ui.sidebar.SHIPPED_MODEL", tmp_path / "no_shipped_model.keras")
     monkeypatch.setattr("ui.sidebar.SEED_MODEL", tmp_path / "no_seed_model.keras")
+    monkeypatch.setattr("ui.sidebar.CPU_JOB_MODEL", tmp_path / "no_cpu_job_model.keras")
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("app_pages/predict.py").run()
     assert not at.exception

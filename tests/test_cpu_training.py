@@ -45,6 +45,8 @@ def test_fer_fast_trains_end_to_end_and_serves(fer_fast_run):
     rows = fer_fast_run.epochs()
     assert all(row["seconds_per_batch"] > 0 for row in rows)
     assert fer_fast_run.progress()["phase"] == "done"
+    # The model served and downloaded carries no optimizer state: a fraction of the resume checkpoint's size.
+    assert fer_fast_run.model_path.stat().st_size < 0.6 * (fer_fast_run.path / "best.keras").stat().st_size
     # What Predict does with it: the LiteRT export answers for a face.
     faces, _, _ = synthetic_faces(n_per_class=1)
     probabilities = Predictor(fer_fast_run.model_path).classifier.predict_proba(faces[:3])
@@ -222,10 +224,11 @@ def test_the_card_command_reproduces_the_job():
     from fer_core.cli import build_parser
 
     config = TrainingConfig(data="my data.csv", arch="fer_vgg", epochs=12, balance="oversample", augment=False,
-                            distill_from=None, precision="float32")
+                            distill_from=None, precision="float32", warmup=False, weight_decay=0.0)
     args = build_parser().parse_args(_split(config.command_line()))
     rebuilt = TrainingConfig(data=args.data, arch=args.arch, epochs=args.epochs, batch_size=args.batch_size,
-                             learning_rate=args.learning_rate, weight_decay=args.weight_decay, balance=args.balance,
+                             learning_rate=args.learning_rate, weight_decay=args.weight_decay,
+                             warmup=not args.no_warmup, balance=args.balance,
                              augment=not args.no_augment, precision=args.precision,
                              distill_from=None if args.no_distill else args.distill_from)
     assert rebuilt == config
@@ -240,4 +243,4 @@ def _split(command: str) -> list[str]:
 def test_older_runs_resume_with_the_recipe_they_started_with():
     config = TrainingConfig.from_dict({"data": "x.csv", "arch": "fer_vgg", "epochs": 16, "batch_size": 128,
                                        "learning_rate": 1e-3, "balance": "none", "precision": "float32"})
-    assert config.weight_decay == 0.0 and config.distill_from is None
+    assert config.weight_decay == 0.0 and config.distill_from is None and not config.warmup

@@ -52,7 +52,7 @@ def training_curves_figure(epochs: list[dict]) -> go.Figure:
                                         legendgroup=split, showlegend=column == 1, mode="lines+markers",
                                         line=dict(dash=dash, color=SPLIT_COLOURS[split])), row=1, col=column)
     figure.update_xaxes(title_text="epoch", dtick=max(1, len(x) // 10) if x else 1)
-    figure.update_yaxes(tickformat=".0%", row=1, col=2)
+    figure.update_yaxes(tickformat=".1%", row=1, col=2)  # a narrow range (61–65%) needs the decimal to tell ticks apart
     figure.update_layout(margin=_MARGIN, height=320, legend=dict(orientation="h", y=-0.25))
     return figure
 

@@ -16,6 +16,7 @@ from ui import cached
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED_MODEL = REPO / "models" / "fer_studio.keras"
+CPU_JOB_MODEL = REPO / "models" / "fer_fast.keras"  # what the Train page's default job makes on 2 CPU cores
 SEED_MODEL = REPO / "models" / "seed_cnn.keras"  # the notebook's recipe, shipped to compare with
 SEED_CARD = SEED_MODEL.with_suffix(".json")
 
@@ -98,7 +99,8 @@ def bad_rows_hint() -> str | None:
 
 def model_choices(settings: AppSettings) -> dict[str, str]:
     """Model path → label: the shipped model first (the default), then every run that produced a model, newest first,
-    then the notebook's baseline, there to compare with and never the default while anything else exists."""
+    then what the default job makes on a CPU and the notebook's baseline, there to compare with and never the
+    default while anything else exists."""
     choices = {}
     if SHIPPED_MODEL.exists():
         choices[str(SHIPPED_MODEL)] = "Shipped model (fer_studio)"
@@ -110,6 +112,8 @@ def model_choices(settings: AppSettings) -> dict[str, str]:
             if (evaluation.get("chance_level") or {}).get("flagged"):
                 score += " · no better than chance"
             choices[str(run.model_path)] = f"Run {run.name}{score}"
+    if CPU_JOB_MODEL.exists():
+        choices[str(CPU_JOB_MODEL)] = "The default job's model (fer_fast, 2 CPU cores)"
     if SEED_MODEL.exists():
         choices[str(SEED_MODEL)] = "Notebook baseline (seed_cnn)"
     return choices
