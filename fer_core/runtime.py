@@ -36,7 +36,7 @@ from .model_files import ModelInfo, keras_path, litert_path, read_model_info
 from .tta import TTA_MODES, average_views, tta_views
 
 BATCH = 64
-FACES_PER_CHUNK = 2048  # faces whose views are prepared at once: bounded memory for any number of faces
+FACES_PER_CHUNK = 512  # faces whose views are prepared at once: bounded memory (~30 MB) for any number of faces
 CONVERT_TIMEOUT_S = 600
 
 

@@ -39,7 +39,7 @@ from .training_config import TrainingConfig, cpu_description, resolve_precision
 from .tta import average_views, tta_views, view_count
 
 PROGRESS_INTERVAL_SECONDS = 1.0
-FACES_PER_CHUNK = 2048  # faces whose test-time views are scored at once
+FACES_PER_CHUNK = 512  # faces whose test-time views are scored at once (six views: ~30 MB as float32)
 VALIDATION_BATCH_SIZE = 256
 WARMUP_SHARE = 1 / 15  # of the epochs: 2 of 30
 

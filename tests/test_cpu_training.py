@@ -244,3 +244,22 @@ def test_older_runs_resume_with_the_recipe_they_started_with():
     config = TrainingConfig.from_dict({"data": "x.csv", "arch": "fer_vgg", "epochs": 16, "batch_size": 128,
                                        "learning_rate": 1e-3, "balance": "none", "precision": "float32"})
     assert config.weight_decay == 0.0 and config.distill_from is None and not config.warmup
+
+
+def test_scoring_in_chunks_gives_the_same_probabilities(fer_fast_run, monkeypatch):
+    """Faces are scored a chunk at a time (bounded memory for the teacher's pass and the evaluation): same answers."""
+    from fer_core import runtime, training
+    from fer_core.runtime import FaceClassifier
+
+    faces, _, _ = synthetic_faces(n_per_class=3)
+    classifier = FaceClassifier(fer_fast_run.model_path)
+    whole = classifier.predict_proba(faces, tta="flip_zoom")
+    monkeypatch.setattr(runtime, "FACES_PER_CHUNK", 4)
+    assert np.allclose(classifier.predict_proba(faces, tta="flip_zoom"), whole, atol=1e-6)
+
+    import keras
+
+    model = keras.saving.load_model(fer_fast_run.model_path, compile=False)
+    keras_whole = training.predict_with_tta(model, faces, "flip_zoom")
+    monkeypatch.setattr(training, "FACES_PER_CHUNK", 4)
+    assert np.allclose(training.predict_with_tta(model, faces, "flip_zoom"), keras_whole, atol=1e-5)
