@@ -425,3 +425,20 @@ def test_sigterm_from_the_host_stops_the_job_like_stop_and_says_why(tiny_config,
     assert run.status == "stopped", run.message
     assert "SIGTERM" in run.message and "kept the best model" in run.message
     assert run.model_path is not None
+
+
+def test_a_resumed_job_does_not_show_the_last_jobs_stop_or_progress(tiny_config, runs_dir, job_processes):
+    """Resume starts clean: no "Stopping after the current batch…" and no old epoch count while the job loads."""
+    run = start_training_job(tiny_config, runs_dir)
+    job_processes.append(run)
+    wait_for(lambda: (run.path / "checkpoint.json").exists(), run, "the first checkpoint")
+    stop_training_job(run)
+    wait_for(lambda: run.status not in ("starting", "running"), run, "the job to stop")
+    wait_for(lambda: lock_is_free(runs_dir), run, "the stopped job to let go of the lock", timeout=30)
+    assert run.progress()["phase"] == "done"
+    resumed = resume_training_job(run, runs_dir)
+    assert not resumed.stop_requested
+    assert resumed.progress()["phase"] in ("loading", "teaching", "training", "validating")
+    assert resumed.progress()["epoch"] <= len(resumed.epochs()) + 1
+    stop_training_job(resumed)
+    wait_for(lambda: resumed.status not in ("starting", "running"), resumed, "the resumed job to stop")
