@@ -92,7 +92,7 @@ class VideoClip:
                     intervals.append(time - last_time)
                 last_time = time
                 if max_seconds is not None and time > max_seconds:
-                    raise VideoError(too_long(self.name, time, max_seconds, "runs past"))
+                    raise VideoError(too_long(self.name, None, max_seconds))
                 if every_seconds and time + 1e-6 < next_due:
                     continue  # decoded (the next frame may need it) but not converted
                 if every_seconds:
@@ -166,7 +166,7 @@ def _checked_clip(container, name: str, max_seconds: float | None) -> VideoClip:
                          f"(7680×4320), so it was refused unopened.")
     duration = _duration(container, stream)
     if max_seconds is not None and duration is not None and duration > max_seconds:
-        raise VideoError(too_long(name, duration, max_seconds, "is"))
+        raise VideoError(too_long(name, duration, max_seconds))
     # The first frame is decoded now: a clip whose pictures cannot be decoded is refused before any work starts.
     decoded = container.decode(stream)
     try:
@@ -188,9 +188,11 @@ def _checked_clip(container, name: str, max_seconds: float | None) -> VideoClip:
                      _container=container, _stream=stream, _decoded=decoded, _first_frame=first_frame)
 
 
-def too_long(name: str, seconds: float, max_seconds: float, verb: str) -> str:
-    return (f"{name} {verb} {clock(seconds)} long; this server analyses clips up to {clock(max_seconds)} "
-            f"(FER_MAX_VIDEO_SECONDS). Trim it, or analyse it with `python -m fer_core video` on your own machine.")
+def too_long(name: str, seconds: float | None, max_seconds: float) -> str:
+    """The sentence for a clip over the cap: its length when the header gives one, else that it ran past the cap."""
+    length = f"is {clock(seconds)} long" if seconds is not None else f"runs past {clock(max_seconds)}"
+    return (f"{name} {length}; this server analyses clips up to {clock(max_seconds)} (FER_MAX_VIDEO_SECONDS). "
+            f"Trim it, or analyse it with `python -m fer_core video` on your own machine.")
 
 
 def clock(seconds: float) -> str:
@@ -273,7 +275,8 @@ class AnnotatedVideoWriter:
         self._container = av.open(str(self.path), mode="w", format="mp4", options={"movflags": "+faststart"})
         self._stream = self._container.add_stream("libx264", rate=30, options={"preset": "veryfast", "crf": "23"})
         self._stream.width, self._stream.height, self._stream.pix_fmt = self.width, self.height, "yuv420p"
-        self._stream.time_base = Fraction(1, 1000)
+        # Millisecond timestamps, in the encoder too: each frame plays at its own time.
+        self._stream.time_base = self._stream.codec_context.time_base = Fraction(1, 1000)
         self._last_pts = -1
 
     def write(self, pixels: np.ndarray, time: float) -> None:

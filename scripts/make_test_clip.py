@@ -26,17 +26,19 @@ FACE_PHOTOS = ("astronaut.jpg",)
 PATCH_MARGIN = 1.9
 BACKGROUND = 118
 LANE_GAP = 0.7
+# A crowd's faces are cropped tighter than the walkers', so thirty of them fit a 960×800 frame, each found in one pass.
+CROWD_MARGIN = 1.6
 
 
 @cache
-def face_patch(photo: str) -> Image.Image:
+def face_patch(photo: str, margin: float = PATCH_MARGIN) -> Image.Image:
     """The largest face in tests/assets/PHOTO with some margin, found by the project's own detector."""
     from fer_core.faces import detect_faces
     from fer_core.images import load_image
 
     image = load_image(ASSETS / photo).convert("RGB")
     face = detect_faces(image)[0]
-    side = max(face.w, face.h) * PATCH_MARGIN
+    side = max(face.w, face.h) * margin
     cx, cy = face.x + face.w / 2, face.y + face.h / 2
     box = tuple(round(v) for v in (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2))
     return image.crop(box)
@@ -71,7 +73,7 @@ def grid_frame(width: int, height: int, columns: int, rows: int) -> np.ndarray:
     picture = np.full((height, width, 3), BACKGROUND, np.uint8)
     for row in range(rows):
         for column in range(columns):
-            patch = np.asarray(face_patch(FACE_PHOTOS[0]).resize((side, side)))
+            patch = np.asarray(face_patch(FACE_PHOTOS[0], CROWD_MARGIN).resize((side, side)))
             patch = patch[:, ::-1] if (row + column) % 2 else patch
             y, x = row * cell_h + (cell_h - side) // 2, column * cell_w + (cell_w - side) // 2
             picture[y:y + side, x:x + side] = patch
@@ -88,13 +90,13 @@ def write_clip(path: str | Path, frames, fps: float = 30, codec: str = "libx264"
     frames = iter(frames)
     first = next(frames)
     height, width = first.shape[:2]
-    container_format = {".gif": "gif", ".webm": "webm", ".avi": "avi", ".mov": "mov"}.get(path.suffix.lower(), "mp4")
+    container_format = {".gif": "gif", ".webm": "webm", ".avi": "avi", ".mov": "mov", ".mkv": "matroska"}.get(path.suffix.lower(), "mp4")
     with av.open(str(path), "w", format=container_format) as out:
         stream = out.add_stream(codec, rate=round(fps))
         stream.width, stream.height = width, height
         stream.pix_fmt = {"gif": "rgb8", "mpeg4": "yuv420p"}.get(codec, "yuv420p")
         if times is not None:
-            stream.time_base = Fraction(1, 1000)
+            stream.time_base = stream.codec_context.time_base = Fraction(1, 1000)
         if rotation:
             stream.set_display_rotation(rotation)
         for index, picture in enumerate(_chain(first, frames)):
