@@ -9,7 +9,11 @@ and `csv_rows()` are the same data. Optionally it writes the clip with numbered 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
+import os
+import shutil
 import time as clock_time
 from array import array
 from dataclasses import dataclass, field
@@ -20,6 +24,7 @@ import cv2
 import numpy as np
 
 from .app_settings import DEFAULT_MAX_VIDEO_SECONDS
+from .atomic import write_bytes_atomically, write_json_atomically
 from .errors import FERError
 from .tracking import SMOOTHING_SECONDS, FaceTracker, TrackedFace
 from .video_files import ANALYSIS_MAX_SIDE, AnnotatedVideoWriter, ClipFrame, VideoClip, fit_within, open_clip
@@ -302,3 +307,60 @@ class LiveAnalyser:
         self.last_labels = [f"{f.person}: {self.predictor.class_names[int(np.argmax(f.probabilities))]}" for f in tracked]
         self._recent = [t for t in self._recent if now - t <= 3.0] + [now]
         return draw_people(pixels, tracked, self.predictor.class_names)
+
+
+@dataclass(frozen=True)
+class SavedAnalysis:
+    """A clip's analysis kept on disk, one folder per (clip, model, frames per second): the JSON, the CSV and the
+    annotated MP4. The page analyses a clip once and serves all three from here; the newest KEEP_SAVED stay."""
+
+    folder: Path
+
+    KEEP_SAVED = 8
+
+    @classmethod
+    def for_clip(cls, videos_dir: str | Path, clip: bytes, model_path: str | Path, fps: float | None) -> SavedAnalysis:
+        model = Path(model_path)
+        key = hashlib.sha1(clip)
+        key.update(f"{model.resolve()}|{model.stat().st_mtime if model.exists() else 0}|{fps}".encode())
+        return cls(Path(videos_dir) / key.hexdigest()[:20])
+
+    @property
+    def json_path(self) -> Path:
+        return self.folder / "analysis.json"
+
+    @property
+    def csv_path(self) -> Path:
+        return self.folder / "analysis.csv"
+
+    @property
+    def video_path(self) -> Path:
+        return self.folder / "annotated.mp4"
+
+    def exists(self) -> bool:
+        return self.json_path.exists() and self.csv_path.exists() and self.video_path.exists()
+
+    def analyse(self, source, predictor, **options) -> dict:
+        """analyse_video(source, predictor, **options) into this folder; returns the analysis as plain data. The JSON,
+        written last, marks the folder complete."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        partial = self.folder / ".annotated.partial.mp4"
+        try:
+            analysis = analyse_video(source, predictor, annotated_path=partial, **options)
+            os.replace(partial, self.video_path)
+        finally:
+            partial.unlink(missing_ok=True)
+        write_bytes_atomically(self.csv_path, analysis.to_csv().encode())
+        data = analysis.to_dict()
+        write_json_atomically(self.json_path, data)
+        self._prune_others()
+        return data
+
+    def load(self) -> dict:
+        return json.loads(self.json_path.read_text(encoding="utf-8"))
+
+    def _prune_others(self) -> None:
+        folders = sorted((p for p in self.folder.parent.iterdir() if p.is_dir() and p != self.folder),
+                         key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in folders[self.KEEP_SAVED - 1:]:
+            shutil.rmtree(old, ignore_errors=True)
