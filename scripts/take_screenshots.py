@@ -65,12 +65,13 @@ def running_app(env: dict, timeout: float = 60):
 
 
 @contextmanager
-def chromium_page():
+def chromium_page(extra_args: tuple[str, ...] | list[str] = ()):
+    """A page in headless Chromium with a fresh profile; extra_args adds switches (a fake camera, say)."""
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as profile, sync_playwright() as playwright:
         browser = playwright.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, viewport=VIEWPORT)
+            profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS + list(extra_args), headless=True, viewport=VIEWPORT)
         try:
             yield browser.new_page()
         finally:
