@@ -64,12 +64,12 @@ def show_clip_analysis(saved: SavedAnalysis) -> None:
     st.caption(clip_facts(analysis["clip"], analysis))
     for note in analysis["notes"]:
         st.info(note)
-    video_column, summary_column = st.columns([3, 2])
+    video_column, _ = st.columns([3, 2])
     video_column.video(str(saved.video_path))
     video_column.caption("Each person keeps their number for the whole clip; the label is their top emotion, "
                          f"averaged over {analysis['smoothing_seconds']:g} s.")
     names = analysis["class_names"]
-    with summary_column:
+    if analysis["people"]:
         st.markdown("**Share of time in each emotion**")
         st.dataframe(summary_rows(analysis["people"], names), hide_index=True,
                      column_config={name: st.column_config.NumberColumn(name, format="percent") for name in names})
@@ -147,8 +147,8 @@ if mode == "live":
     live_mode(model_path)
     st.stop()
 
-upload = st.file_uploader(f"A clip with faces ({', '.join(t.upper() for t in VIDEO_TYPES[:5])}; up to "
-                          f"{clock(settings.max_video_seconds)})", type=list(VIDEO_TYPES), key="video_upload",
+upload = st.file_uploader(f"A clip with faces (MP4, WebM, MOV, AVI or GIF; up to {clock(settings.max_video_seconds)})",
+                          type=list(VIDEO_TYPES), key="video_upload",
                           max_upload_size=settings.max_upload_mb)
 rate = st.select_slider("Frames analysed per second", RATE_CHOICES, value=5, format_func=rate_label, key="video_rate",
                         help="Every frame follows fast changes; fewer frames a second finish sooner.")
