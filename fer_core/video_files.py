@@ -127,14 +127,12 @@ def open_clip(source, name: str | None = None, max_seconds: float | None = None)
     """The clip at `source` (a path, bytes, or a file object) opened and checked; VideoError says what is wrong."""
     import av
 
-    name, handle = _opened_source(source, name)
-    head = handle.read(16)
-    handle.seek(0)
+    name, opened, head = _opened_source(source, name)
     if not head:
         raise VideoError(f"{name} is empty (0 bytes), so it is not a video.")
     kind = next((label for offset, magic, label in _SIGNATURES if head[offset:offset + len(magic)] == magic), None)
     try:
-        container = av.open(handle, mode="r", metadata_errors="ignore")
+        container = av.open(opened, mode="r", metadata_errors="ignore")
     except Exception as exc:
         if kind:
             raise VideoError(f"{name} starts like a {kind} file but is damaged or cut short, so it cannot be opened "
@@ -205,12 +203,15 @@ def clock(seconds: float) -> str:
 
 
 def _opened_source(source, name: str | None):
+    """(name, what av.open reads: a path or a file object, the first 16 bytes)."""
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return name or "This clip", io.BytesIO(bytes(source))
+        data = bytes(source)
+        return name or "This clip", io.BytesIO(data), data[:16]
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         try:
-            return name or path.name, open(path, "rb")
+            with open(path, "rb") as handle:  # FFmpeg opens the path itself; this only reads the signature
+                return name or path.name, str(path), handle.read(16)
         except FileNotFoundError as exc:
             raise VideoError(f"There is no file {path}.") from exc
         except IsADirectoryError as exc:
@@ -219,7 +220,9 @@ def _opened_source(source, name: str | None):
             raise VideoError(f"{path.name} could not be read ({exc.strerror or exc}).") from exc
     if hasattr(source, "read") and hasattr(source, "seek"):
         source.seek(0)
-        return name or str(getattr(source, "name", "") or "This upload"), source
+        head = source.read(16)
+        source.seek(0)
+        return name or str(getattr(source, "name", "") or "This upload"), source, head
     raise VideoError(f"FER Studio reads a clip from a file path, bytes or a file object, not from {type(source).__name__}.")
 
 
