@@ -1,13 +1,12 @@
 """Video: a clip in, every person's emotions over time out (numbered boxes on the clip, a timeline and a summary per
-person, downloads), or the webcam live. The work is fer_core.video's; this page shows it."""
-
-import io
+person, downloads), or the webcam live. The work is fer_core.video's: the page starts a clip's analysis as a
+background job and a fragment polls its progress; the webcam's frames go to fer_core's LiveAnalyser."""
 
 import streamlit as st
 
 from fer_core.dataset import default_cache_dir
-from fer_core.errors import FERError
-from fer_core.video import SavedAnalysis
+from fer_core.errors import FERError, VideoError
+from fer_core.video import AnalysisJob, SavedAnalysis
 from fer_core.video_files import VIDEO_TYPES, clock
 from ui import cached, sidebar, video_charts
 
@@ -26,22 +25,31 @@ def progress_text(progress) -> str:
     return f"Analysed {progress.frames_done:,}{total} frames{left}"
 
 
-def analysed_clip(upload, fps, model_path) -> SavedAnalysis:
-    """The clip's analysis on disk, made now (with a progress bar) unless this clip, model and rate were done before."""
-    clip = upload.getvalue()
-    saved = SavedAnalysis.for_clip(default_cache_dir() / "videos", clip, model_path, fps)
+def analysis_of(upload, fps, model_path) -> SavedAnalysis | None:
+    """The clip's saved analysis, or None while it is being made: then this starts the job (or finds it running,
+    for this visitor or another) and shows its progress, polled by a fragment that reruns the page when it ends."""
+    # Hashed where it lies (getbuffer is a view): a long clip is hundreds of MB, and the job reads the upload itself.
+    saved = SavedAnalysis.for_clip(default_cache_dir() / "videos", upload.getbuffer(), model_path, fps)
     if saved.exists():
         return saved
-    bar = st.progress(0.0, text="Opening the clip…")
-
-    def show(progress) -> None:
-        bar.progress(progress.fraction or 0.0, text=progress_text(progress))
-
     predictor = cached.load_predictor(str(model_path), model_path.stat().st_mtime)
-    saved.analyse(io.BytesIO(clip), predictor, fps=fps, name=upload.name, max_seconds=settings.max_video_seconds,
-                  progress=show)
-    bar.empty()
-    return saved
+    job = AnalysisJob.start(saved, upload, predictor, fps=fps, name=upload.name,
+                            max_seconds=settings.max_video_seconds)
+    if job.error:
+        raise VideoError(job.error)
+    analysis_progress(job)
+    return None
+
+
+@st.fragment(run_every=0.5)
+def analysis_progress(job: AnalysisJob) -> None:
+    if job.done:
+        st.rerun()  # the whole page: the results, or the clip's sentence
+    progress = job.progress
+    if progress is None:
+        st.progress(0.0, text="Opening the clip…")
+    else:
+        st.progress(progress.fraction or 0.0, text=progress_text(progress))
 
 
 def clip_facts(clip: dict, analysis: dict) -> str:
@@ -158,8 +166,9 @@ if upload is None:
     st.stop()
 try:
     settings.check_upload(upload.size, upload.name)
-    saved = analysed_clip(upload, None if rate == EVERY_FRAME else rate, model_path)
+    saved = analysis_of(upload, None if rate == EVERY_FRAME else rate, model_path)
 except FERError as error:
     st.error(str(error))
     st.stop()
-show_clip_analysis(saved)
+if saved is not None:
+    show_clip_analysis(saved)

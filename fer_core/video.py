@@ -14,6 +14,7 @@ import io
 import json
 import os
 import shutil
+import threading
 import time as clock_time
 from array import array
 from dataclasses import dataclass, field
@@ -319,9 +320,17 @@ class SavedAnalysis:
     KEEP_SAVED = 8
 
     @classmethod
-    def for_clip(cls, videos_dir: str | Path, clip: bytes, model_path: str | Path, fps: float | None) -> SavedAnalysis:
+    def for_clip(cls, videos_dir: str | Path, clip, model_path: str | Path, fps: float | None) -> SavedAnalysis:
+        """The folder for `clip` (bytes or a seekable file object, read in chunks: an upload is not copied)."""
         model = Path(model_path)
-        key = hashlib.sha1(clip)
+        key = hashlib.sha1()
+        if isinstance(clip, (bytes, bytearray, memoryview)):
+            key.update(clip)
+        else:
+            clip.seek(0)
+            for chunk in iter(lambda: clip.read(1 << 20), b""):
+                key.update(chunk)
+            clip.seek(0)
         key.update(f"{model.resolve()}|{model.stat().st_mtime if model.exists() else 0}|{fps}".encode())
         return cls(Path(videos_dir) / key.hexdigest()[:20])
 
@@ -364,3 +373,60 @@ class SavedAnalysis:
                          key=lambda p: p.stat().st_mtime, reverse=True)
         for old in folders[self.KEEP_SAVED - 1:]:
             shutil.rmtree(old, ignore_errors=True)
+
+
+class AnalysisJob:
+    """A clip's analysis running in a background thread of this process, so a page can start it, return at once,
+    and poll `progress`; `error` holds the sentence if the clip was refused. Jobs are shared: a second visitor (or a
+    rerun) asking for the same saved analysis while it runs gets the running job, not a second one; a job that
+    failed is kept (a few sentences), so asking again gives its sentence rather than a second failing analysis."""
+
+    _running: dict[Path, AnalysisJob] = {}
+    _failed: dict[Path, AnalysisJob] = {}
+    KEEP_FAILED = 32
+    _lock = threading.Lock()
+
+    def __init__(self, saved: SavedAnalysis):
+        self.saved = saved
+        self.progress: VideoProgress | None = None
+        self.error: str | None = None
+        self._thread: threading.Thread | None = None
+
+    @classmethod
+    def start(cls, saved: SavedAnalysis, source, predictor, **options) -> AnalysisJob:
+        """The running job for `saved`, or a new one analysing `source` with analyse_video's `options`."""
+        with cls._lock:
+            job = cls._running.get(saved.folder) or cls._failed.get(saved.folder)
+            if job is not None:
+                return job
+            job = cls._running[saved.folder] = cls(saved)
+        job._thread = threading.Thread(target=job._work, args=(source, predictor, options), daemon=True,
+                                       name=f"video-analysis-{saved.folder.name}")
+        job._thread.start()
+        return job
+
+    @property
+    def done(self) -> bool:
+        return self._thread is not None and not self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _work(self, source, predictor, options: dict) -> None:
+        try:
+            self.saved.analyse(source, predictor, progress=self._report, **options)
+        except FERError as exc:
+            self.error = str(exc)
+        except Exception as exc:  # a bug, not the user's clip: still one sentence on the page
+            self.error = f"The analysis failed unexpectedly ({type(exc).__name__}: {exc})."
+        finally:
+            with self._lock:
+                self._running.pop(self.saved.folder, None)
+                if self.error:
+                    self._failed[self.saved.folder] = self
+                    while len(self._failed) > self.KEEP_FAILED:
+                        self._failed.pop(next(iter(self._failed)))
+
+    def _report(self, progress: VideoProgress) -> None:
+        self.progress = progress

@@ -1,5 +1,7 @@
 """The Video page: a clip in, numbered boxes on the clip, a timeline per person, the summary and three downloads."""
 
+import io
+import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -9,15 +11,24 @@ from video_fixtures import crossing_clip  # noqa: F401 (a pytest fixture)
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 
 
-class Upload:
-    """What st.file_uploader hands the page: enough of UploadedFile for AppTest, which cannot upload."""
+class Upload(io.BytesIO):
+    """What st.file_uploader hands the page (UploadedFile is a BytesIO too): AppTest cannot upload."""
 
     def __init__(self, path: Path):
-        self.name, self._data = path.name, path.read_bytes()
-        self.size, self.file_id = len(self._data), path.name
+        super().__init__(path.read_bytes())
+        self.name, self.size, self.file_id = path.name, path.stat().st_size, path.name
 
-    def getvalue(self) -> bytes:
-        return self._data
+
+def until_analysed(at: AppTest, seconds: float = 120) -> AppTest:
+    """Rerun until the background analysis has finished and the page shows it (AppTest does not run fragments on
+    their timer, so the page's own polling never fires here)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        at.run()
+        if at.exception or at.error or at.get("plotly_chart") or at.get("download_button"):
+            return at
+        time.sleep(0.5)
+    raise AssertionError("the clip was not analysed in time")
 
 
 def video_page(monkeypatch, clip: Path | None) -> AppTest:
@@ -27,7 +38,7 @@ def video_page(monkeypatch, clip: Path | None) -> AppTest:
 
 
 def test_a_clip_gets_its_boxes_timelines_summary_and_downloads(monkeypatch, crossing_clip):  # noqa: F811
-    at = video_page(monkeypatch, crossing_clip).run()
+    at = until_analysed(video_page(monkeypatch, crossing_clip))
     assert not at.exception and not at.error
     assert any("crossing.mp4 · 640×480" in c.value and "2 people" in c.value for c in at.caption)
     charts = at.get("plotly_chart")
@@ -46,14 +57,14 @@ def test_a_clip_gets_its_boxes_timelines_summary_and_downloads(monkeypatch, cros
 def test_a_bad_clip_gets_its_sentence(monkeypatch, tmp_path):
     bad = tmp_path / "notes.mp4"
     bad.write_text("not a video")
-    at = video_page(monkeypatch, bad).run()
+    at = until_analysed(video_page(monkeypatch, bad))
     assert not at.exception
     assert at.error[0].value.startswith("notes.mp4 is not a video FER Studio can read")
 
 
 def test_a_clip_over_the_hosted_cap_is_refused(monkeypatch, crossing_clip):  # noqa: F811
     monkeypatch.setenv("FER_MAX_VIDEO_SECONDS", "1")
-    at = video_page(monkeypatch, crossing_clip).run()
+    at = until_analysed(video_page(monkeypatch, crossing_clip))
     assert not at.exception
     assert "this server analyses clips up to 1.0 s (FER_MAX_VIDEO_SECONDS)" in at.error[0].value
 

@@ -3,6 +3,7 @@ crossing, a crowd, a clip with no face, and every kind of bad file the issue lis
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -273,6 +274,13 @@ def test_cli_video_prints_json_csv_and_writes_the_annotated_clip(crossing_clip, 
     assert "2 people" in summary.stdout and "person 1:" in summary.stdout
 
 
+def test_cli_video_missing_file_and_bad_fps_are_one_line_each(tmp_path, crossing_clip):  # noqa: F811
+    missing = fer("video", tmp_path / "nowhere.mp4")
+    assert missing.returncode == 2 and f"error: There is no file {tmp_path / 'nowhere.mp4'}." in missing.stderr
+    bad_rate = fer("video", crossing_clip, "--fps", "0")
+    assert bad_rate.returncode == 2 and "error: fps must be above 0 and at most 120, not 0.0." in bad_rate.stderr
+
+
 def test_cli_video_bad_input_is_one_line_and_exit_2(tmp_path):
     path = tmp_path / "notes.mp4"
     path.write_text("not a video")
@@ -281,3 +289,24 @@ def test_cli_video_bad_input_is_one_line_and_exit_2(tmp_path):
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert errors == ["error: notes.mp4 is not a video FER Studio can read (its contents are not in a video format "
                       "FFmpeg knows). Try an MP4, WebM, MOV, AVI or GIF clip."]
+
+
+def test_a_saved_analysis_is_made_once_in_the_background_and_shared(crossing_clip, predictor, tmp_path):  # noqa: F811
+    from fer_core.video import AnalysisJob, SavedAnalysis
+
+    clip = crossing_clip.read_bytes()
+    saved = SavedAnalysis.for_clip(tmp_path / "videos", clip, REPO / "models" / "fer_studio.keras", 4)
+    assert saved == SavedAnalysis.for_clip(tmp_path / "videos", io.BytesIO(clip), REPO / "models" / "fer_studio.keras", 4)
+    job = AnalysisJob.start(saved, io.BytesIO(clip), predictor, fps=4, name="crossing.mp4")
+    assert job.done or AnalysisJob.start(saved, io.BytesIO(clip), predictor, fps=4) is job  # no second analysis
+    job.wait(120)
+    assert job.done and job.error is None and saved.exists()
+    data = saved.load()
+    assert data["analysed_frames"] == 10 and data["clip"]["name"] == "crossing.mp4"
+    assert saved.csv_path.read_text().count("\n") == 21
+
+    bad = SavedAnalysis.for_clip(tmp_path / "videos", b"not a video", REPO / "models" / "fer_studio.keras", None)
+    failed = AnalysisJob.start(bad, io.BytesIO(b"not a video"), predictor, name="notes.mp4")
+    failed.wait(60)
+    assert failed.error.startswith("notes.mp4 is not a video") and not bad.exists()
+    assert AnalysisJob.start(bad, io.BytesIO(b"not a video"), predictor) is failed  # its sentence, not a second run
