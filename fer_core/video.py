@@ -274,7 +274,8 @@ def draw_people(pixels: np.ndarray, people: list[TrackedFace], class_names) -> n
 
 class LiveAnalyser:
     """A webcam's frames one at a time: each comes back with every person boxed, numbered and labelled. Frames larger
-    than the analysis size are shrunk first. Thread-safe enough for one camera: one call at a time."""
+    than the analysis size are shrunk for detection; boxes are drawn on the frame as it came. One camera, one caller:
+    streamlit-webrtc calls `annotate` from one worker thread, and a page only reads the counters."""
 
     def __init__(self, predictor, smoothing_seconds: float = SMOOTHING_SECONDS):
         self.predictor = predictor
