@@ -80,8 +80,13 @@ def _fer_package(clip: Path):
     out = tempfile.mkdtemp()
 
     def analyse():
-        return Video(str(clip), outdir=out).analyze(detector, display=False, save_frames=False, save_video=False,
-                                                    annotate_frames=False, zip_images=False)
+        here = os.getcwd()
+        os.chdir(out)  # analyze writes its results to ./data.csv
+        try:
+            return Video(str(clip), outdir=out).analyze(detector, display=False, save_frames=False, save_video=False,
+                                                        annotate_frames=False, zip_images=False)
+        finally:
+            os.chdir(here)
 
     return analyse, {"version": version("fer"), "frames_with_faces": len(analyse()),
                      "configuration": "FER() defaults: Haar cascade, its quantised mini-Xception through tf.lite, "
