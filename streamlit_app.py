@@ -17,6 +17,7 @@ page = st.navigation([
     st.Page("app_pages/explore.py", title="Explore", icon=":material/bar_chart:"),
     st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("app_pages/predict.py", title="Predict", icon=":material/mood:"),
+    st.Page("app_pages/video.py", title="Video", icon=":material/videocam:"),
 ])
 
 try:

@@ -239,11 +239,72 @@ def cpu_training_rows(section: dict | None) -> list[Row]:
     return rows
 
 
+def video_rows(video: dict | None) -> list[Row]:
+    if not video or "ours" not in video:
+        return [_missing("video: 640×480 clip, every frame analysed", video)]
+    small, large = video["ours"]["640x480"], video["ours"]["1280x720"]
+    fer = video.get("fer_package") or {}
+    fer_fps = fer.get("frames_per_second")
+    # Against fer, ours as timed in the same turns (one run each, alternately), where the section has them.
+    paired = (fer.get("ours_same_turns") or {}).get("frames_per_second") or small["frames_per_second"]
+    clip = f"{video['clip_seconds']} s at {video['clip_fps']} frames/s, two people crossing"
+    one_view = video.get("one_view_640x480")
+    rows = [
+        Row(f"video: 640×480 clip ({clip}), every frame analysed: `analyse_video`",
+            f"{small['frames_per_second']:.1f} frames/s (n={small['seconds']['n']}); "
+            f"{small['with_annotated_mp4']:.1f} with the annotated MP4",
+            f"`fer` {fer['version']} `Video.analyze`: {fer_fps:.1f} frames/s (n={fer['seconds']['n']})" if fer_fps
+            else f"`fer` package: not measured ({fer.get('skipped', 'not run')})",
+            (f"{paired / fer_fps:.1f}× faster" + (f" (ours {paired:.1f} frames/s in the same turns)"
+                                                 if fer.get("ours_same_turns") else "")) if fer_fps else "—",
+            "≥ 30 frames/s and ≥ 5× `fer`",
+            small["frames_per_second"] >= 30 and bool(fer_fps) and paired >= 5 * fer_fps),
+        *([Row("video: the same 640×480 clip, what-if: each face classified once instead of the model's "
+               f"`{video['model_tta']}` test-time views",
+               f"{one_view['frames_per_second']:.1f} frames/s (n={one_view['seconds']['n']})",
+               f"`fer`: {fer_fps:.1f} frames/s" if fer_fps else "—",
+               f"{one_view['frames_per_second'] / fer_fps:.1f}× faster" if fer_fps else "—")] if one_view else []),
+        Row(f"video: 1280×720 clip ({clip}), every frame analysed",
+            f"{large['frames_per_second']:.1f} frames/s (n={large['seconds']['n']}); "
+            f"{large['with_annotated_mp4']:.1f} with the annotated MP4", target="≥ 15 frames/s",
+            met=large["frames_per_second"] >= 15),
+    ]
+    app = video.get("app") or {}
+    long_clip = app.get("long_clip")
+    if long_clip:
+        samples = [s for s in long_clip["samples"] if s["frames_done"]]
+        # Flat means no growth with clip length: the most memory at any point against the memory a tenth of the way in.
+        total = max((s["frames_done"] for s in samples), default=0)
+        first = next((s for s in samples if s["frames_done"] >= total / 10), None)
+        growth = (max(s["rss_bytes"] for s in samples) - first["rss_bytes"]) / MB if first else None
+        minutes = long_clip["seconds_of_clip"] / 60
+        rows.append(Row(
+            f"video: app server RSS (server and children) while the Video page analyses a {minutes:.0f}-minute 1280×720 "
+            f"clip ({long_clip['bytes'] / MB:.0f} MB) at {long_clip['rate']} frames/s analysed",
+            f"max {long_clip['server_rss_max_bytes'] / MB:.0f} MB; {growth:+.0f} MB from a tenth of the way in "
+            f"({first['rss_bytes'] / MB:.0f} MB) to the most while analysing ({long_clip['analysis_seconds']:.0f} s)"
+            if first else "no samples",
+            f"before the upload: {long_clip['server_rss_before_upload_bytes'] / MB:.0f} MB", "—",
+            "≤ 400 MB, flat", long_clip["server_rss_max_bytes"] <= 400 * MB and growth is not None and growth <= 20))
+    else:
+        rows.append(_missing("video: app server RSS through a long 720p clip", app))
+    live = app.get("live") or {}
+    if live.get("frames_per_second"):
+        rate = live["frames_per_second"]
+        rows.append(Row(f"video: Live mode, {live['camera']}, boxes drawn (the page's own frames/s line, once a second)",
+                        f"{rate['median']:.1f} frames/s (n={rate['n']}); faces in view {sorted(set(live['faces_in_view']))}",
+                        target="≥ 15 frames/s", met=rate["median"] >= 15))
+    elif app:
+        rows.append(_missing("video: Live mode frames/s", app))
+    return rows
+
+
 def build_rows(results: dict) -> list[Row]:
     sections = results.get("sections", {})
     return (parse_rows(sections.get("parse")) + cpu_training_rows(sections.get("cpu_training"))
             + training_rows(sections.get("training"))
-            + prediction_rows(sections.get("prediction")) + app_rows(sections.get("app")))
+            + prediction_rows(sections.get("prediction")) + app_rows(sections.get("app"))
+            + video_rows(sections.get("video")))
 
 
 def table(rows: list[Row], quick: bool) -> str:
@@ -335,8 +396,8 @@ def details(results: dict) -> str:
     sections = results.get("sections", {})
     lines = ["## How each figure was measured, and where the time goes", ""]
     for name, describe in (("parse", _parse_details), ("cpu_training", _cpu_training_details),
-                           ("training", _training_details),
-                           ("prediction", _prediction_details), ("app", _app_details)):
+                           ("training", _training_details), ("prediction", _prediction_details),
+                           ("app", _app_details), ("video", _video_details)):
         section = sections.get(name)
         if section is None:
             continue
@@ -452,4 +513,34 @@ def _cpu_training_details(section: dict) -> list[str]:
                      f"{min(seconds):.0f}–{max(seconds):.0f} s (median {sorted(seconds)[len(seconds) // 2]:.0f} s). "
                      f"Load average before/after: {' '.join(f'{x:.2f}' for x in job['load_average_before'])} / "
                      f"{' '.join(f'{x:.2f}' for x in job['load_average_after'])}. Run: {job['run']}.")
+    return lines
+
+
+def _video_details(video: dict) -> list[str]:
+    if "ours" not in video:
+        return []
+    decode = video["decode_1280x720"]
+    fer = video.get("fer_package") or {}
+    lines = [
+        f"- **Video.** Model: {video['model']}, test-time augmentation `{video['model_tta']}` (each face classified as "
+        f"that many views; `fer` classifies one). Clips made by `scripts/make_test_clip.py` from tests/assets/astronaut.jpg "
+        f"(libx264): `analyse_video(clip, predictor)` with every frame analysed, after one warm-up run, frames are shrunk "
+        f"to at most 960 px before detection. `fer` baseline: "
+        + (f"{fer['configuration']}; it found faces in {fer['frames_with_faces']} of {fer['frames']} frames; its "
+           f"cv2.waitKey/destroyAllWindows calls are no-ops (the headless OpenCV wheel has no GUI). Installed with "
+           f"`pip install --no-deps fer` (its requirements would add PyTorch and opencv-contrib-python, which clashes "
+           f"with opencv-python-headless); not a requirement of FER Studio."
+           if fer.get("frames_per_second") else f"not measured: {fer.get('skipped')}."),
+        f"  - Decoding alone, 1280×720 H.264, {decode['frames']} frames: PyAV {decode['pyav_frames_per_second']:.0f} "
+        f"frames/s, OpenCV {decode['opencv_frames_per_second']:.0f} frames/s ({decode['note']}).",
+    ]
+    app = video.get("app") or {}
+    if app.get("long_clip"):
+        samples = [s for s in app["long_clip"]["samples"] if s["frames_done"]]
+        picks = samples[:: max(1, len(samples) // 8)] + samples[-1:]
+        lines.append("  - Server RSS while analysing the long clip (seconds since upload: frames analysed, MB): "
+                     + "; ".join(f"{s['seconds']:.0f} s: {s['frames_done']:,}, {s['rss_bytes'] / MB:.0f} MB" for s in picks)
+                     + ".")
+    if app.get("error"):
+        lines.append(f"  - In the app: not measured ({app['error'][:300]}).")
     return lines

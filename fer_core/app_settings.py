@@ -9,6 +9,7 @@ plain dict: this module never imports Streamlit).
     FER_RUNS_DIR           the runs folder             (default runs)
     FER_SERVER_PATHS       on | off: may visitors load data from a path on the server (default on; turn it off
                            on a public deployment, where a path could point at any file the server can read)
+    FER_MAX_VIDEO_SECONDS  longest clip the Video page and `fer_core video` analyse (default 1800, half an hour)
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from .errors import DataError, FERError, TrainingDisabled
 TRAINING_MODES = ("on", "off", "password")
 DEFAULT_MAX_UPLOAD_MB = 300
 DEFAULT_MAX_EPOCHS = 500
+# Half an hour: about 15 minutes of analysis for a 720p clip on 2 cores; a longer clip is refused before it is decoded.
+DEFAULT_MAX_VIDEO_SECONDS = 1800
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class AppSettings:
     max_epochs: int = DEFAULT_MAX_EPOCHS
     runs_dir: Path = Path("runs")
     server_paths: bool = True
+    max_video_seconds: int = DEFAULT_MAX_VIDEO_SECONDS
 
     @property
     def training_off_reason(self) -> str | None:
@@ -79,6 +83,7 @@ def load_settings(secrets: Mapping | None = None, environ: Mapping | None = None
         max_epochs=min(_positive_int(values, "FER_MAX_EPOCHS", DEFAULT_MAX_EPOCHS), DEFAULT_MAX_EPOCHS),
         runs_dir=Path(str(values.get("FER_RUNS_DIR") or "runs")),
         server_paths=_on_or_off(values, "FER_SERVER_PATHS"),
+        max_video_seconds=_positive_int(values, "FER_MAX_VIDEO_SECONDS", DEFAULT_MAX_VIDEO_SECONDS),
     )
 
 

@@ -138,6 +138,58 @@ def command_predict(args) -> int:
     return EXIT_USER_ERROR if failures else 0
 
 
+def command_video(args) -> int:
+    from .app_settings import load_settings
+    from .predictor import Predictor
+    from .video import analyse_video
+    from .video_files import clock
+
+    predictor = Predictor(args.model)
+    show = _progress_printer(sys.stderr)
+    analysis = analyse_video(args.clip, predictor, fps=args.fps, annotated_path=args.out, progress=show,
+                             max_seconds=args.max_seconds or load_settings().max_video_seconds)
+    show(None)
+    for note in analysis.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.out:
+        print(f"wrote {args.out}", file=sys.stderr)
+    if args.json:
+        _print_json(analysis.to_dict())
+    elif args.csv:
+        sys.stdout.write(analysis.to_csv())
+    else:
+        print(f"{analysis.clip['name']}: {analysis.analysed_frames:,} frames analysed, {len(analysis.people)} "
+              f"{'person' if len(analysis.people) == 1 else 'people'}")
+        for summary in analysis.summaries():
+            shares = ", ".join(f"{name} {share:.0%}" for name, share in
+                               sorted(summary["share_of_time"].items(), key=lambda kv: -kv[1]) if share >= 0.005)
+            print(f"person {summary['person']}: {summary['dominant_emotion']} (seen {clock(summary['first_seen'])}–"
+                  f"{clock(summary['last_seen'])}, {summary['frames']:,} frames; {shares})")
+    return 0
+
+
+def _progress_printer(stream):
+    """A progress callback: one line rewritten in place on a terminal, a line every 5 seconds in a log."""
+    last = [0.0]
+
+    def show(progress) -> None:
+        if progress is None:
+            if stream.isatty():
+                stream.write("\n")
+            return
+        finished = progress.frames_done == progress.frames_expected
+        if not stream.isatty() and progress.elapsed_seconds - last[0] < 5 and not finished:
+            return
+        last[0] = progress.elapsed_seconds
+        total = f"/{progress.frames_expected:,}" if progress.frames_expected else ""
+        left = f", about {progress.seconds_left:.0f} s left" if progress.seconds_left is not None else ""
+        line = f"analysed {progress.frames_done:,}{total} frames{left}"
+        stream.write(f"\r{line}\033[K" if stream.isatty() else line + "\n")
+        stream.flush()
+
+    return show
+
+
 def command_sample(args) -> int:
     from .dataset import load_fer2013
     from .sampling import stratified_sample, write_sample
@@ -215,6 +267,17 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--top", type=int, default=3)
     predict.add_argument("--whole-image", action="store_true", help="classify the whole image when no face is found")
     predict.set_defaults(run=command_predict)
+
+    video = sub.add_parser("video", help="every person's emotions over time in a clip (summary, --json or --csv)")
+    video.add_argument("clip")
+    video.add_argument("--model", default=str(DEFAULT_MODEL))
+    video.add_argument("--fps", type=float, help="analyse this many frames a second (default: every frame)")
+    video.add_argument("--out", help="also write the clip with numbered boxes and emotions as an H.264 MP4")
+    video.add_argument("--max-seconds", type=float, help="refuse longer clips (default FER_MAX_VIDEO_SECONDS, 1800)")
+    formats = video.add_mutually_exclusive_group()
+    formats.add_argument("--json", action="store_true", help="every person's timeline and summary as JSON")
+    formats.add_argument("--csv", action="store_true", help="one row per person per analysed frame")
+    video.set_defaults(run=command_video)
 
     sample = sub.add_parser("sample", help="write a stratified sample (the app's built-in data)")
     sample.add_argument("path")

@@ -27,3 +27,7 @@ class JobAlreadyRunning(JobError):
 
 class TrainingDisabled(JobError):
     """Hosted mode has turned training off, or the password was wrong."""
+
+
+class VideoError(FERError):
+    """A clip that cannot be read as a video, or that this server will not analyse (too long, frames too large)."""

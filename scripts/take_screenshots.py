@@ -65,12 +65,13 @@ def running_app(env: dict, timeout: float = 60):
 
 
 @contextmanager
-def chromium_page():
+def chromium_page(extra_args: tuple[str, ...] | list[str] = ()):
+    """A page in headless Chromium with a fresh profile; extra_args adds switches (a fake camera, say)."""
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as profile, sync_playwright() as playwright:
         browser = playwright.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, viewport=VIEWPORT)
+            profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS + list(extra_args), headless=True, viewport=VIEWPORT)
         try:
             yield browser.new_page()
         finally:
@@ -108,30 +109,53 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs-dir", help="show these runs (default: train a small model into a temporary folder)")
     parser.add_argument("--out", default=str(REPO / "docs" / "screenshots"))
+    parser.add_argument("--pages", default="home,explore,train,predict,video", help="which pages, comma-separated")
     args = parser.parse_args()
+    pages = args.pages.split(",")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         runs_dir = Path(args.runs_dir).resolve() if args.runs_dir else Path(scratch) / "runs"
-        if not args.runs_dir:
+        if not args.runs_dir and "train" in pages:
             print("training a small model for the Train page…")
             train_a_small_model(runs_dir)
         with running_app({"FER_RUNS_DIR": str(runs_dir)}) as (url, _), chromium_page() as page:
             for name, path, ready in (("home", "", "Active data"), ("explore", "explore", "Data quality"),
                                       ("train", "train", "Test accuracy")):
+                if name not in pages:
+                    continue
                 page.goto(f"{url}/{path}")
                 page.get_by_text(ready).first.wait_for(timeout=60_000)
                 wait_until_idle(page)
                 full_page_screenshot(page, out / f"{name}.png")
                 print(f"saved {out / f'{name}.png'}")
-            page.goto(f"{url}/predict")
-            page.get_by_text("Try an example").click()
-            page.get_by_text("Face 1").first.wait_for(timeout=60_000)
-            wait_until_idle(page)
-            full_page_screenshot(page, out / "predict.png")
-            print(f"saved {out / 'predict.png'}")
+            if "predict" in pages:
+                page.goto(f"{url}/predict")
+                page.get_by_text("Try an example").click()
+                page.get_by_text("Face 1").first.wait_for(timeout=60_000)
+                wait_until_idle(page)
+                full_page_screenshot(page, out / "predict.png")
+                print(f"saved {out / 'predict.png'}")
+            if "video" in pages:
+                video_screenshot(page, url, Path(scratch), out / "video.png")
     return 0
 
 
+def video_screenshot(page, url: str, scratch: Path, path: Path) -> None:
+    """The Video page after analysing a clip of two people crossing, made from the test photos."""
+    from scripts.make_test_clip import crossing_frames, write_clip
+
+    clip = write_clip(scratch / "two_people_crossing.mp4", crossing_frames(640, 480, 90), fps=30)
+    page.goto(f"{url}/video")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(clip)
+    page.get_by_text("Person 2: mostly").first.wait_for(timeout=120_000)
+    wait_until_idle(page)
+    page.locator("video").first.evaluate("v => { v.currentTime = 1.4; }")  # the two faces just past each other
+    page.wait_for_timeout(1000)
+    full_page_screenshot(page, path)
+    print(f"saved {path}")
+
+
 if __name__ == "__main__":
+    sys.path.insert(0, str(REPO))  # for scripts.make_test_clip, which imports fer_core
     sys.exit(main())

@@ -1,0 +1,174 @@
+"""Video: a clip in, every person's emotions over time out (numbered boxes on the clip, a timeline and a summary per
+person, downloads), or the webcam live. The work is fer_core.video's: the page starts a clip's analysis as a
+background job and a fragment polls its progress; the webcam's frames go to fer_core's LiveAnalyser."""
+
+import streamlit as st
+
+from fer_core.dataset import default_cache_dir
+from fer_core.errors import FERError, VideoError
+from fer_core.video import AnalysisJob, SavedAnalysis
+from fer_core.video_files import VIDEO_TYPES, clock
+from ui import cached, sidebar, video_charts
+
+MODE_LABELS = {"clip": "Analyse a clip", "live": "Live webcam"}
+EVERY_FRAME = "every frame"
+RATE_CHOICES = [1, 2, 5, 10, 15, EVERY_FRAME]
+
+
+def rate_label(rate) -> str:
+    return rate if rate == EVERY_FRAME else f"{rate} a second"
+
+
+def progress_text(progress) -> str:
+    total = f" of {progress.frames_expected:,}" if progress.frames_expected else ""
+    left = f", about {clock(progress.seconds_left)} left" if progress.seconds_left is not None else ""
+    return f"Analysed {progress.frames_done:,}{total} frames{left}"
+
+
+def analysis_of(upload, fps, model_path) -> SavedAnalysis | None:
+    """The clip's saved analysis, or None while it is being made: then this starts the job (or finds it running,
+    for this visitor or another) and shows its progress, polled by a fragment that reruns the page when it ends."""
+    # Hashed where it lies (getbuffer is a view): a long clip is hundreds of MB, and the job reads the upload itself.
+    saved = SavedAnalysis.for_clip(default_cache_dir() / "videos", upload.getbuffer(), model_path, fps)
+    if saved.exists():
+        return saved
+    predictor = cached.load_predictor(str(model_path), model_path.stat().st_mtime)
+    job = AnalysisJob.start(saved, upload, predictor, fps=fps, name=upload.name,
+                            max_seconds=settings.max_video_seconds)
+    if job.error:
+        raise VideoError(job.error)
+    analysis_progress(job)
+    return None
+
+
+@st.fragment(run_every=0.5)
+def analysis_progress(job: AnalysisJob) -> None:
+    if job.done:
+        st.rerun()  # the whole page: the results, or the clip's sentence
+    progress = job.progress
+    if progress is None:
+        st.progress(0.0, text="Opening the clip…")
+    else:
+        st.progress(progress.fraction or 0.0, text=progress_text(progress))
+
+
+def clip_facts(clip: dict, analysis: dict) -> str:
+    people = len(analysis["people"])
+    facts = [clip["name"], f"{clip['width']}×{clip['height']}",
+             clock(clip["duration"]) if clip.get("duration") else None,
+             f"{clip['frame_rate']:.3g} frames/s" if clip.get("frame_rate") else None,
+             f"{analysis['analysed_frames']:,} frames analysed", f"{people} {'person' if people == 1 else 'people'}"]
+    return " · ".join(fact for fact in facts if fact)
+
+
+def summary_rows(people: list[dict], class_names: list[str]) -> list[dict]:
+    return [{"person": p["person"], "mostly": p["summary"]["dominant_emotion"],
+             "seen": f"{clock(p['summary']['first_seen'])} – {clock(p['summary']['last_seen'])}",
+             **{name: p["summary"]["share_of_time"][name] for name in class_names}} for p in people]
+
+
+def show_clip_analysis(saved: SavedAnalysis) -> None:
+    analysis = saved.load()
+    st.caption(clip_facts(analysis["clip"], analysis))
+    for note in analysis["notes"]:
+        st.info(note)
+    video_column, _ = st.columns([3, 2])
+    video_column.video(str(saved.video_path))
+    video_column.caption("Each person keeps their number for the whole clip; the label is their top emotion, "
+                         f"averaged over {analysis['smoothing_seconds']:g} s.")
+    names = analysis["class_names"]
+    if analysis["people"]:
+        st.markdown("**Share of time in each emotion**")
+        st.dataframe(summary_rows(analysis["people"], names), hide_index=True,
+                     column_config={name: st.column_config.NumberColumn(name, format="percent") for name in names})
+    for person in analysis["people"]:
+        st.plotly_chart(video_charts.timeline_figure(person["timeline"], names,
+                                                     f"Person {person['person']}: mostly {person['summary']['dominant_emotion']}"),
+                        key=f"timeline-{person['person']}")
+    st.subheader("Download the results")
+    stem = analysis["clip"]["name"].rsplit(".", 1)[0]
+    video_download, csv_download, json_download = st.columns(3)
+    video_download.download_button("Annotated video (MP4)", saved.video_path.read_bytes(), file_name=f"{stem}_emotions.mp4",
+                                   mime="video/mp4", icon=":material/download:")
+    csv_download.download_button("Timeline as CSV", saved.csv_path.read_bytes(), file_name=f"{stem}_emotions.csv",
+                                 mime="text/csv", icon=":material/download:")
+    json_download.download_button("Timeline as JSON", saved.json_path.read_bytes(), file_name=f"{stem}_emotions.json",
+                                  mime="application/json", icon=":material/download:")
+
+
+def live_mode(model_path) -> None:
+    try:
+        from streamlit_webrtc import WebRtcMode, webrtc_streamer
+    except ImportError:
+        st.warning("Live mode needs the streamlit-webrtc package (pip install -r requirements.txt).")
+        return
+    import av
+
+    from fer_core.video import LiveAnalyser
+
+    predictor = cached.load_predictor(str(model_path), model_path.stat().st_mtime)
+    live = st.session_state.get("live_analyser")
+    if live is None or live.predictor is not predictor:
+        live = st.session_state["live_analyser"] = LiveAnalyser(predictor)
+
+    def annotate(frame):  # runs in streamlit-webrtc's worker thread, once per camera frame
+        return av.VideoFrame.from_ndarray(live.annotate(frame.to_ndarray(format="rgb24")), format="rgb24")
+
+    st.caption("Your camera's picture goes to this server, which boxes every face and sends it back. Press Start "
+               "and allow the camera.")
+    st.caption("No picture? The browser needs camera permission, and this page needs HTTPS (or localhost). A public "
+               "server also needs a TURN server to relay the video: see the README's Video section.")
+    try:
+        context = webrtc_streamer(key="live", mode=WebRtcMode.SENDRECV, video_frame_callback=annotate,
+                                  media_stream_constraints={"video": {"width": 640, "height": 480}, "audio": False},
+                                  async_processing=True)
+    except Exception as error:  # the component needs a real Streamlit server and session; say so, never a traceback
+        st.warning(f"Live mode cannot run here ({type(error).__name__}: {error}). Analyse a recorded clip instead.")
+        return
+    live_status(live, context.state.playing)
+
+
+@st.fragment(run_every=1.0)
+def live_status(live, playing: bool) -> None:
+    if not live.frames_done:
+        st.caption("Live: waiting for the camera…" if playing else "Live: not started.")
+        return
+    rate = live.frames_per_second
+    people = ", ".join(live.last_labels) or "none"
+    st.markdown(f"**Live:** {live.frames_done:,} frames analysed"
+                + (f" · {rate:.1f} frames/s" if rate else "")
+                + f" · faces in view: {live.faces_in_last_frame} ({people})")
+
+
+settings = sidebar.hosted_settings()
+st.title("Emotions in a video")
+
+model_path = sidebar.chosen_model_path()
+if model_path is None:
+    st.info("There is no model to predict with yet. The shipped model appears once it is installed in models/; "
+            "until then train one on the Train page.")
+    st.stop()
+
+mode = st.segmented_control("Source", list(MODE_LABELS), format_func=MODE_LABELS.get, default="clip",
+                            key="video_mode", required=True, persist_state="session")
+if mode == "live":
+    live_mode(model_path)
+    st.stop()
+
+upload = st.file_uploader(f"A clip with faces (MP4, WebM, MOV, AVI or GIF; up to {clock(settings.max_video_seconds)})",
+                          type=list(VIDEO_TYPES), key="video_upload",
+                          max_upload_size=settings.max_upload_mb)
+rate = st.select_slider("Frames analysed per second", RATE_CHOICES, value=5, format_func=rate_label, key="video_rate",
+                        help="Every frame follows fast changes; fewer frames a second finish sooner.")
+if upload is None:
+    st.caption("Every face is found in each analysed frame, followed from frame to frame so each person keeps one "
+               "number, and classified; the page then shows each person's emotions over time.")
+    st.stop()
+try:
+    settings.check_upload(upload.size, upload.name)
+    saved = analysis_of(upload, None if rate == EVERY_FRAME else rate, model_path)
+except FERError as error:
+    st.error(str(error))
+    st.stop()
+if saved is not None:
+    show_clip_analysis(saved)

@@ -1,0 +1,208 @@
+"""Video: how many frames a second `analyse_video` gets through, every frame analysed, on clips this section makes
+from the test photos (two people crossing, 640×480 and 1280×720); the `fer` package's video analysis on the same
+640×480 clip in the same process; decoding alone with PyAV and with OpenCV; then, in the real app (`streamlit run`
+and headless Chromium), the server's memory while the Video page analyses a ten-minute 720p clip, and the Live
+mode's frames a second with Chromium's fake camera playing two faces."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from .measure import REPO, rss_bytes, summary, timed, tree_rss_bytes
+from .prediction import benchmark_model
+
+CLIP_SECONDS = 10
+CLIP_FPS = 30
+SIZES = {"640x480": (640, 480), "1280x720": (1280, 720)}
+LONG_CLIP_SECONDS = 600
+LONG_CLIP_RATE = 5  # the Video page's default: frames analysed per second of clip
+LIVE_SECONDS = 20
+
+
+def _clip(folder: Path, name: str, width: int, height: int, seconds: float, preset: str = "veryfast") -> Path:
+    from scripts.make_test_clip import crossing_frames, write_clip
+
+    return write_clip(folder / name, crossing_frames(width, height, round(seconds * CLIP_FPS)), fps=CLIP_FPS,
+                      preset=preset)
+
+
+def _ours(predictor, clip: Path, repeats: int) -> dict:
+    from fer_core.video import analyse_video
+
+    analysis = analyse_video(clip, predictor)  # warm-up, and the figures' frame count
+    frames = analysis.analysed_frames
+    runs = timed(lambda: analyse_video(clip, predictor), repeats)
+    return {"frames": frames, "people": len(analysis.people), "seconds": runs,
+            "frames_per_second": frames / runs["median"],
+            "with_annotated_mp4": frames / timed(lambda: analyse_video(clip, predictor, annotated_path=clip.with_suffix(
+                ".annotated.mp4")), 1)["median"]}
+
+
+def _one_view(predictor, clip: Path, repeats: int) -> dict:
+    """What-if: the same analysis with each face classified once, not as the model contract's test-time views."""
+    import dataclasses
+
+    from fer_core.video import analyse_video
+
+    classifier = predictor.classifier
+    served = classifier.info
+    classifier.info = dataclasses.replace(served, tta="none")
+    try:
+        frames = analyse_video(clip, predictor).analysed_frames
+        runs = timed(lambda: analyse_video(clip, predictor), repeats)
+    finally:
+        classifier.info = served
+    return {"frames_per_second": frames / runs["median"], "seconds": runs}
+
+
+def _fer_package(clip: Path):
+    """The `fer` package (Haar cascade + mini-Xception): `Video(clip).analyze(FER())`, every frame, nothing saved.
+    Returns (a function that analyses the clip once, facts), or (None, why it could not be measured)."""
+    try:
+        import cv2
+        from fer.classes import Video
+        from fer.fer import FER
+    except Exception as exc:  # not installed, or it cannot import here
+        return None, {"skipped": f"the fer package could not be imported ({type(exc).__name__}: {exc})"}
+    import logging
+    from importlib.metadata import version
+
+    logging.getLogger("fer").setLevel(logging.ERROR)
+    # fer calls cv2.waitKey and cv2.destroyAllWindows, which the headless OpenCV wheel cannot run: no-ops instead
+    # (a real waitKey(1) would wait a millisecond a frame, so this flatters fer slightly).
+    cv2.waitKey, cv2.destroyAllWindows = (lambda *args: -1), (lambda: None)
+    detector = FER()
+    out = tempfile.mkdtemp()
+
+    def analyse():
+        here = os.getcwd()
+        os.chdir(out)  # analyze writes its results to ./data.csv
+        try:
+            return Video(str(clip), outdir=out).analyze(detector, display=False, save_frames=False, save_video=False,
+                                                        annotate_frames=False, zip_images=False)
+        finally:
+            os.chdir(here)
+
+    return analyse, {"version": version("fer"), "frames_with_faces": len(analyse()),
+                     "configuration": "FER() defaults: Haar cascade, its quantised mini-Xception through tf.lite, "
+                                      "one view per face"}
+
+
+def _ours_against_fer(predictor, clip: Path, frames: int, repeats: int) -> dict:
+    """Ours and fer on the same clip, one run of each in turn, so both see the same load on the machine."""
+    from fer_core.video import analyse_video
+
+    analyse, facts = _fer_package(clip)
+    if analyse is None:
+        return facts
+    ours, theirs = [], []
+    for _ in range(repeats):
+        ours.append(timed(lambda: analyse_video(clip, predictor), 1)["median"])
+        theirs.append(timed(analyse, 1)["median"])
+    return {**facts, "frames": frames, "seconds": summary(theirs), "frames_per_second": frames / summary(theirs)["median"],
+            "ours_same_turns": {"seconds": summary(ours), "frames_per_second": frames / summary(ours)["median"]}}
+
+
+def _decode_only(clip: Path) -> dict:
+    import cv2
+
+    from fer_core.video_files import open_clip
+
+    def pyav():
+        with open_clip(clip) as opened:
+            return sum(1 for _ in opened.frames())
+
+    def opencv():
+        capture, count = cv2.VideoCapture(str(clip)), 0
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                return count
+            cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+            count += 1
+
+    frames = pyav()
+    return {"frames": frames, "pyav_frames_per_second": frames / timed(pyav, 3, warmup=1)["median"],
+            "opencv_frames_per_second": frames / timed(opencv, 3, warmup=1)["median"],
+            "note": "PyAV: decode, RGB, shrink to 960×540 (what analysis gets); OpenCV: decode and BGR→RGB at 1280×720"}
+
+
+def _in_the_app(folder: Path, long_clip: Path, quick: bool) -> dict:
+    """The server's memory while the Video page analyses the long clip, sampled with the page's own progress line;
+    then Live mode's frames a second with the fake camera."""
+    from scripts.make_test_clip import crossing_frames, write_y4m
+    from scripts.take_screenshots import chromium_page, running_app
+
+    camera = write_y4m(folder / "camera.y4m", crossing_frames(640, 480, 90), fps=30)
+    fake_camera = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                   f"--use-file-for-fake-video-capture={camera}"]
+    env = {"FER_CACHE_DIR": str(folder / "cache"), "FER_MAX_VIDEO_SECONDS": str(LONG_CLIP_SECONDS + 60)}
+    samples, live = [], {}
+    with running_app(env) as (url, server), chromium_page(fake_camera) as page:
+        page.goto(f"{url}/video")
+        page.get_by_text("Frames analysed per second").first.wait_for(timeout=300_000)  # a busy machine is slow
+        before = tree_rss_bytes(server.pid)
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(long_clip)
+        started = time.perf_counter()
+        done = page.get_by_text("Person 2: mostly").first
+        while not done.is_visible():
+            text = page.locator('[data-testid="stProgress"]').first.inner_text() if page.locator(
+                '[data-testid="stProgress"]').count() else ""
+            found = re.search(r"Analysed ([\d,]+)", text)
+            samples.append({"seconds": time.perf_counter() - started, "rss_bytes": tree_rss_bytes(server.pid),
+                            "frames_done": int(found[1].replace(",", "")) if found else None})
+            if time.perf_counter() - started > 1500:
+                raise TimeoutError("the long clip took over 25 minutes")
+            time.sleep(1.0)
+        analysis_seconds = time.perf_counter() - started
+        after = tree_rss_bytes(server.pid)
+
+        page.get_by_text("Live webcam").first.click()
+        page.frame_locator('iframe[title*="streamlit_webrtc"]').get_by_role("button", name="Start").click(timeout=180_000)
+        page.get_by_text("frames/s").first.wait_for(timeout=180_000)
+        rates = []
+        for _ in range(5 if quick else LIVE_SECONDS):
+            time.sleep(1.0)
+            found = re.search(r"([\d.]+) frames/s · faces in view: (\d+)", page.get_by_text("frames/s").first.inner_text())
+            if found:
+                rates.append((float(found[1]), int(found[2])))
+        live = {"frames_per_second": summary([r for r, _ in rates]) if rates else None,
+                "faces_in_view": [f for _, f in rates], "camera": "Chromium fake camera, 640×480 y4m at 30 frames/s",
+                "server_rss_bytes": tree_rss_bytes(server.pid)}
+    rss = [s["rss_bytes"] for s in samples]
+    return {"long_clip": {"seconds_of_clip": LONG_CLIP_SECONDS if not quick else 60, "rate": LONG_CLIP_RATE,
+                          "bytes": long_clip.stat().st_size, "analysis_seconds": analysis_seconds,
+                          "server_rss_before_upload_bytes": before, "server_rss_after_bytes": after,
+                          "server_rss_max_bytes": max(rss) if rss else None, "samples": samples},
+            "live": live}
+
+
+def run(data: Path, quick: bool) -> dict:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    seconds, repeats = (3, 1) if quick else (CLIP_SECONDS, 3)
+    model_path, model_note = benchmark_model()
+    from fer_core.predictor import Predictor
+
+    predictor = Predictor(model_path)
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        clips = {key: _clip(folder, f"{key}.mp4", *size, seconds) for key, size in SIZES.items()}
+        ours = {key: _ours(predictor, clip, repeats) for key, clip in clips.items()}
+        one_view = _one_view(predictor, clips["640x480"], repeats)
+        decode = _decode_only(clips["1280x720"])
+        rss_ours = rss_bytes(os.getpid())
+        # fer loads TensorFlow: after our own figures and memory are taken.
+        fer_package = _ours_against_fer(predictor, clips["640x480"], ours["640x480"]["frames"], 1 if quick else 3)
+        long_clip = _clip(folder, "long_720p.mp4", 1280, 720, 60 if quick else LONG_CLIP_SECONDS, preset="ultrafast")
+        try:
+            app = _in_the_app(folder, long_clip, quick)
+        except Exception as exc:  # a browser or a WebRTC failure costs these figures, not the ones above
+            app = {"error": f"{type(exc).__name__}: {exc}"}
+    return {"model": model_note, "model_tta": predictor.classifier.info.tta, "clip_seconds": seconds,
+            "clip_fps": CLIP_FPS, "ours": ours, "one_view_640x480": one_view, "fer_package": fer_package, "decode_1280x720": decode,
+            "process_rss_after_ours_bytes": rss_ours, "app": app}

@@ -1,0 +1,89 @@
+"""The Video page: a clip in, numbered boxes on the clip, a timeline per person, the summary and three downloads."""
+
+import io
+import sys
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from video_fixtures import crossing_clip  # noqa: F401 (a pytest fixture)
+
+APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+
+
+class Upload(io.BytesIO):
+    """What st.file_uploader hands the page (UploadedFile is a BytesIO too): AppTest cannot upload."""
+
+    def __init__(self, path: Path):
+        super().__init__(path.read_bytes())
+        self.name, self.size, self.file_id = path.name, path.stat().st_size, path.name
+
+
+def until_analysed(at: AppTest, seconds: float = 120) -> AppTest:
+    """Rerun until the background analysis has finished and the page shows it (AppTest does not run fragments on
+    their timer, so the page's own polling never fires here)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        at.run()
+        if at.exception or at.error or at.get("plotly_chart") or at.get("download_button"):
+            return at
+        time.sleep(0.5)
+    raise AssertionError("the clip was not analysed in time")
+
+
+def video_page(monkeypatch, clip: Path | None) -> AppTest:
+    monkeypatch.setattr("streamlit.file_uploader", lambda *args, **kwargs: Upload(clip) if clip else None)
+    at = AppTest.from_file(APP, default_timeout=120)
+    return at.run().switch_page("app_pages/video.py")
+
+
+def test_a_clip_gets_its_boxes_timelines_summary_and_downloads(monkeypatch, crossing_clip):  # noqa: F811
+    at = until_analysed(video_page(monkeypatch, crossing_clip))
+    assert not at.exception and not at.error
+    assert any("crossing.mp4 · 640×480" in c.value and "2 people" in c.value for c in at.caption)
+    charts = at.get("plotly_chart")
+    assert len(charts) == 2  # one timeline per person
+    assert "Person 1: mostly" in str(charts[0].proto)
+    assert len(at.get("video")) == 1
+    summary = at.dataframe[0].value
+    assert list(summary["person"]) == [1, 2]
+    assert [b.label for b in at.get("download_button")] == ["Annotated video (MP4)", "Timeline as CSV", "Timeline as JSON"]
+
+    # The same clip again is served from the saved analysis, not analysed twice.
+    at.select_slider(key="video_rate").set_value(5).run()
+    assert not at.exception and len(at.get("plotly_chart")) == 2
+
+
+def test_a_bad_clip_gets_its_sentence(monkeypatch, tmp_path):
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("not a video")
+    at = until_analysed(video_page(monkeypatch, bad))
+    assert not at.exception
+    assert at.error[0].value.startswith("notes.mp4 is not a video FER Studio can read")
+
+
+def test_a_clip_over_the_hosted_cap_is_refused(monkeypatch, crossing_clip):  # noqa: F811
+    monkeypatch.setenv("FER_MAX_VIDEO_SECONDS", "1")
+    at = until_analysed(video_page(monkeypatch, crossing_clip))
+    assert not at.exception
+    assert "this server analyses clips up to 1.0 s (FER_MAX_VIDEO_SECONDS)" in at.error[0].value
+
+
+def test_without_a_clip_the_page_says_what_it_does(monkeypatch):
+    at = video_page(monkeypatch, None).run()
+    assert not at.exception and not at.error
+    assert any("each person keeps one number" in c.value for c in at.caption)
+
+
+def test_live_mode_without_webrtc_says_so(monkeypatch):
+    # AppTest runs the page in this process, where other tests have loaded TensorFlow, and importing aiortc's
+    # pylibsrtp beside TensorFlow crashes the process: the component is made unimportable here, which is also the
+    # case to check. The real component is tested in a real browser (test_browser_video.py), against a server
+    # that never loads TensorFlow.
+    monkeypatch.setitem(sys.modules, "streamlit_webrtc", None)
+    at = video_page(monkeypatch, None)
+    at.session_state["video_mode"] = "live"
+    at.run()
+    assert not at.exception and not at.error
+    assert at.warning[0].value == "Live mode needs the streamlit-webrtc package (pip install -r requirements.txt)."

@@ -1,0 +1,50 @@
+"""The Video page in a real browser: `streamlit run` as a subprocess and headless Chromium. One test uploads a clip
+and sees each person's timeline; the other turns on Live mode with Chromium's fake camera playing a clip of two
+faces (a y4m file made from the test photos) and sees the server find them."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from scripts.make_test_clip import crossing_frames, write_y4m
+from video_fixtures import crossing_clip  # noqa: F401 (a pytest fixture)
+
+try:
+    import playwright.sync_api  # noqa: F401
+except ImportError:
+    pytest.skip("the playwright Python package is not installed (pip install playwright)", allow_module_level=True)
+from scripts.take_screenshots import CHROMIUM, chromium_page, running_app, wait_until_idle
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"no browser at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+
+
+def test_upload_a_clip_and_see_each_persons_timeline(crossing_clip, tmp_path):  # noqa: F811
+    with running_app({"FER_CACHE_DIR": str(tmp_path / "cache")}) as (url, _), chromium_page() as page:
+        page.goto(f"{url}/video")
+        page.get_by_text("Frames analysed per second").first.wait_for(timeout=60_000)
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(crossing_clip)
+        page.get_by_text("Person 2: mostly").first.wait_for(timeout=120_000)  # the second timeline's title
+        wait_until_idle(page)
+        assert page.locator(".js-plotly-plot").count() == 2
+        assert page.get_by_text("2 people").count() >= 1
+        assert page.locator('[data-testid="stException"]').count() == 0
+        # The annotated clip plays in the browser: Chromium decodes its H.264 and knows its length.
+        duration = page.locator("video").first.evaluate(
+            "v => new Promise(done => v.readyState >= 1 ? done(v.duration) : v.addEventListener('loadedmetadata', () => done(v.duration)))")
+        assert duration == pytest.approx(2.5, abs=0.5)
+
+
+def test_live_mode_finds_the_faces_in_the_camera_picture(tmp_path):
+    camera = write_y4m(tmp_path / "camera.y4m", crossing_frames(640, 480, 60), fps=15)
+    args = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={camera}"]
+    with running_app({"FER_CACHE_DIR": str(tmp_path / "cache")}) as (url, _), chromium_page(args) as page:
+        page.goto(f"{url}/video")
+        page.get_by_text("Live webcam").first.click()
+        frame = page.frame_locator('iframe[title*="streamlit_webrtc"]')
+        frame.get_by_role("button", name="Start").click(timeout=120_000)
+        # Real faces, found by the server in the camera's frames (one while the two cross, else two).
+        page.get_by_text(re.compile(r"faces in view: [12] \(\d+: [a-z]+")).first.wait_for(timeout=150_000)
+        assert page.locator('[data-testid="stException"]').count() == 0

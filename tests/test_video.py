@@ -1,0 +1,312 @@
+"""Video: a clip in, every person's emotions over time out. Clips are made here from the test photos: two people
+crossing, a crowd, a clip with no face, and every kind of bad file the issue lists."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+
+import av
+import numpy as np
+import pytest
+
+from fer_core.app_settings import load_settings
+from fer_core.errors import FERError, VideoError
+from fer_core.tracking import FaceTracker
+from fer_core.video import MAX_FACES_PER_FRAME, NO_FACE_IN_CLIP, LiveAnalyser, analyse_video
+from fer_core.video_files import ANALYSIS_MAX_SIDE, open_clip
+from scripts.make_test_clip import crossing_frames, grid_frame, write_clip
+from video_fixtures import ASSETS, CLIP_FPS, REPO, crossing_clip, predictor, still_frames  # noqa: F401 (fixtures)
+
+
+def test_each_person_keeps_one_number_as_they_cross(crossing_clip, predictor):  # noqa: F811
+    analysis = analyse_video(crossing_clip, predictor)
+    assert analysis.analysed_frames == 30
+    assert [p.person for p in analysis.people] == [1, 2]
+    for person in analysis.people:
+        assert len(person) == analysis.analysed_frames  # seen in every frame, under one number
+        timeline = person.entries()
+        xs = [entry["box"]["x"] for entry in timeline]
+        # Each walks one way only: a swapped number would show as a jump back.
+        steps = np.diff(xs)
+        assert (steps >= -8).all() or (steps <= 8).all()
+        assert abs(xs[-1] - xs[0]) > 300
+    starts = sorted(person.entries()[0]["box"]["x"] for person in analysis.people)
+    assert starts[0] < 100 and starts[1] > 400  # one from the left, one from the right
+
+
+def test_one_timeline_entry_per_analysed_frame_in_one_shape(crossing_clip, predictor):  # noqa: F811
+    analysis = analyse_video(crossing_clip, predictor, fps=4)
+    assert analysis.analysed_frames == 10  # 2.5 s at 4 a second: 0, 0.25, … 2.25
+    assert np.allclose(np.diff(analysis.frame_times), 0.25, atol=1 / CLIP_FPS)
+    data = json.loads(json.dumps(analysis.to_dict()))
+    assert data["clip"]["width"] == 640 and data["analysed_frames"] == 10
+    for person in data["people"]:
+        assert len(person["timeline"]) == 10
+        for entry in person["timeline"]:
+            assert set(entry) == {"time", "frame", "box", "probabilities", "top_k"}
+            assert list(entry["probabilities"]) == list(predictor.class_names)
+            assert sum(entry["probabilities"].values()) == pytest.approx(1, abs=1e-3)
+            ranked = [item["probability"] for item in entry["top_k"]]
+            assert len(ranked) == 3 and ranked == sorted(ranked, reverse=True)
+            assert entry["top_k"][0]["label"] == max(entry["probabilities"], key=entry["probabilities"].get)
+        summary = person["summary"]
+        assert sum(summary["share_of_time"].values()) == pytest.approx(1, abs=1e-3)
+        assert summary["dominant_emotion"] == max(summary["share_of_time"], key=summary["share_of_time"].get)
+        assert summary["seconds_seen"] == pytest.approx(2.5, abs=0.1)
+
+    lines = analysis.to_csv().splitlines()
+    header = lines[0].split(",")
+    assert header[:7] == ["person", "time", "frame", "box_x", "box_y", "box_w", "box_h"]
+    assert header[-7:] == list(predictor.class_names) and "top1" in header and "top3_probability" in header
+    assert len(lines) - 1 == sum(len(p["timeline"]) for p in data["people"])
+    first = dict(zip(header, lines[1].split(",")))
+    entry = data["people"][int(first["person"]) - 1]["timeline"][0]
+    assert first["top1"] == entry["top_k"][0]["label"] and float(first["happy"]) == entry["probabilities"]["happy"]
+
+
+def test_the_annotated_video_decodes_as_h264_with_one_frame_per_analysed_frame(crossing_clip, predictor, tmp_path):  # noqa: F811
+    out = tmp_path / "annotated.mp4"
+    analysis = analyse_video(crossing_clip, predictor, fps=6, annotated_path=out)
+    with av.open(str(out)) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264" and stream.codec_context.pix_fmt == "yuv420p"
+        frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(stream)]
+    assert len(frames) == analysis.analysed_frames
+    assert frames[0].shape == (480, 640, 3)
+    # The first person's box is drawn in its colour (red) where the timeline says it is.
+    box = analysis.people[0].entries()[0]["box"]
+    edge = frames[0][box["y"] + box["h"] // 2, max(box["x"] - 1, 0):box["x"] + 3]
+    assert (edge[:, 0].astype(int) - edge[:, 2]).max() > 60
+
+
+def test_progress_reports_frames_done_and_time_left(crossing_clip, predictor, monkeypatch):  # noqa: F811
+    monkeypatch.setattr("fer_core.video.PROGRESS_EVERY_SECONDS", 0)
+    reports = []
+    analyse_video(crossing_clip, predictor, progress=reports.append)
+    assert [r.frames_done for r in reports] == sorted(r.frames_done for r in reports)
+    assert reports[-1].frames_done == 30 and reports[-1].fraction == 1 and reports[-1].seconds_left == 0
+    assert all(r.frames_expected == 30 for r in reports)
+
+
+def test_smoothing_averages_a_person_over_the_window():
+    tracker = FaceTracker(smoothing_seconds=0.5)
+    box = (100, 100, 80, 80)
+    happy, sad = np.eye(7, dtype=np.float32)[3], np.eye(7, dtype=np.float32)[4]
+    tracker.update(0.0, [(box, happy)])
+    tracker.update(0.2, [(box, happy)])
+    face = tracker.update(0.4, [(box, sad)])[0]
+    assert face.probabilities[3] == pytest.approx(2 / 3) and face.probabilities[4] == pytest.approx(1 / 3)
+    face = tracker.update(1.0, [(box, sad)])[0]  # the happy frames have left the window
+    assert face.probabilities[4] == pytest.approx(1.0)
+    raw = FaceTracker(smoothing_seconds=0).update(0.0, [(box, sad)])[0]
+    assert raw.probabilities[4] == 1.0
+
+
+def test_a_person_gone_longer_than_the_gap_comes_back_as_a_new_person():
+    tracker = FaceTracker()
+    p = np.full(7, 1 / 7, np.float32)
+    assert tracker.update(0.0, [((10, 10, 50, 50), p)])[0].person == 1
+    assert tracker.update(0.5, [((14, 10, 50, 50), p)])[0].person == 1  # a short gap: the same person
+    assert tracker.update(3.0, [((14, 10, 50, 50), p)])[0].person == 2
+
+
+def test_crossing_boxes_are_matched_by_where_each_was_heading():
+    tracker = FaceTracker()
+    p = np.full(7, 1 / 7, np.float32)
+    people = {}
+    for step in range(11):  # A goes right, B goes left, on lines 30 px apart: they overlap mid-way
+        a, b = (10 + 20 * step, 100, 60, 60), (210 - 20 * step, 130, 60, 60)
+        for face in tracker.update(step / 10, [(b, p), (a, p)]):
+            people.setdefault(face.person, []).append(face.box[0])
+    assert sorted(people) == [1, 2]
+    assert people[1] == sorted(people[1], reverse=True) and people[2] == sorted(people[2])
+
+
+def test_live_analyser_draws_boxes_on_frames(predictor):  # noqa: F811
+    live = LiveAnalyser(predictor)
+    frames = list(crossing_frames(640, 480, 30))
+    out = [live.annotate(frame, time=i / 15) for i, frame in enumerate(frames)]
+    assert out[0].shape == frames[0].shape and not np.array_equal(out[0], frames[0])
+    assert live.frames_done == 30 and live.faces_in_last_frame == 2
+    assert len(live.last_labels) == 2 and live.last_labels[0].startswith("1: ")
+
+
+# Bad input: each gets one sentence, and nothing unbounded happens.
+
+def test_text_renamed_mp4_is_not_a_video(tmp_path, predictor):  # noqa: F811
+    path = tmp_path / "notes.mp4"
+    path.write_text("these are my lecture notes, not a video\n" * 20)
+    with pytest.raises(VideoError, match="notes.mp4 is not a video FER Studio can read"):
+        analyse_video(path, predictor)
+
+
+def test_an_empty_file_is_not_a_video(tmp_path, predictor):  # noqa: F811
+    path = tmp_path / "empty.mp4"
+    path.write_bytes(b"")
+    with pytest.raises(VideoError, match=r"empty.mp4 is empty \(0 bytes\), so it is not a video"):
+        analyse_video(path, predictor)
+
+
+def test_a_truncated_clip_is_damaged_or_cut_short(crossing_clip, tmp_path, predictor):  # noqa: F811
+    path = tmp_path / "cut.mp4"
+    path.write_bytes(crossing_clip.read_bytes()[: crossing_clip.stat().st_size // 2])
+    with pytest.raises(VideoError, match="cut.mp4 starts like a MP4/MOV file but is damaged or cut short"):
+        analyse_video(path, predictor)
+
+
+def test_a_truncated_clip_with_its_index_first_keeps_the_frames_before_the_cut(tmp_path, predictor):  # noqa: F811
+    whole = tmp_path / "whole.mkv"
+    write_clip(whole, crossing_frames(320, 240, 40), fps=10)
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    analysis = analyse_video(cut, predictor)
+    assert 0 < analysis.analysed_frames < 40
+    assert any("cut short" in note for note in analysis.notes)
+
+
+def test_an_audio_only_file_has_no_pictures(tmp_path, predictor):  # noqa: F811
+    path = tmp_path / "interview.m4a"
+    with av.open(str(path), "w", format="mp4") as out:
+        stream = out.add_stream("aac", rate=16000)
+        for i in range(10):
+            frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+            frame.sample_rate, frame.pts = 16000, i * 1024
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    with pytest.raises(VideoError, match="interview.m4a has sound but no pictures"):
+        analyse_video(path, predictor)
+
+
+def test_a_still_photo_is_sent_to_the_predict_page(predictor):  # noqa: F811
+    with pytest.raises(VideoError, match="astronaut.jpg is a still image, not a video"):
+        analyse_video(ASSETS / "astronaut.jpg", predictor)
+
+
+def test_variable_frame_rate_uses_each_frames_own_time(tmp_path, predictor):  # noqa: F811
+    times = [0.0, 0.04, 0.08, 0.2, 0.24, 0.5, 0.54, 0.58, 1.0]
+    path = write_clip(tmp_path / "vfr.mp4", crossing_frames(320, 240, len(times)), times=times)
+    analysis = analyse_video(path, predictor)
+    assert list(analysis.frame_times) == pytest.approx(times, abs=1e-3)
+    assert any("variable frame rate" in note for note in analysis.notes)
+
+
+def test_a_rotated_phone_clip_is_turned_upright(tmp_path, predictor):  # noqa: F811
+    path = write_clip(tmp_path / "phone.mp4", crossing_frames(480, 320, 6), fps=6, rotation=90)
+    with open_clip(path) as clip:
+        assert (clip.width, clip.height) == (320, 480) and clip.rotation == 90
+    analysis = analyse_video(path, predictor)
+    assert any("turned 90°" in note for note in analysis.notes)
+    assert (analysis.clip["analysed_width"], analysis.clip["analysed_height"]) == (320, 480)
+
+
+def test_4k_frames_are_shrunk_before_detection(tmp_path, predictor):  # noqa: F811
+    path = write_clip(tmp_path / "uhd.mp4", still_frames(next(crossing_frames(3840, 2160, 2)), 3), fps=30)
+    analysis = analyse_video(path, predictor)
+    assert (analysis.clip["analysed_width"], analysis.clip["analysed_height"]) == (ANALYSIS_MAX_SIDE, 540)
+    assert "Frames of 3840×2160 were analysed at 960×540." in analysis.notes
+    assert len(analysis.people) == 2
+
+
+def test_a_two_hour_clip_is_refused_before_it_is_decoded(tmp_path, predictor):  # noqa: F811
+    path = write_clip(tmp_path / "lecture.mp4", still_frames(np.zeros((64, 64, 3), np.uint8), 2), times=[0, 7200])
+    with pytest.raises(VideoError, match="lecture.mp4 is 2 h 00 min long; this server analyses clips up to 30:00 min"):
+        analyse_video(path, predictor)
+    hosted = load_settings({"FER_MAX_VIDEO_SECONDS": "60"}, environ={})
+    assert hosted.max_video_seconds == 60
+    with pytest.raises(FERError, match="FER_MAX_VIDEO_SECONDS must be a whole number"):
+        load_settings({"FER_MAX_VIDEO_SECONDS": "an hour"}, environ={})
+
+
+def test_frames_past_the_cap_stop_the_analysis_whatever_the_header_says(crossing_clip):  # noqa: F811
+    with open_clip(crossing_clip) as clip, pytest.raises(VideoError, match="crossing.mp4 runs past 1.0 s; this server"):
+        for _ in clip.frames(max_seconds=1.0):
+            pass
+
+
+def test_a_clip_with_no_face_says_so(tmp_path, predictor):  # noqa: F811
+    from fer_core.images import load_image
+
+    coffee = np.asarray(load_image(ASSETS / "coffee.jpg").convert("RGB").resize((320, 240)))
+    path = write_clip(tmp_path / "coffee.mp4", still_frames(coffee, 6), fps=6)
+    analysis = analyse_video(path, predictor)
+    assert analysis.people == [] and analysis.notes == [NO_FACE_IN_CLIP]
+    assert analysis.to_dict()["people"] == [] and analysis.to_csv().count("\n") == 1
+
+
+def test_thirty_faces_in_a_frame_are_bounded_and_said(tmp_path, predictor):  # noqa: F811
+    path = write_clip(tmp_path / "crowd.mp4", still_frames(grid_frame(960, 800, 6, 5), 3), fps=3)
+    analysis = analyse_video(path, predictor)
+    assert analysis.most_faces_in_a_frame == 30
+    assert f"Some frames hold 30 faces; the {MAX_FACES_PER_FRAME} largest in each frame were followed." in analysis.notes
+    per_frame = np.bincount(np.concatenate([np.asarray(p.frames) for p in analysis.people]))
+    assert per_frame.tolist() == [MAX_FACES_PER_FRAME] * 3
+
+
+def test_every_container_the_page_accepts_is_read(tmp_path, predictor):  # noqa: F811
+    for name, codec in (("clip.webm", "libvpx"), ("clip.mov", "libx264"), ("clip.avi", "mpeg4"), ("clip.gif", "gif")):
+        path = write_clip(tmp_path / name, crossing_frames(320, 240, 4), fps=4, codec=codec)
+        analysis = analyse_video(path, predictor)
+        assert analysis.analysed_frames == 4, name
+
+
+# The command line
+
+def fer(*args):
+    return subprocess.run([sys.executable, "-m", "fer_core", *map(str, args)], capture_output=True, text=True,
+                          cwd=REPO, timeout=300)
+
+
+def test_cli_video_prints_json_csv_and_writes_the_annotated_clip(crossing_clip, tmp_path):  # noqa: F811
+    out = tmp_path / "annotated.mp4"
+    result = fer("video", crossing_clip, "--fps", "4", "--json", "--out", out)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["analysed_frames"] == 10 and len(data["people"]) == 2
+    assert "analysed 10/10 frames" in result.stderr and f"wrote {out}" in result.stderr
+    with av.open(str(out)) as container:
+        assert sum(1 for _ in container.decode(video=0)) == 10
+    csv = fer("video", crossing_clip, "--fps", "4", "--csv")
+    assert csv.returncode == 0 and len(csv.stdout.splitlines()) == 1 + 20
+    summary = fer("video", crossing_clip, "--fps", "4")
+    assert "2 people" in summary.stdout and "person 1:" in summary.stdout
+
+
+def test_cli_video_missing_file_and_bad_fps_are_one_line_each(tmp_path, crossing_clip):  # noqa: F811
+    missing = fer("video", tmp_path / "nowhere.mp4")
+    assert missing.returncode == 2 and f"error: There is no file {tmp_path / 'nowhere.mp4'}." in missing.stderr
+    bad_rate = fer("video", crossing_clip, "--fps", "0")
+    assert bad_rate.returncode == 2 and "error: fps must be above 0 and at most 120, not 0.0." in bad_rate.stderr
+
+
+def test_cli_video_bad_input_is_one_line_and_exit_2(tmp_path):
+    path = tmp_path / "notes.mp4"
+    path.write_text("not a video")
+    result = fer("video", path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == ["error: notes.mp4 is not a video FER Studio can read (its contents are not in a video format "
+                      "FFmpeg knows). Try an MP4, WebM, MOV, AVI or GIF clip."]
+
+
+def test_a_saved_analysis_is_made_once_in_the_background_and_shared(crossing_clip, predictor, tmp_path):  # noqa: F811
+    from fer_core.video import AnalysisJob, SavedAnalysis
+
+    clip = crossing_clip.read_bytes()
+    saved = SavedAnalysis.for_clip(tmp_path / "videos", clip, REPO / "models" / "fer_studio.keras", 4)
+    assert saved == SavedAnalysis.for_clip(tmp_path / "videos", io.BytesIO(clip), REPO / "models" / "fer_studio.keras", 4)
+    job = AnalysisJob.start(saved, io.BytesIO(clip), predictor, fps=4, name="crossing.mp4")
+    assert job.done or AnalysisJob.start(saved, io.BytesIO(clip), predictor, fps=4) is job  # no second analysis
+    job.wait(120)
+    assert job.done and job.error is None and saved.exists()
+    data = saved.load()
+    assert data["analysed_frames"] == 10 and data["clip"]["name"] == "crossing.mp4"
+    assert saved.csv_path.read_text().count("\n") == 21
+
+    bad = SavedAnalysis.for_clip(tmp_path / "videos", b"not a video", REPO / "models" / "fer_studio.keras", None)
+    failed = AnalysisJob.start(bad, io.BytesIO(b"not a video"), predictor, name="notes.mp4")
+    failed.wait(60)
+    assert failed.error.startswith("notes.mp4 is not a video") and not bad.exists()
+    assert AnalysisJob.start(bad, io.BytesIO(b"not a video"), predictor) is failed  # its sentence, not a second run

@@ -1,0 +1,35 @@
+"""Clips for the video tests, made from tests/assets photos by scripts/make_test_clip.py; never read from ../shared."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scripts.make_test_clip import crossing_frames, write_clip
+
+REPO = Path(__file__).resolve().parent.parent
+SHIPPED_MODEL = REPO / "models" / "fer_studio.keras"
+ASSETS = Path(__file__).resolve().parent / "assets"
+CLIP_SIZE = (640, 480)
+CLIP_FPS = 12
+CLIP_SECONDS = 2.5
+
+
+@pytest.fixture(scope="session")
+def crossing_clip(tmp_path_factory) -> Path:
+    """Two people crossing, 640×480, 2.5 s at 12 frames a second (30 frames)."""
+    path = tmp_path_factory.mktemp("clips") / "crossing.mp4"
+    return write_clip(path, crossing_frames(*CLIP_SIZE, round(CLIP_SECONDS * CLIP_FPS)), fps=CLIP_FPS)
+
+
+@pytest.fixture(scope="session")
+def predictor():
+    from fer_core.predictor import Predictor
+
+    return Predictor(SHIPPED_MODEL)
+
+
+def still_frames(picture: np.ndarray, count: int):
+    return [picture] * count
