@@ -5,6 +5,7 @@ no per-row Python loop, so 32,000 rows parse in about a second."""
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 
 import numba
@@ -13,7 +14,8 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from .errors import DataError
-from .labels import NUM_CLASSES, PIXELS_PER_IMAGE
+from .labels import NUM_CLASSES, PIXELS_PER_IMAGE, USAGE_TO_SPLIT
+from .load_budget import LoadBudget
 
 # Reasons a row is refused; the parse kernel reports them as these codes.
 ROW_OK, WRONG_PIXEL_COUNT, NON_NUMERIC_PIXELS, PIXEL_OUT_OF_RANGE = 0, 1, 2, 3
@@ -91,7 +93,7 @@ def _string_buffers(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     return data, offsets
 
 
-def _read_table(raw: bytes, name: str) -> tuple[pa.Table, list[BadRow]]:
+def _read_table(raw: bytes, name: str, budget: LoadBudget) -> tuple[pa.Table, list[BadRow]]:
     """The CSV as an arrow table, and the rows left out of it because they have too many or too few fields."""
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
@@ -102,6 +104,9 @@ def _read_table(raw: bytes, name: str) -> tuple[pa.Table, list[BadRow]]:
     if b"\x00" in raw[:8192]:  # text never holds NUL; a photo, a PDF or a program does
         raise DataError(f"{name} is not a CSV file but binary data: FER2013 comes as a .csv, a .csv.gz, "
                         "a .zip, or a folder of train/<class>/ images.")
+    budget.check_header(raw, name)
+    budget.check_text(len(raw), name)
+    budget.check_rows(raw.count(b"\n") + (not raw.endswith(b"\n")) - 1, name)
     ragged: list[BadRow] = []
 
     def note_ragged(row) -> str:
@@ -117,12 +122,19 @@ def _read_table(raw: bytes, name: str) -> tuple[pa.Table, list[BadRow]]:
             # A row with a stray or missing comma: read again on one thread, which numbers the rows it skips.
             table = _read_csv(raw, note_ragged)
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError) as exc:
-        raise DataError(f"{name} is not a readable CSV file ({str(exc).splitlines()[0]}).") from exc
+        raise DataError(f"{name} is not a readable CSV file ({_arrow_reason(exc)}).") from exc
     try:
         table.column_names  # arrow decodes the header's names only when asked
     except UnicodeDecodeError as exc:
         raise DataError(f"{name} is not a readable CSV file (its header row is not UTF-8 text).") from exc
     return table, ragged
+
+
+def _arrow_reason(exc: Exception) -> str:
+    """Arrow's reason without the file's own text, which it quotes after "got N:" or between quotes."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = re.sub(r"(got \d+)\s*:.*", r"\1", text)
+    return re.sub(r"'[^']*'|\"[^\"]*\"", "a value", text)[:200]
 
 
 def _read_csv(raw: bytes, invalid_row_handler=None) -> pa.Table:
@@ -150,16 +162,16 @@ def _texts(column: pa.ChunkedArray) -> np.ndarray:
     return np.asarray(texts.to_numpy(zero_copy_only=False), dtype=str).reshape(-1)
 
 
-def parse_fer_csv(raw: bytes, name: str = "The CSV file", skip_bad_rows: bool = False) -> ParsedCSV:
+def parse_fer_csv(raw: bytes, name: str = "The CSV file", skip_bad_rows: bool = False,
+                  budget: LoadBudget = LoadBudget()) -> ParsedCSV:
     """Parse FER2013 CSV bytes. A bad row raises DataError naming it, or with skip_bad_rows is dropped and
-    listed in `bad_rows`."""
-    table, ragged = _read_table(raw, name)
+    listed in `bad_rows`. A file over `budget` is refused before it is parsed."""
+    table, ragged = _read_table(raw, name, budget)
     pixels = _column(table, "pixels")
     emotion = _column(table, "emotion")
     missing = [n for n, c in (("emotion", emotion), ("pixels", pixels)) if c is None]
     if missing:
-        found = ", ".join(c.strip() for c in table.column_names) or "none"
-        raise DataError(f"{name} has no {' or '.join(repr(m) for m in missing)} column (columns found: {found}).")
+        raise DataError(f"{name} has no {' or '.join(repr(m) for m in missing)} column ({_columns_found(table)}).")
     n_rows = table.num_rows
     if n_rows == 0 and not ragged:
         raise DataError(f"{name} has a header but no data rows.")
@@ -178,7 +190,7 @@ def parse_fer_csv(raw: bytes, name: str = "The CSV file", skip_bad_rows: bool = 
     labels, label_ok = _parse_labels(emotion_text)
     usage_column = _column(table, "usage")
     usage = _texts(usage_column) if usage_column is not None else np.full(n_rows, "", dtype=str)
-    usage = np.char.strip(usage).astype(object)
+    usage = _canonical_usage(np.char.strip(usage)).astype(object)
 
     bad_rows = []
     bad_mask = (status != ROW_OK) | ~label_ok
@@ -186,7 +198,7 @@ def parse_fer_csv(raw: bytes, name: str = "The CSV file", skip_bad_rows: bool = 
         if status[index] != ROW_OK:
             reason = _REASONS[int(status[index])].format(count=int(counts[index]))
         else:
-            reason = f"has emotion {str(emotion_text[index])!r}; labels are whole numbers 0–{NUM_CLASSES - 1}"
+            reason = f"has emotion {_short(str(emotion_text[index]))!r}; labels are whole numbers 0–{NUM_CLASSES - 1}"
         bad_rows.append(BadRow(int(row_numbers[index]), reason))
     bad_rows = sorted(ragged + bad_rows, key=lambda bad: bad.row)
     keep = ~bad_mask
@@ -205,6 +217,34 @@ def _bad_rows_error(name: str, bad_rows: list[BadRow], total_rows: int, skip_bad
         return DataError(f"{name}: none of its {total_rows} rows is a valid FER2013 face.")
     more = f" ({len(bad_rows) - 1} more bad rows)" if len(bad_rows) > 1 else ""
     return DataError(f"{name}: {bad_rows[0]}{more}. Fix the file or choose to skip bad rows.")
+
+
+_FER_COLUMNS = ("emotion", "pixels", "usage")
+
+
+def _columns_found(table: pa.Table) -> str:
+    """The header's FER2013 columns by name and the others by count: a file that is not FER2013 (a password file,
+    a config) must not have its first line shown to the visitor who typed its path."""
+    names = [c.strip() for c in table.column_names]
+    known = [c for c in names if c.lower() in _FER_COLUMNS]
+    others = len(names) - len(known)
+    if not known:
+        return f"its header has {len(names)} column{'s' if len(names) != 1 else ''}, none of them emotion, pixels or Usage"
+    more = f", and {others} other column{'s' if others != 1 else ''}" if others else ""
+    return f"columns found: {', '.join(known)}{more}"
+
+
+def _short(text: str, limit: int = 12) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _canonical_usage(usage: np.ndarray) -> np.ndarray:
+    """`training`, `TRAINING` and `Training` are one usage: FER2013's three names, matched without case."""
+    lower = np.char.lower(usage)
+    canonical = usage.astype(object)
+    for value in USAGE_TO_SPLIT:
+        canonical[lower == value.lower()] = value
+    return canonical
 
 
 # Spelled out rather than isdigit(), which also accepts "²" and "٣".
