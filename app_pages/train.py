@@ -15,6 +15,7 @@ from fer_core.models import ARCHITECTURES, DEFAULT_ARCHITECTURE
 from fer_core.runs import TrainingRun, list_runs
 from fer_core.training_config import TrainingConfig, cpu_has_bfloat16
 from ui import charts, sidebar
+from ui.plain_text import plain
 
 ARCHITECTURE_LABELS = {"fer_vgg": "fer_vgg: compact VGG with batch norm (best)",
                        "seed_cnn": "seed_cnn: the original notebook's CNN",
@@ -41,15 +42,16 @@ def progress_line(progress: dict) -> tuple[float, str]:
     return done, f"Epoch {epoch}/{epochs} · batch {batch}/{batches} · about {duration(progress.get('eta_seconds'))} left"
 
 
-def stop_job(run: TrainingRun) -> None:
+def stop_job(run: TrainingRun, settings, password: str) -> None:
     try:
+        settings.check_training_allowed(password)  # stopping a job needs the same right as starting one
         jobs.stop_training_job(run)
     except FERError as error:
-        st.toast(str(error))
+        st.toast(plain(error))
 
 
 @st.fragment(run_every=2)
-def live_job(runs_dir) -> None:
+def live_job(runs_dir, settings, password: str) -> None:
     """Re-reads the run folder every 2 seconds; the job itself never runs here."""
     run = jobs.active_run(runs_dir)
     if run is None:
@@ -64,19 +66,20 @@ def live_job(runs_dir) -> None:
         st.progress(done, text=line)
         if run.stop_requested:
             st.caption("Stopping after the current batch; the best model so far is kept…")
-        else:
-            st.button("Stop", icon=":material/stop:", on_click=stop_job, args=(run,))
+        elif settings.training_off_reason is None:
+            st.button("Stop", icon=":material/stop:", on_click=stop_job, args=(run, settings, password))
         if run.message:
-            st.caption(run.message)
+            st.caption(plain(run.message))
         if epochs := run.epochs():
             st.plotly_chart(charts.training_curves_figure(epochs), key=f"live-{run.name}-{len(epochs)}")
 
 
 def show_run(run: TrainingRun, settings, password: str) -> None:
     status = run.status
-    STATUS_BOXES.get(status, st.info)(f"**{status}**: {run.message or 'no message'}")
+    STATUS_BOXES.get(status, st.info)(f"**{status}**: {plain(run.message or 'no message')}")
     config = run.config
-    st.caption(" · ".join(f"{k} {v}" for k, v in config.items() if k != "data") + f" · data {config.get('data', '?')}")
+    st.caption(plain(" · ".join(f"{k} {v}" for k, v in config.items() if k != "data")
+                     + f" · data {config.get('data', '?')}"))
     if epochs := run.epochs():
         st.plotly_chart(charts.training_curves_figure(epochs), key=f"curves-{run.name}")
     evaluation = run.evaluation()
@@ -116,7 +119,7 @@ def show_run(run: TrainingRun, settings, password: str) -> None:
                 settings.check_training_allowed(password)
                 jobs.resume_training_job(run, settings.runs_dir)
             except FERError as error:
-                st.error(str(error))
+                st.error(plain(error))
             else:
                 st.rerun()
 
@@ -128,9 +131,9 @@ st.title("Train a model")
 try:
     data_file = sidebar.chosen_data_file(settings)
 except FERError as error:
-    st.error(str(error))
+    st.error(plain(error))
     st.stop()
-st.markdown(f"Training data: **{data_file.label}**" + (" (bad rows skipped)" if data_file.skip_bad_rows else ""))
+st.markdown(f"Training data: **{plain(data_file.label)}**" + (" (bad rows skipped)" if data_file.skip_bad_rows else ""))
 
 password = ""
 if reason := settings.training_off_reason:
@@ -168,13 +171,16 @@ else:
                                     precision="mixed_bfloat16" if fast_maths else "float32")
             run = jobs.start_training_job(config, runs_dir)
         except FERError as error:
-            st.error(str(error))
+            st.error(plain(error))
         else:
             st.toast(f"Started {run.name}.")
+            if pruned := run.status_record.get("pruned_runs"):
+                st.info(plain(f"To keep the last {jobs.DEFAULT_KEEP_RUNS} runs (FER_KEEP_RUNS), the oldest were removed: "
+                              f"{', '.join(pruned)}. Runs younger than a day, and runs chosen for prediction, are kept."))
             st.session_state["open_run"] = run.name  # the history below opens the job just started
             time.sleep(0.5)  # let the job write its first status before the live panel reads it
 
-live_job(runs_dir)
+live_job(runs_dir, settings, password)
 
 st.header("Runs")
 runs = list_runs(runs_dir)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hmac
 import os
 import stat
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -31,9 +30,6 @@ TRAINING_MODES = ("on", "off", "password")
 DEFAULT_MAX_UPLOAD_MB = 300
 DEFAULT_MAX_EPOCHS = 500
 DEFAULT_UPLOADS_MB = 1000
-# A server file is read in chunks; one that takes longer than this (a stalled network disk) is given up.
-SERVER_FILE_READ_SECONDS = 20
-READ_CHUNK_BYTES = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -111,31 +107,6 @@ class AppSettings:
 
     def _real_data_dirs(self) -> list[Path]:
         return [folder.resolve() for folder in self.data_dirs]
-
-    def read_server_file(self, path: Path) -> bytes:
-        """A regular file's bytes, refused unread above FER_MAX_UPLOAD_MB and given up after
-        SERVER_FILE_READ_SECONDS. The checks hold for what was opened, not only for what the name pointed at."""
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO swapped in opens without waiting for a writer
-        except OSError:
-            raise DataError(f"{path.name} cannot be opened on the server.") from None
-        with os.fdopen(fd, "rb", buffering=0) as handle:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                raise DataError(f"{path.name} is not a regular file (a device, a pipe or a socket), so it was not read.")
-            self.check_upload(info.st_size, path.name)
-            limit = self.max_upload_mb * 1_000_000
-            deadline = time.monotonic() + SERVER_FILE_READ_SECONDS
-            chunks, size = [], 0
-            while chunk := handle.read(READ_CHUNK_BYTES):
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > limit:  # a file still growing as it is read
-                    self.check_upload(size, path.name)
-                if time.monotonic() > deadline:
-                    raise DataError(f"{path.name} took more than {SERVER_FILE_READ_SECONDS} s to read, so it was "
-                                    "given up.")
-        return b"".join(chunks)
 
 
 def load_settings(secrets: Mapping | None = None, environ: Mapping | None = None) -> AppSettings:

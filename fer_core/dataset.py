@@ -7,6 +7,8 @@ import hashlib
 import io
 import lzma
 import os
+import stat
+import time
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -25,6 +27,8 @@ CACHE_VERSION = 2
 # The cache folder keeps at most this much, oldest entries evicted first (FER_CACHE_MB).
 DEFAULT_CACHE_MB = 1000
 INFLATE_CHUNK_BYTES = 1 << 22
+# A file is read in chunks; one that takes longer than this (a stalled network disk) is given up.
+READ_SECONDS = 30
 
 
 def default_cache_dir() -> Path:
@@ -89,11 +93,35 @@ def load_fer2013(
     if path.is_dir():
         images, labels, usage, bad = read_image_folder(path, skip_bad_rows, LoadBudget(max_load_mb))
         return FERDataset(images, labels, usage, source=str(path), skipped_rows=[f"{n}: {r}" for n, r in bad])
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"{path.name} cannot be read ({exc.strerror}).") from exc
+    raw = read_data_file(path, LoadBudget(max_load_mb))
     return load_fer2013_bytes(raw, path.name, skip_bad_rows, cache, source=str(path), max_load_mb=max_load_mb)
+
+
+def read_data_file(path: Path, budget: LoadBudget) -> bytes:
+    """A regular file's bytes: a device (/dev/zero), a pipe or a socket is refused unread, so is a file larger than
+    the budget's faces could take, and a read that outlasts READ_SECONDS is given up. The checks hold for what
+    was opened, not only for what the name pointed at."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a pipe opens without waiting for a writer
+    except OSError as exc:
+        raise DataError(f"{path.name} cannot be read ({exc.strerror or 'not allowed'}).") from exc
+    with os.fdopen(fd, "rb", buffering=0) as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise DataError(f"{path.name} is not a regular file (it is a device, a pipe or a socket), so it was not read.")
+        budget.check_text(info.st_size, path.name)
+        deadline = time.monotonic() + READ_SECONDS
+        chunks, size = [], 0
+        try:
+            while chunk := handle.read(INFLATE_CHUNK_BYTES):
+                chunks.append(chunk)
+                size += len(chunk)
+                budget.check_text(size, path.name)  # a file still growing as it is read
+                if time.monotonic() > deadline:
+                    raise DataError(f"{path.name} took more than {READ_SECONDS} s to read, so it was given up.")
+        except OSError as exc:
+            raise DataError(f"{path.name} cannot be read ({exc.strerror or exc}).") from exc
+    return b"".join(chunks)
 
 
 def load_fer2013_bytes(

@@ -51,7 +51,7 @@ def split_indices(labels: np.ndarray, usage: np.ndarray, seed: int = 0) -> Split
 def _unknown_values(usage: np.ndarray, shown: int = 5) -> str:
     """The Usage values that are none of FER2013's three, quoted, for a note: at most `shown`, each cut short."""
     values = sorted({str(v) for v in usage if v and v not in USAGE_TO_SPLIT})
-    quoted = ", ".join(repr(v if len(v) <= 20 else v[:20] + "…") for v in values[:shown])
+    quoted = ", ".join(repr(v if len(v) <= 40 else v[:40] + "…") for v in values[:shown])
     return quoted + (f" and {len(values) - shown} more" if len(values) > shown else "")
 
 
