@@ -182,7 +182,7 @@ def test_within_the_budget_a_file_loads_and_a_cache_entry_over_it_is_refused(tmp
     path = write_csv(tmp_path / "fer2013.csv", images, labels, usage, gz=True)
     assert len(load_fer2013(path, max_load_mb=2)) == len(labels)
     assert len(load_fer2013_bytes(path.read_bytes(), "fer2013.csv.gz", max_load_mb=2)) == len(labels)  # cached
-    assert "this server loads at most 434" in load_error(path, max_load_mb=1)
+    assert "(1 MB of 48×48 faces" in load_error(path, max_load_mb=1)
     assert LoadBudget(1).max_faces == 434
 
 
