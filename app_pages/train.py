@@ -89,7 +89,7 @@ def show_run(run: TrainingRun, settings, password: str) -> None:
         top3.metric("Top-3 accuracy", f"{evaluation['top3_accuracy']:.1%}")
         f1.metric("Macro F1", f"{evaluation['macro_f1']:.3f}")
         for note in evaluation.get("split_notes") or []:
-            st.caption(note)
+            st.caption(plain(note))
         matrix_column, table_column = st.columns([3, 2])
         matrix_column.plotly_chart(charts.confusion_matrix_figure(evaluation["confusion_matrix"],
                                                                   evaluation["class_names"]))

@@ -411,4 +411,4 @@ def test_a_run_message_is_shown_as_text_not_markdown():
     at = train_page()
     assert not at.exception
     [shown] = [e.value for e in at.error if "pixels" in e.value]
-    assert "\\[Click here\\]" in shown and "\\!\\[x\\]" in shown and "https:\\/\\/" in shown
+    assert "\\[Click here\\]" in shown and "\\!\\[x\\]" in shown and "https:\u2060//" in shown
