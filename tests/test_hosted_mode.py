@@ -412,3 +412,50 @@ def test_a_run_message_is_shown_as_text_not_markdown():
     assert not at.exception
     [shown] = [e.value for e in at.error if "pixels" in e.value]
     assert "\\[Click here\\]" in shown and "\\!\\[x\\]" in shown and "https:\u2060//" in shown
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Cold start: small files parse with the numpy twin of the compiled kernel, which must agree with it exactly
+
+
+def test_the_numpy_kernel_agrees_with_the_compiled_one_on_random_rows():
+    from fer_core.csv_format import _numba_kernel, _parse_pixel_strings_numpy
+
+    rng = np.random.default_rng(13)
+    pieces = [b"0", b"1", b"2", b"5", b"9", b" ", b"  ", b"\t", b"x", b"\r", b"300", b"255", b"0003", b"1000", b"-",
+              b"\xff", b"", b"0256", b"00000000001"]
+    for _ in range(300):
+        rows = []
+        for _ in range(rng.integers(1, 6)):
+            if rng.random() < 0.5:
+                values = rng.integers(0, 256, 2304 if rng.random() < 0.7 else rng.integers(0, 2310))
+                row = b" ".join(str(v).encode() for v in values)
+                if row and rng.random() < 0.5:
+                    at = rng.integers(0, len(row))
+                    row = row[:at] + pieces[rng.integers(len(pieces))] + row[at:]
+            else:
+                row = b"".join(pieces[i] for i in rng.integers(0, len(pieces), rng.integers(0, 30)))
+            rows.append(row)
+        data = np.frombuffer(b"".join(rows) or b"\0", np.uint8)
+        offsets = np.cumsum([0] + [len(r) for r in rows]).astype(np.int64)
+        results = []
+        for kernel in (_numba_kernel(), _parse_pixel_strings_numpy):
+            out = np.zeros((len(rows), 2304), np.uint8)
+            status, counts = np.zeros(len(rows), np.uint8), np.zeros(len(rows), np.int64)
+            kernel(data, offsets, out, status, counts)
+            results.append((out, status, counts))
+        (out_a, status_a, counts_a), (out_b, status_b, counts_b) = results
+        assert (status_a == status_b).all(), rows
+        assert (counts_a[status_a == 1] == counts_b[status_a == 1]).all()
+        assert (out_a[status_a == 0] == out_b[status_a == 0]).all()
+
+
+def test_the_built_in_sample_parses_without_numba():
+    import subprocess
+    import sys
+
+    code = ("import sys; from fer_core.dataset import load_fer2013; from fer_core.sampling import BUILT_IN_SAMPLE; "
+            "d = load_fer2013(BUILT_IN_SAMPLE, cache=False); print(len(d), 'numba' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.stdout.split() == ["3217", "False"]
