@@ -23,7 +23,7 @@ from .measure import CACHE, DEFAULT_DATA, REPO, SAMPLE_DATA, OtherProcessesClock
 from .report import build_rows, details, machine_block, section_block, table
 
 SECTIONS = {"parse": "bench.parse_csv", "training": "bench.training_epoch", "prediction": "bench.prediction",
-            "app": "bench.app_start"}
+            "app": "bench.app_start", "hosted": "bench.hosted"}
 SECTION_TIMEOUT_SECONDS = 40 * 60
 
 

@@ -97,7 +97,7 @@ def load_fer2013(
     return load_fer2013_bytes(raw, path.name, skip_bad_rows, cache, source=str(path), max_load_mb=max_load_mb)
 
 
-def read_data_file(path: Path, budget: LoadBudget) -> bytes:
+def read_data_file(path: Path, budget: LoadBudget) -> bytearray:
     """A regular file's bytes: a device (/dev/zero), a pipe or a socket is refused unread, so is a file larger than
     the budget's faces could take, and a read that outlasts READ_SECONDS is given up. The checks hold for what
     was opened, not only for what the name pointed at."""
@@ -111,21 +111,23 @@ def read_data_file(path: Path, budget: LoadBudget) -> bytes:
             raise DataError(f"{path.name} is not a regular file (it is a device, a pipe or a socket), so it was not read.")
         budget.check_text(info.st_size, path.name)
         deadline = time.monotonic() + READ_SECONDS
-        chunks, size = [], 0
+        raw = bytearray(info.st_size)  # one buffer, filled in place: a file is never held twice while read
+        view, size = memoryview(raw), 0
         try:
-            while chunk := handle.read(INFLATE_CHUNK_BYTES):
-                chunks.append(chunk)
-                size += len(chunk)
-                budget.check_text(size, path.name)  # a file still growing as it is read
+            while size < len(raw) and (count := handle.readinto(view[size:size + INFLATE_CHUNK_BYTES])):
+                size += count
                 if time.monotonic() > deadline:
                     raise DataError(f"{path.name} took more than {READ_SECONDS} s to read, so it was given up.")
         except OSError as exc:
             raise DataError(f"{path.name} cannot be read ({exc.strerror or exc}).") from exc
-    return b"".join(chunks)
+        finally:
+            view.release()
+    del raw[size:]  # a file cut short while it was read
+    return raw
 
 
 def load_fer2013_bytes(
-    raw: bytes,
+    raw: bytes | bytearray,
     name: str = "the uploaded file",
     skip_bad_rows: bool = False,
     cache: bool = True,
@@ -159,7 +161,9 @@ def _parse(raw: bytes, name: str, skip_bad_rows: bool, budget: LoadBudget):
     return parsed.images, parsed.labels, parsed.usage, [str(row) for row in parsed.bad_rows]
 
 
-def _gunzip(raw: bytes, name: str, budget: LoadBudget) -> bytes:
+def _gunzip(raw: bytes | bytearray, name: str, budget: LoadBudget) -> bytes:
+    import pyarrow as pa
+
     try:
         from isal import igzip as gzip_module  # ISA-L inflates about 5× faster than zlib; same format
     except ImportError:
@@ -171,7 +175,7 @@ def _gunzip(raw: bytes, name: str, budget: LoadBudget) -> bytes:
     size = lines = 0
     buffer = bytearray(INFLATE_CHUNK_BYTES)
     try:
-        with gzip_module.open(io.BytesIO(raw)) as stream:
+        with gzip_module.open(pa.BufferReader(raw)) as stream:  # reads raw in place, bytes or bytearray
             while (count := stream.readinto(buffer)) and size <= limit and lines <= budget.max_faces + 1:
                 size += count
                 lines += buffer.count(b"\n", 0, count)
@@ -180,7 +184,7 @@ def _gunzip(raw: bytes, name: str, budget: LoadBudget) -> bytes:
                             f"{describe_size(len(raw))}: refused as a possible zip bomb.")
         budget.check_text(size, name)
         budget.check_rows(lines - 1, name, exact=False)
-        with gzip_module.open(io.BytesIO(raw)) as stream:
+        with gzip_module.open(pa.BufferReader(raw)) as stream:
             return stream.read(size)
     except DataError:
         raise
