@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -152,12 +153,18 @@ def run(data: Path, quick: bool) -> dict:
     from playwright.sync_api import sync_playwright
 
     CACHE.mkdir(parents=True, exist_ok=True)
+    before = set(CACHE.iterdir())
     repeats = 1 if quick else 3
-    with sync_playwright() as playwright:
-        starts = [cold_start_once(playwright) for _ in range(repeats)]
-    return {
-        "cold_start": {key: summary([s[key] for s in starts]) for key in starts[0]},
-        "first_parse_numpy": first_parse(10**9),
-        "first_parse_numba": first_parse(0),
-        "hostile": hostile_loads(data, quick),
-    }
+    try:
+        with sync_playwright() as playwright:
+            starts = [cold_start_once(playwright) for _ in range(repeats)]
+        return {
+            "cold_start": {key: summary([s[key] for s in starts]) for key in starts[0]},
+            "first_parse_numpy": first_parse(10**9),
+            "first_parse_numba": first_parse(0),
+            "hostile": hostile_loads(data, quick),
+        }
+    finally:
+        for scratch in set(CACHE.iterdir()) - before:  # the empty caches and hostile files made here
+            if scratch.is_dir() and scratch.name.startswith("tmp"):
+                shutil.rmtree(scratch, ignore_errors=True)
