@@ -271,7 +271,7 @@ def test_the_run_a_session_predicts_with_is_marked_in_use(tiny_model):  # noqa: 
     from app_fixtures import install_model_run
 
     model = install_model_run(Path(os.environ["FER_RUNS_DIR"]), "20260101-000000-tiny_test", tiny_model)
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=180)
     at.session_state["model_path"] = str(model)
     at.run()
     assert not at.exception
@@ -279,7 +279,7 @@ def test_the_run_a_session_predicts_with_is_marked_in_use(tiny_model):  # noqa: 
 
 
 def test_a_session_whose_model_was_removed_is_told(tmp_path):
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=180)
     at.session_state["model_path"] = str(tmp_path / "runs" / "gone-run" / "model.keras")
     at.run()
     assert not at.exception
@@ -301,7 +301,7 @@ def predict_page(monkeypatch, uploads: list[FakeUpload]) -> AppTest:
 
     monkeypatch.setattr(streamlit, "file_uploader", lambda *args, **kwargs: uploads if kwargs.get("key") == "photos"
                         else None)
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = AppTest.from_file(APP, default_timeout=180)
     at.run().switch_page("app_pages/predict.py").run()
     return at
 
@@ -373,7 +373,7 @@ def fake_run(runs_dir: Path, name: str, state: str, message: str = "", pid: int 
 
 
 def train_page() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = AppTest.from_file(APP, default_timeout=180).run()
     return at.switch_page("app_pages/train.py").run()
 
 
