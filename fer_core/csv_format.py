@@ -51,12 +51,10 @@ class ParsedCSV:
     bad_rows: list[BadRow]
 
 
-def _parse_pixel_strings(data, offsets, out, status, counts) -> None:
-    """Fill out (rows, 2304) with each row's pixels, status with its code (ROW_OK…), counts with its pixel count."""
-    if offsets.shape[0] - 1 <= NUMPY_KERNEL_MAX_ROWS:
-        _parse_pixel_strings_numpy(data, offsets, out, status, counts)
-    else:
-        _numba_kernel()(data, offsets, out, status, counts)
+def _pixel_kernel(n_rows: int):
+    """The function that fills out (rows, 2304) with each row's pixels, status with its code (ROW_OK…) and counts
+    with its pixel count, from a column's bytes and offsets: the numpy twin for a small file, else the compiled one."""
+    return _parse_pixel_strings_numpy if n_rows <= NUMPY_KERNEL_MAX_ROWS else _numba_kernel()
 
 
 @cache
@@ -175,9 +173,8 @@ def _parse_rows(data, offsets, out, status, counts):
     out[token_row[keep], rank[keep]] = np.minimum(values[keep], 255)
 
 
-def _string_buffers(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """The bytes and offsets behind an arrow string column, without copying it into Python strings."""
-    array = column.combine_chunks()
+def _string_buffers(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The bytes and offsets behind one chunk of an arrow string column, without copying it into Python strings."""
     if not (pa.types.is_binary(array.type) or pa.types.is_large_binary(array.type)):
         array = array.cast(pa.large_string())
     # As bytes: a column that is not valid UTF-8 is read as binary, and its bad rows are named like any other.
@@ -275,11 +272,15 @@ def parse_fer_csv(raw: bytes, name: str = "The CSV file", skip_bad_rows: bool = 
     # The table leaves the ragged rows out: number its rows as the file does.
     row_numbers = np.setdiff1d(np.arange(1, n_rows + len(ragged) + 1), [bad.row for bad in ragged])
 
-    data, offsets = _string_buffers(pixels)
     flat = np.empty((n_rows, PIXELS_PER_IMAGE), dtype=np.uint8)
     status = np.empty(n_rows, dtype=np.uint8)
     counts = np.empty(n_rows, dtype=np.int64)
-    _parse_pixel_strings(data, offsets, flat, status, counts)
+    kernel, first = _pixel_kernel(n_rows), 0
+    for chunk in pixels.chunks:  # chunk by chunk: joining them would copy the whole column once more
+        data, offsets = _string_buffers(chunk)
+        last = first + len(chunk)
+        kernel(data, offsets, flat[first:last], status[first:last], counts[first:last])
+        first = last
 
     emotion_text = np.char.strip(_texts(emotion))
     labels, label_ok = _parse_labels(emotion_text)

@@ -143,7 +143,10 @@ def load_fer2013_bytes(
             cached.touch()  # the cache evicts the least recently used entries first
             dataset.source = source or name
             return dataset
-    images, labels, usage, skipped = _parse(raw, name, skip_bad_rows, LoadBudget(max_load_mb))
+    try:
+        images, labels, usage, skipped = _parse(raw, name, skip_bad_rows, LoadBudget(max_load_mb))
+    finally:
+        _release_parser_memory()
     dataset = FERDataset(images, labels, usage, source=source or name, digest=digest, skipped_rows=skipped)
     if cached is not None:
         _write_cache(cached, dataset)
@@ -159,6 +162,15 @@ def _parse(raw: bytes, name: str, skip_bad_rows: bool, budget: LoadBudget):
         return _parse_zip(raw, name, skip_bad_rows, budget)
     parsed = parse_fer_csv(raw, name, skip_bad_rows, budget)
     return parsed.images, parsed.labels, parsed.usage, [str(row) for row in parsed.bad_rows]
+
+
+def _release_parser_memory() -> None:
+    """Hand the parse's freed memory back to the system: arrow's allocator keeps it for reuse otherwise, and a server
+    that parsed one large file would hold hundreds of MB it no longer uses."""
+    import sys
+
+    if "pyarrow" in sys.modules:
+        sys.modules["pyarrow"].default_memory_pool().release_unused()
 
 
 def _gunzip(raw: bytes | bytearray, name: str, budget: LoadBudget) -> bytes:
