@@ -7,6 +7,7 @@ import streamlit as st
 
 from fer_core.errors import FERError
 from ui import sidebar
+from ui.plain_text import plain
 
 st.set_page_config(page_title="FER Studio", page_icon=":material/mood:", layout="wide")
 
@@ -23,7 +24,7 @@ page = st.navigation([
 try:
     settings = sidebar.hosted_settings()
 except FERError as error:  # a mistyped hosting setting: say which, rather than guess
-    st.error(str(error))
+    st.error(plain(error))
     st.stop()
 sidebar.data_source_picker(settings)
 sidebar.model_picker(settings)

@@ -8,6 +8,7 @@ from fer_core.labels import SPLITS
 from fer_core.balance import balanced_class_counts
 from fer_core.quality import BLANK_MAX_STD, BLANK_MIN_MODE_FRACTION
 from ui import cached, charts, pictures, sidebar
+from ui.plain_text import plain
 
 FACES_PER_CLASS = 10
 EXAMPLE_GROUPS = 6
@@ -18,16 +19,16 @@ st.title("Explore the data")
 try:
     data_file, dataset = sidebar.chosen_dataset(settings)
 except FERError as error:
-    st.error(str(error))
+    st.error(plain(error))
     if hint := sidebar.bad_rows_hint():
         st.caption(hint)
     st.stop()
 key = (data_file.path, data_file.skip_bad_rows, data_file.modified)
 class_names = dataset.class_names
 
-st.markdown(f"**{data_file.label}**: {len(dataset):,} faces of 48×48 grey pixels.")
+st.markdown(f"**{plain(data_file.label)}**: {len(dataset):,} faces of 48×48 grey pixels.")
 for note in dataset.splits.notes:
-    st.caption(note)
+    st.caption(plain(note))
 if dataset.skipped_rows:
     with st.expander(f"{len(dataset.skipped_rows):,} bad rows were skipped"):
         st.text("\n".join(dataset.skipped_rows[:50]))

@@ -5,6 +5,7 @@ import streamlit as st
 from fer_core.errors import FERError
 from fer_core.labels import CLASS_NAMES
 from ui import cached, sidebar
+from ui.plain_text import plain
 
 settings = sidebar.hosted_settings()
 
@@ -21,14 +22,14 @@ with data_column, st.container(border=True):
     try:
         data_file, dataset = sidebar.chosen_dataset(settings)
     except FERError as error:
-        st.error(str(error))
+        st.error(plain(error))
     else:
         counts = dataset.counts_by_split()
-        st.markdown(f"**{data_file.label}**")
+        st.markdown(f"**{plain(data_file.label)}**")
         st.markdown(f"{len(dataset):,} faces: {counts['train'].sum():,} train, "
                     f"{counts['validation'].sum():,} validation, {counts['test'].sum():,} test.")
         for note in dataset.splits.notes:
-            st.caption(note)
+            st.caption(plain(note))
         if dataset.skipped_rows:
             st.caption(f"{len(dataset.skipped_rows):,} bad rows skipped.")
     st.caption("Change it in the sidebar: the built-in sample, an upload, or a file on the server.")
@@ -40,11 +41,11 @@ with model_column, st.container(border=True):
         st.info("No model yet. Train one on the Train page; the shipped model appears here once it is installed.")
     else:
         choices = sidebar.model_choices(settings)
-        st.markdown(f"**{choices.get(str(model_path), model_path.name)}**")
+        st.markdown(f"**{plain(choices.get(str(model_path), model_path.name))}**")
         try:
             card = cached.model_card(str(model_path), model_path.stat().st_mtime)
         except FERError as error:
-            st.error(str(error))
+            st.error(plain(error))
         else:
             evaluation = card.get("evaluation") or {}
             if "accuracy" in evaluation:

@@ -8,14 +8,17 @@ from pathlib import Path
 
 import streamlit as st
 
-from fer_core.errors import FERError
+from fer_core.errors import FERError, ImageError
 from fer_core.images import load_image
 from ui import cached, charts, pictures, sidebar
+from ui.plain_text import plain
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "examples"
 PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "bmp"]
 MAX_PHOTO_MB = 50
 CROP_SCALE = 4
+# Saliency costs one batch of occluded faces per face: drawn at once for the first few, on request for the rest.
+SALIENCY_AT_ONCE = 3
 SOURCE_LABELS = {"upload": "Upload photos", "camera": "Take a photo", "example": "Try an example"}
 
 
@@ -68,7 +71,7 @@ def training_time(seconds: float) -> str:
 def chosen_photos(source: str) -> list[tuple[str, bytes]]:
     if source == "upload":
         uploads = st.file_uploader("Photos with faces", type=PHOTO_TYPES, accept_multiple_files=True,
-                                   key="photos", max_upload_size=MAX_PHOTO_MB)
+                                   key="photos", max_upload_size=min(MAX_PHOTO_MB, settings.max_upload_mb))
         return [(upload.name, upload.getvalue()) for upload in uploads or []]
     if source == "camera":
         shot = st.camera_input("Take a photo", key="camera_photo")
@@ -86,16 +89,19 @@ def turn_on_whole_image() -> None:
     st.session_state["whole_image"] = True
 
 
-def show_face(number: int, face, model_path: Path) -> None:
+def show_face(photo_number: int, number: int, face, model_path: Path) -> None:
     label, probability = face.top_k[0]
-    st.markdown(f"#### Face {number}: {label} ({probability:.0%})")
+    st.markdown(f"#### Face {number}: {plain(label)} ({probability:.0%})")
     crop_column, chart_column, saliency_column = st.columns([1, 2, 1])
     crop_column.image(pictures.upscale(face.crop, CROP_SCALE), caption="What the model saw (48×48)")
-    chart_column.plotly_chart(charts.top_k_figure(face.top_k), key=f"top-k-{id(face)}")
+    chart_column.plotly_chart(charts.top_k_figure(face.top_k), key=f"top-k-{photo_number}-{number}")
+    if number > SALIENCY_AT_ONCE and not saliency_column.checkbox(f"Show what made it say {label}",
+                                                                  key=f"saliency-{photo_number}-{number}"):
+        return
     try:
         heat = cached.saliency_overlay(str(model_path), model_path.stat().st_mtime, face.crop, label)
     except FERError as error:
-        saliency_column.caption(f"No saliency map: {error}")
+        saliency_column.caption(plain(f"No saliency map: {error}"))
     else:
         saliency_column.image(pictures.upscale(heat, CROP_SCALE), caption=f"What made it say {label}")
 
@@ -112,7 +118,7 @@ if model_path is None:
 try:
     model_card_panel(model_path)
 except FERError as error:
-    st.error(str(error))
+    st.error(plain(error))
     st.stop()
 
 source = st.segmented_control("Photo", list(SOURCE_LABELS), format_func=SOURCE_LABELS.get, default="upload",
@@ -124,28 +130,30 @@ if not photos:
     st.stop()
 
 results = []
-for name, photo in photos:
-    st.subheader(name)
+for photo_number, (name, photo) in enumerate(photos, start=1):  # two uploads may share a name: keys use the number
+    st.subheader(plain(name))
     try:
+        # Checked here, on the bytes the server received: the uploader's own limit is enforced only by the browser.
+        settings.check_upload(len(photo), name, limit_mb=MAX_PHOTO_MB, error=ImageError)
         image = load_image(photo)
         result = cached.predict_photo(str(model_path), model_path.stat().st_mtime, photo,
                                       st.session_state.get("whole_image", False))
     except FERError as error:
-        st.error(str(error))
+        st.error(plain(error))
         continue
     if not result.faces:
-        st.warning(result.message or "No face was found in this photo.")
-        st.button("Classify the whole image", key=f"whole-{name}", on_click=turn_on_whole_image)
+        st.warning(plain(result.message or "No face was found in this photo."))
+        st.button("Classify the whole image", key=f"whole-{photo_number}", on_click=turn_on_whole_image)
         continue
     if result.message:
-        st.caption(result.message)
+        st.caption(plain(result.message))
     results.append({"image": name, **result.to_dict()})
     photo_column, faces_column = st.columns([2, 3])
     photo_column.image(pictures.draw_face_boxes(image, [face.box for face in result.faces]),
                        caption=f"{len(result.faces)} face{'s' if len(result.faces) > 1 else ''} found")
     with faces_column:
         for number, face in enumerate(result.faces, start=1):
-            show_face(number, face, model_path)
+            show_face(photo_number, number, face, model_path)
 
 if results:
     st.subheader("Download the results")

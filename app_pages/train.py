@@ -16,6 +16,7 @@ from fer_core.models import ARCHITECTURES
 from fer_core.runs import TrainingRun, list_runs
 from fer_core.training_config import SHIPPED_MODEL, TrainingConfig, cpu_has_bfloat16, resolve_precision
 from ui import cached, charts, sidebar
+from ui.plain_text import plain
 
 DEFAULTS = TrainingConfig.defaults()  # the CLI and the benchmark start from the same job
 ARCHITECTURE_LABELS = {"fer_fast": "fer_fast: compact CNN built to train on a CPU (default: minutes on 2 cores)",
@@ -128,14 +129,15 @@ def runs_section(runs_dir, settings, password: str) -> None:
     show_run(TrainingRun(runs_dir / chosen), settings, password)
 
 
-def stop_job(run: TrainingRun) -> None:
+def stop_job(run: TrainingRun, settings, password: str) -> None:
     try:
+        settings.check_training_allowed(password)  # stopping a job needs the same right as starting one
         jobs.stop_training_job(run)
     except FERError as error:
-        st.toast(str(error))
+        st.toast(plain(error))
 
 
-def live_job(runs_dir) -> None:
+def live_job(runs_dir, settings, password: str) -> None:
     """Re-reads the run folder every 2 seconds while a job runs (the job itself never runs here); with no job,
     nothing polls: an open tab costs the server nothing."""
     run = jobs.active_run(runs_dir)
@@ -151,32 +153,32 @@ def live_job(runs_dir) -> None:
         st.progress(done, text=line)
         if run.stop_requested:
             st.caption("Stopping after the current batch; the best model so far is kept…")
-        else:
-            st.button("Stop", icon=":material/stop:", on_click=stop_job, args=(run,))
+        elif settings.training_off_reason is None:
+            st.button("Stop", icon=":material/stop:", on_click=stop_job, args=(run, settings, password))
         if run.message:
-            st.caption(run.message)
+            st.caption(plain(run.message))
         if epochs := run.epochs():
             st.plotly_chart(charts.training_curves_figure(epochs), key=f"live-{run.name}-{len(epochs)}")
 
 
 def show_run(run: TrainingRun, settings, password: str) -> None:
     status = run.status
-    STATUS_BOXES.get(status, st.info)(f"**{status}**: {run.message or 'no message'}")
+    STATUS_BOXES.get(status, st.info)(f"**{status}**: {plain(run.message or 'no message')}")
     config = run.config
-    st.caption(config_summary(config))
-    st.caption(f"Data: {config.get('data', '?')}")
+    st.caption(plain(config_summary(config)))
+    st.caption(plain(f"Data: {config.get('data', '?')}"))
     if epochs := run.epochs():
         st.plotly_chart(charts.training_curves_figure(epochs), key=f"curves-{run.name}")
     evaluation = run.evaluation()
     if evaluation:
         if verdict := chance_verdict(evaluation):
-            st.warning(verdict, icon=":material/warning:")
+            st.warning(plain(verdict), icon=":material/warning:")
         accuracy, top3, f1 = st.columns(3)
         accuracy.metric("Test accuracy", f"{evaluation['accuracy']:.1%}")
         top3.metric("Top-3 accuracy", f"{evaluation['top3_accuracy']:.1%}")
         f1.metric("Macro F1", f"{evaluation['macro_f1']:.3f}")
         for note in evaluation.get("split_notes") or []:
-            st.caption(note)
+            st.caption(plain(note))
         matrix_column, table_column = st.columns([3, 2])
         matrix_column.plotly_chart(charts.confusion_matrix_figure(evaluation["confusion_matrix"],
                                                                   evaluation["class_names"]))
@@ -206,7 +208,7 @@ def show_run(run: TrainingRun, settings, password: str) -> None:
                 settings.check_training_allowed(password)
                 jobs.resume_training_job(run, settings.runs_dir)
             except FERError as error:
-                st.error(str(error))
+                st.error(plain(error))
             else:
                 st.rerun()
 
@@ -218,9 +220,9 @@ st.title("Train a model")
 try:
     data_file = sidebar.chosen_data_file(settings)
 except FERError as error:
-    st.error(str(error))
+    st.error(plain(error))
     st.stop()
-st.markdown(f"Training data: **{data_file.label}**" + (" (bad rows skipped)" if data_file.skip_bad_rows else ""))
+st.markdown(f"Training data: **{plain(data_file.label)}**" + (" (bad rows skipped)" if data_file.skip_bad_rows else ""))
 
 password = ""
 if reason := settings.training_off_reason:
@@ -286,13 +288,16 @@ else:
             settings.check_epochs(int(epochs))
             run = jobs.start_training_job(config.check(), runs_dir)
         except FERError as error:
-            st.error(str(error))
+            st.error(plain(error))
         else:
             st.toast(f"Started {run.name}.")
+            if pruned := run.status_record.get("pruned_runs"):
+                st.info(plain(f"To keep the last {jobs.DEFAULT_KEEP_RUNS} runs (FER_KEEP_RUNS), the oldest were removed: "
+                              f"{', '.join(pruned)}. Runs younger than a day, and runs chosen for prediction, are kept."))
             st.session_state["open_run"] = run.name  # the history below opens the job just started
             time.sleep(0.5)  # let the job write its first status before the live panel reads it
 
-st.fragment(live_job, run_every=2 if jobs.active_run(runs_dir) else None)(runs_dir)
+st.fragment(live_job, run_every=2 if jobs.active_run(runs_dir) else None)(runs_dir, settings, password)
 
 st.header("Runs")
 job_running = jobs.active_run(runs_dir) is not None

@@ -24,7 +24,7 @@ from .measure import CACHE, DEFAULT_DATA, REPO, SAMPLE_DATA, OtherProcessesClock
 from .report import build_rows, details, machine_block, section_block, table
 
 SECTIONS = {"parse": "bench.parse_csv", "cpu_training": "bench.cpu_training", "training": "bench.training_epoch",
-            "prediction": "bench.prediction", "app": "bench.app_start", "video": "bench.video"}
+            "prediction": "bench.prediction", "app": "bench.app_start", "video": "bench.video", "hosted": "bench.hosted"}
 SECTION_TIMEOUT_SECONDS = 40 * 60
 
 

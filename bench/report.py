@@ -299,12 +299,37 @@ def video_rows(video: dict | None) -> list[Row]:
     return rows
 
 
+def hosted_rows(hosted: dict | None) -> list[Row]:
+    if not hosted or "cold_start" not in hosted:
+        return [_missing("hosted mode: cold start and server memory under hostile uploads", hosted)]
+    start = hosted["cold_start"]["ready_to_page"]
+    numpy_parse, numba_parse = hosted["first_parse_numpy"], hosted["first_parse_numba"]
+    rows = [Row("cold start of a rebooted host (empty caches): server ready → Home shows the built-in sample",
+                _s(start["median"]) + _n(start), "—", "—", "≤ 3 s", start["median"] <= 3),
+            Row("first parse of the built-in sample in a fresh process (import + parse, no cache)",
+                f"{_s(numpy_parse['seconds'])}; numba loaded: {numpy_parse['numba_loaded']}",
+                f"numba kernel compiled on first use: {_s(numba_parse['seconds'])}",
+                _ratio(numba_parse["seconds"], numpy_parse["seconds"]), "no compile step", not numpy_parse["numba_loaded"])]
+    for label, result in hosted["hostile"].items():
+        ours = result["budget"]
+        growth = ours["peak"] - ours["before"]
+        baseline = result.get("no_budget")
+        rows.append(Row(
+            f"server memory, {label} ({result['bytes'] / MB:,.1f} MB): RSS before → peak → after",
+            f"{ours['before'] / MB:.0f} → {ours['peak'] / MB:.0f} → {ours['after'] / MB:.0f} MB "
+            f"(+{growth / MB:.0f} MB at the peak)",
+            f"no budget: peak {baseline['peak'] / MB:,.0f} MB, after {baseline['after'] / MB:,.0f} MB" if baseline else "—",
+            f"{(baseline['peak'] - baseline['before']) / max(growth, 1):.0f}× less growth" if baseline else "—",
+            "bounded", ours["peak"] - ours["before"] <= 1000 * MB))
+    return rows
+
+
 def build_rows(results: dict) -> list[Row]:
     sections = results.get("sections", {})
     return (parse_rows(sections.get("parse")) + cpu_training_rows(sections.get("cpu_training"))
             + training_rows(sections.get("training"))
             + prediction_rows(sections.get("prediction")) + app_rows(sections.get("app"))
-            + video_rows(sections.get("video")))
+            + video_rows(sections.get("video")) + hosted_rows(sections.get("hosted")))
 
 
 def table(rows: list[Row], quick: bool) -> str:
@@ -397,7 +422,7 @@ def details(results: dict) -> str:
     lines = ["## How each figure was measured, and where the time goes", ""]
     for name, describe in (("parse", _parse_details), ("cpu_training", _cpu_training_details),
                            ("training", _training_details), ("prediction", _prediction_details),
-                           ("app", _app_details), ("video", _video_details)):
+                           ("app", _app_details), ("video", _video_details), ("hosted", _hosted_details)):
         section = sections.get(name)
         if section is None:
             continue
@@ -543,4 +568,21 @@ def _video_details(video: dict) -> list[str]:
                      + ".")
     if app.get("error"):
         lines.append(f"  - In the app: not measured ({app['error'][:300]}).")
+    return lines
+
+
+def _hosted_details(hosted: dict) -> list[str]:
+    lines = ["- **Hosted mode.** Cold start: `streamlit run streamlit_app.py` with empty FER_CACHE_DIR and NUMBA_CACHE_DIR "
+             "(a rebooted host); the clock runs from the server's first health answer until the Home page shows the "
+             f"built-in sample's face count in headless Chromium; launch → health answer "
+             f"{_s(hosted['cold_start']['launch_to_ready']['median'])}."]
+    lines.append("  - Server memory: each file in a fresh Python process that has imported what the server imports "
+                 "(streamlit, pandas, plotly, the app's ui modules), then holds the file's bytes as Streamlit holds an "
+                 "upload and calls `load_fer2013(path, max_load_mb=100)` (FER_MAX_LOAD_MB's default), or reads a typed "
+                 "server path. Peak is VmHWM, reset before the upload; after is VmRSS once the load's objects are freed.")
+    for label, result in hosted["hostile"].items():
+        for key, name in (("budget", "with the budget"), ("no_budget", "without a budget")):
+            if key in result:
+                r = result[key]
+                lines.append(f"  - {label}, {name}: {_s(r['seconds'])}; {r['outcome'][:200]}")
     return lines

@@ -7,6 +7,8 @@ import hashlib
 import io
 import lzma
 import os
+import stat
+import time
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -17,14 +19,27 @@ import numpy as np
 from .errors import DataError
 from .image_folder import describe_size, max_inflated_size, read_image_folder, read_image_zip
 from .labels import CLASS_NAMES, NUM_CLASSES, SPLITS
+from .load_budget import DEFAULT_MAX_LOAD_MB, LoadBudget
 from .splits import SplitIndices, split_indices
 
 # Bump when parsing changes, so stale cache entries are never read.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
+# The cache folder keeps at most this much, oldest entries evicted first (FER_CACHE_MB).
+DEFAULT_CACHE_MB = 1000
+INFLATE_CHUNK_BYTES = 1 << 22
+# A file is read in chunks; one that takes longer than this (a stalled network disk) is given up.
+READ_SECONDS = 30
 
 
 def default_cache_dir() -> Path:
     return Path(os.environ.get("FER_CACHE_DIR") or Path.home() / ".cache" / "fer_studio")
+
+
+def cache_limit_bytes() -> int:
+    try:
+        return max(int(os.environ.get("FER_CACHE_MB") or DEFAULT_CACHE_MB), 1) * 1_000_000
+    except ValueError:
+        return DEFAULT_CACHE_MB * 1_000_000
 
 
 @dataclass
@@ -66,72 +81,127 @@ def load_fer2013(
     path: str | os.PathLike,
     skip_bad_rows: bool = False,
     cache: bool = True,
+    max_load_mb: int = DEFAULT_MAX_LOAD_MB,
 ) -> FERDataset:
     """Read FER2013 from a CSV (`.csv`, `.csv.gz`, Kaggle variants), an image-folder release (folder or `.zip`),
     or a `.zip` holding a CSV. A bad row raises DataError naming it, unless skip_bad_rows, which drops and counts it.
+    A file holding more faces than `max_load_mb` MB of 48×48 pixels is refused before it is parsed.
     Parsed files are cached by content digest under FER_CACHE_DIR (default ~/.cache/fer_studio) unless cache=False."""
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path} does not exist.")
     if path.is_dir():
-        images, labels, usage, bad = read_image_folder(path, skip_bad_rows)
+        images, labels, usage, bad = read_image_folder(path, skip_bad_rows, LoadBudget(max_load_mb))
         return FERDataset(images, labels, usage, source=str(path), skipped_rows=[f"{n}: {r}" for n, r in bad])
+    raw = read_data_file(path, LoadBudget(max_load_mb))
+    return load_fer2013_bytes(raw, path.name, skip_bad_rows, cache, source=str(path), max_load_mb=max_load_mb)
+
+
+def read_data_file(path: Path, budget: LoadBudget) -> bytearray:
+    """A regular file's bytes: a device (/dev/zero), a pipe or a socket is refused unread, so is a file larger than
+    the budget's faces could take, and a read that outlasts READ_SECONDS is given up. The checks hold for what
+    was opened, not only for what the name pointed at."""
     try:
-        raw = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a pipe opens without waiting for a writer
     except OSError as exc:
-        raise DataError(f"{path.name} cannot be read ({exc.strerror}).") from exc
-    return load_fer2013_bytes(raw, path.name, skip_bad_rows, cache, source=str(path))
+        raise DataError(f"{path.name} cannot be read ({exc.strerror or 'not allowed'}).") from exc
+    with os.fdopen(fd, "rb", buffering=0) as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise DataError(f"{path.name} is not a regular file (it is a device, a pipe or a socket), so it was not read.")
+        budget.check_text(info.st_size, path.name)
+        deadline = time.monotonic() + READ_SECONDS
+        raw = bytearray(info.st_size)  # one buffer, filled in place: a file is never held twice while read
+        view, size = memoryview(raw), 0
+        try:
+            while size < len(raw) and (count := handle.readinto(view[size:size + INFLATE_CHUNK_BYTES])):
+                size += count
+                if time.monotonic() > deadline:
+                    raise DataError(f"{path.name} took more than {READ_SECONDS} s to read, so it was given up.")
+        except OSError as exc:
+            raise DataError(f"{path.name} cannot be read ({exc.strerror or exc}).") from exc
+        finally:
+            view.release()
+    del raw[size:]  # a file cut short while it was read
+    return raw
 
 
 def load_fer2013_bytes(
-    raw: bytes,
+    raw: bytes | bytearray,
     name: str = "the uploaded file",
     skip_bad_rows: bool = False,
     cache: bool = True,
     source: str | None = None,
+    max_load_mb: int = DEFAULT_MAX_LOAD_MB,
 ) -> FERDataset:
     """The same as load_fer2013, for bytes already in memory (an upload)."""
     digest = hashlib.sha1(raw).hexdigest()
     cached = _cache_file(default_cache_dir(), digest, skip_bad_rows) if cache else None
     if cached is not None and cached.exists():
         dataset = _read_cache(cached)
-        if dataset is not None:
+        if dataset is not None and len(dataset) <= LoadBudget(max_load_mb).max_faces:
+            cached.touch()  # the cache evicts the least recently used entries first
             dataset.source = source or name
             return dataset
-    images, labels, usage, skipped = _parse(raw, name, skip_bad_rows)
+    try:
+        images, labels, usage, skipped = _parse(raw, name, skip_bad_rows, LoadBudget(max_load_mb))
+    finally:
+        _release_parser_memory()
     dataset = FERDataset(images, labels, usage, source=source or name, digest=digest, skipped_rows=skipped)
     if cached is not None:
         _write_cache(cached, dataset)
     return dataset
 
 
-def _parse(raw: bytes, name: str, skip_bad_rows: bool):
-    from .csv_format import parse_fer_csv  # numba and pyarrow load only when a file is parsed, not on a cache hit
+def _parse(raw: bytes, name: str, skip_bad_rows: bool, budget: LoadBudget):
+    from .csv_format import parse_fer_csv  # pyarrow loads only when a file is parsed, not on a cache hit
 
     if raw[:2] == b"\x1f\x8b":
-        raw = _gunzip(raw, name)
+        raw = _gunzip(raw, name, budget)
     if raw[:4] == b"PK\x03\x04" or raw[:4] == b"PK\x05\x06":
-        return _parse_zip(raw, name, skip_bad_rows)
-    parsed = parse_fer_csv(raw, name, skip_bad_rows)
+        return _parse_zip(raw, name, skip_bad_rows, budget)
+    parsed = parse_fer_csv(raw, name, skip_bad_rows, budget)
     return parsed.images, parsed.labels, parsed.usage, [str(row) for row in parsed.bad_rows]
 
 
-def _gunzip(raw: bytes, name: str) -> bytes:
+def _release_parser_memory() -> None:
+    """Hand the parse's freed memory back to the system: arrow's allocator keeps it for reuse otherwise, and a server
+    that parsed one large file would hold hundreds of MB it no longer uses."""
+    import sys
+
+    if "pyarrow" in sys.modules:
+        sys.modules["pyarrow"].default_memory_pool().release_unused()
+
+
+def _gunzip(raw: bytes | bytearray, name: str, budget: LoadBudget) -> bytes:
+    import pyarrow as pa
+
     try:
         from isal import igzip as gzip_module  # ISA-L inflates about 5× faster than zlib; same format
     except ImportError:
         import gzip as gzip_module
-    # Bounded like a zip: a few MB of zeros must not inflate to gigabytes in memory.
-    limit = max_inflated_size(len(raw))
+    # Bounded like a zip: a few MB of zeros must not inflate to gigabytes in memory. A first pass counts the text
+    # and its lines into one small buffer, keeping nothing, so a refused file never costs more than that buffer.
+    bomb_limit = max_inflated_size(len(raw))
+    limit = min(bomb_limit, budget.max_text_bytes)
+    size = lines = 0
+    buffer = bytearray(INFLATE_CHUNK_BYTES)
     try:
-        with gzip_module.open(io.BytesIO(raw)) as stream:
-            data = stream.read(limit + 1)
+        with gzip_module.open(pa.BufferReader(raw)) as stream:  # reads raw in place, bytes or bytearray
+            while (count := stream.readinto(buffer)) and size <= limit and lines <= budget.max_faces + 1:
+                size += count
+                lines += buffer.count(b"\n", 0, count)
+        if size > bomb_limit:
+            raise DataError(f"{name} would inflate to more than {describe_size(bomb_limit)} from "
+                            f"{describe_size(len(raw))}: refused as a possible zip bomb.")
+        budget.check_text(size, name)
+        budget.check_rows(lines - 1, name, exact=False)
+        with gzip_module.open(pa.BufferReader(raw)) as stream:
+            return stream.read(size)
+    except DataError:
+        raise
     except Exception as exc:  # isal and gzip raise different types for a corrupt stream
         raise DataError(f"{name} is not a valid gzip file ({exc}).") from exc
-    if len(data) > limit:
-        raise DataError(f"{name} would inflate to more than {describe_size(limit)} from {describe_size(len(raw))}: "
-                        "refused as a possible zip bomb.")
-    return data
 
 
 # What zipfile raises for a damaged archive: bad headers, bad offsets (ValueError), bad deflate data (zlib.error),
@@ -140,7 +210,7 @@ _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EO
                RuntimeError, zlib.error, lzma.LZMAError)
 
 
-def _parse_zip(raw: bytes, name: str, skip_bad_rows: bool):
+def _parse_zip(raw: bytes, name: str, skip_bad_rows: bool, budget: LoadBudget):
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
         csvs = [i for i in archive.infolist() if i.filename.lower().endswith((".csv", ".csv.gz")) and ".." not in i.filename]
@@ -149,9 +219,10 @@ def _parse_zip(raw: bytes, name: str, skip_bad_rows: bool):
             if member.file_size > max_inflated_size(member.compress_size):
                 raise DataError(f"{name}: {member.filename} would inflate to {describe_size(member.file_size)} from "
                                 f"{describe_size(member.compress_size)}: refused as a possible zip bomb.")
+            budget.check_text(member.file_size, f"{name}/{member.filename}")
             inner = archive.read(member)
-            return _parse(inner, f"{name}/{member.filename}", skip_bad_rows)
-        images, labels, usage, bad = read_image_zip(archive, name, skip_bad_rows)
+            return _parse(inner, f"{name}/{member.filename}", skip_bad_rows, budget)
+        images, labels, usage, bad = read_image_zip(archive, name, skip_bad_rows, budget)
         return images, labels, usage, [f"{n}: {r}" for n, r in bad]
     except _ZIP_ERRORS as exc:
         raise DataError(f"{name} is not a readable zip file ({exc}).") from exc
@@ -182,5 +253,8 @@ def _write_cache(path: Path, dataset: FERDataset) -> None:
 
     try:
         write_atomically(path, write)
+        from .bounded_store import evict_oldest
+
+        evict_oldest(path.parent, cache_limit_bytes(), keep=path)
     except Exception:
         pass  # the cache is an optimisation: a read-only or full disk must not stop the load

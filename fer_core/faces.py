@@ -45,6 +45,9 @@ SAME_FACE_OVERLAP = 0.3
 DETECT_MAX_SIDE = 640
 TILE_ABOVE_SIDE = 960
 TILE_FRACTION = 0.6
+# Tiles narrower than this (in the detector's copy) are not searched: a thin strip (a 1×100,000 PNG) would need
+# hundreds of them, and a face is never smaller than the strip is thin. So a photo costs at most 10 passes.
+MIN_TILE_SIDE = INPUT_SIDE // 2
 
 
 @dataclass(frozen=True)
@@ -129,8 +132,8 @@ class _BlazeFace:
 def _windows(width: int, height: int, tiled: bool) -> list[tuple[int, int, int]]:
     """Square windows (left, top, side): the whole photo, then, if tiled, overlapping tiles that cover it."""
     windows = [(0, 0, max(width, height))]
-    if tiled:
-        side = max(1, min(width, height, round(TILE_FRACTION * max(width, height))))
+    side = min(width, height, round(TILE_FRACTION * max(width, height)))
+    if tiled and side >= MIN_TILE_SIDE:
         for top in _starts(height, side):
             for left in _starts(width, side):
                 windows.append((left, top, side))

@@ -12,6 +12,7 @@ from PIL import Image
 
 from .errors import DataError
 from .labels import CLASS_NAMES, IMAGE_SIZE
+from .load_budget import LoadBudget
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 # A zip larger than this once inflated, or inflating far more than images do, is refused as a zip bomb.
@@ -64,15 +65,14 @@ def _decode_grey48(data: bytes, name: str) -> np.ndarray:
         raise DataError(f"{name} is not a readable image ({type(exc).__name__}).") from exc
 
 
-def _collect(entries, name: str, skip_bad_rows: bool):
-    """entries: iterable of (posix path parts, read() callable). Returns images, labels, usage, bad entries."""
+def _collect(entries, name: str, skip_bad_rows: bool, budget: LoadBudget):
+    """entries: list of (posix path parts, read() callable). Returns images, labels, usage, bad entries."""
+    faces = [(parts, read) for parts, read in entries
+             if PurePosixPath(*parts).suffix.lower() in IMAGE_SUFFIXES and _label_for(parts) is not None]
+    budget.check_rows(len(faces), name)  # counted before any image is decoded
     images, labels, usage, bad = [], [], [], []
-    for parts, read in entries:
-        if PurePosixPath(*parts).suffix.lower() not in IMAGE_SUFFIXES:
-            continue
+    for parts, read in faces:
         label = _label_for(parts)
-        if label is None:
-            continue
         try:
             images.append(_decode_grey48(read(), "/".join(parts)))
         except DataError as exc:
@@ -92,16 +92,17 @@ def _collect(entries, name: str, skip_bad_rows: bool):
     return np.stack(images), np.asarray(labels, dtype=np.int64), np.asarray(usage, dtype=object), bad
 
 
-def read_image_folder(path: Path, skip_bad_rows: bool = False):
-    entries = (
+def read_image_folder(path: Path, skip_bad_rows: bool = False, budget: LoadBudget = LoadBudget()):
+    entries = [
         (file.relative_to(path).parts, file.read_bytes)
         for file in sorted(path.rglob("*"))
-        if file.is_file()
-    )
-    return _collect(entries, path.name, skip_bad_rows)
+        if file.is_file()  # follows links, but never to a device or a pipe: those are not files
+    ]
+    return _collect(entries, path.name, skip_bad_rows, budget)
 
 
-def read_image_zip(archive: zipfile.ZipFile, name: str, skip_bad_rows: bool = False):
+def read_image_zip(archive: zipfile.ZipFile, name: str, skip_bad_rows: bool = False,
+                   budget: LoadBudget = LoadBudget()):
     infos = [info for info in archive.infolist() if not info.is_dir()]
     total = sum(info.file_size for info in infos)
     packed = sum(max(info.compress_size, 1) for info in infos)
@@ -117,4 +118,4 @@ def read_image_zip(archive: zipfile.ZipFile, name: str, skip_bad_rows: bool = Fa
         if not parts or ".." in parts or info.filename.startswith(("/", "\\")) or ":" in parts[0]:
             continue
         entries.append((parts, lambda info=info: archive.read(info)))
-    return _collect(entries, name, skip_bad_rows)
+    return _collect(entries, name, skip_bad_rows, budget)

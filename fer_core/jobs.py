@@ -54,8 +54,9 @@ def start_training_job(config, runs_dir: str | Path, keep_runs: int = DEFAULT_KE
     config.check()
     lock_fd = acquire_job_lock(runs_dir)
     try:
+        pruned: list[str] = []
         if resume_run is None:
-            prune_runs(runs_dir, keep_runs - 1)
+            pruned = prune_runs(runs_dir, keep_runs - 1)
             run = new_run(runs_dir, config.arch)
             write_json_atomically(run.path / "config.json", dataclasses.asdict(config))
             command = [sys.executable, "-m", "fer_core", "train", "--run-dir", str(run.path)]
@@ -66,7 +67,8 @@ def start_training_job(config, runs_dir: str | Path, keep_runs: int = DEFAULT_KE
             (run.path / "STOP").unlink(missing_ok=True)
             run.write_progress(phase="loading", epoch=0, epochs=config.epochs, batch=0, batches=0)
         run.write_status("starting", started_at=run.status_record.get("started_at") or time.time(), pid=None,
-                         message="Starting the training process…", command=" ".join(command[1:]))
+                         message="Starting the training process…", command=" ".join(command[1:]),
+                         pruned_runs=pruned)
         log = open(run.path / "train.log", "ab")
         env = {**os.environ, "FER_JOB_LOCK_FD": str(lock_fd), "PYTHONUNBUFFERED": "1",
                "FER_DEBUG": "1"}  # a job's traceback belongs in its train.log

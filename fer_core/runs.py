@@ -9,6 +9,7 @@
     model.keras/.json/.tflite   the final model (best weights), its contract and card, its LiteRT export
     evaluation.json  scores on the test split
     STOP             present when a stop was requested
+    IN_USE           touched while some session of the app predicts with this run's model
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from .atomic import write_json_atomically
 
 ACTIVE_STATES = ("starting", "running")
 FINAL_STATES = ("finished", "stopped", "failed", "interrupted")
+# Pruning spares a run this young, and one whose IN_USE mark is this fresh: another visitor may be using it.
+PRUNE_SPARES_SECONDS = 24 * 3600
+IN_USE_FILE = "IN_USE"
 
 
 def default_runs_dir() -> Path:
@@ -133,6 +137,21 @@ class TrainingRun:
         end = record.get("ended_at") if self.status not in ACTIVE_STATES else time.time()
         return float((end or time.time()) - start) - float(record.get("paused_seconds", 0))
 
+    def mark_in_use(self) -> None:
+        """Say that a session predicts with this run's model, so pruning spares it for a day after the last mark."""
+        try:
+            (self.path / IN_USE_FILE).touch()
+        except OSError:
+            pass  # a read-only runs folder is never pruned by this server either
+
+    def spared_from_pruning(self, now: float | None = None) -> bool:
+        """Running, started within a day, or chosen for prediction by a session within a day."""
+        now = time.time() if now is None else now
+        if self.status in ACTIVE_STATES:
+            return True
+        started = self.status_record.get("started_at") or _modified(self.path)
+        return now - started < PRUNE_SPARES_SECONDS or now - _modified(self.path / IN_USE_FILE) < PRUNE_SPARES_SECONDS
+
     def request_stop(self) -> None:
         (self.path / "STOP").touch()
 
@@ -177,11 +196,22 @@ def list_runs(runs_dir: str | Path | None = None) -> list[TrainingRun]:
     return sorted(runs, key=lambda run: run.status_record.get("started_at", 0) or run.path.stat().st_mtime, reverse=True)
 
 
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
 def prune_runs(runs_dir: str | Path, keep: int) -> list[str]:
-    """Delete all but the newest `keep` finished runs; a running job is never deleted. Returns the names removed."""
+    """Delete all but the newest `keep` finished runs, sparing any run that is running, younger than a day, or
+    chosen for prediction by a session within a day (see spared_from_pruning). Returns the names removed."""
     removed = []
     finished = [run for run in list_runs(runs_dir) if run.status not in ACTIVE_STATES]
+    now = time.time()
     for run in finished[max(keep, 0):]:
+        if run.spared_from_pruning(now):
+            continue
         shutil.rmtree(run.path, ignore_errors=True)
         removed.append(run.name)
     return removed

@@ -28,11 +28,13 @@ def split_indices(labels: np.ndarray, usage: np.ndarray, seed: int = 0) -> Split
     usage = np.asarray(usage, dtype=object)
     by_split = {split: np.flatnonzero(usage == value) for value, split in USAGE_TO_SPLIT.items()}
     known = sum(len(v) for v in by_split.values())
+    unknown = _unknown_values(usage)
     if known == 0:
-        return _stratified(labels, seed)
+        return _stratified(labels, seed, unknown)
     notes = []
     if known < len(labels):
-        notes.append(f"{len(labels) - known} rows with an unknown Usage were left out of every split.")
+        found = f" ({unknown})" if unknown else ""
+        notes.append(f"{len(labels) - known} rows with an unknown Usage{found} were left out of every split.")
     if len(by_split["train"]) == 0:
         notes.append("The file has no Training rows, so there is nothing to train on.")
     if len(by_split["test"]) == 0 and len(by_split["validation"]):
@@ -46,7 +48,14 @@ def split_indices(labels: np.ndarray, usage: np.ndarray, seed: int = 0) -> Split
     return SplitIndices(by_split["train"], by_split["validation"], by_split["test"], tuple(notes))
 
 
-def _stratified(labels: np.ndarray, seed: int) -> SplitIndices:
+def _unknown_values(usage: np.ndarray, shown: int = 5) -> str:
+    """The Usage values that are none of FER2013's three, quoted, for a note: at most `shown`, each cut short."""
+    values = sorted({str(v) for v in usage if v and v not in USAGE_TO_SPLIT})
+    quoted = ", ".join(repr(v if len(v) <= 40 else v[:40] + "…") for v in values[:shown])
+    return quoted + (f" and {len(values) - shown} more" if len(values) > shown else "")
+
+
+def _stratified(labels: np.ndarray, seed: int, unknown: str = "") -> SplitIndices:
     rng = np.random.default_rng(seed)
     parts = {"train": [], "validation": [], "test": []}
     for label in np.unique(labels):
@@ -57,6 +66,8 @@ def _stratified(labels: np.ndarray, seed: int) -> SplitIndices:
         parts["test"].append(members[n_val : n_val + n_test])
         parts["train"].append(members[n_val + n_test :])
     joined = {k: np.sort(np.concatenate(v)) if v else np.zeros(0, np.int64) for k, v in parts.items()}
-    note = (f"The file has no Usage column: a stratified split with seed {seed} made "
+    why = (f"The Usage column holds none of {', '.join(USAGE_TO_SPLIT)} (it holds {unknown})" if unknown
+           else "The file has no Usage column")
+    note = (f"{why}: a stratified split with seed {seed} made "
             f"{len(joined['train'])} train, {len(joined['validation'])} validation and {len(joined['test'])} test faces.")
     return SplitIndices(joined["train"], joined["validation"], joined["test"], (note,))

@@ -25,13 +25,16 @@ def test_home_names_the_active_data_and_links_every_page():
     assert any("No model yet" in i.value for i in at.info) or any("test accuracy" in m.value for m in at.markdown)
 
 
-def test_a_missing_server_path_is_a_sentence_not_a_traceback():
-    at = app_with(data_source="server", data_path="/nowhere/fer2013.csv")
+def test_a_missing_server_path_is_a_sentence_not_a_traceback(tmp_path, monkeypatch):
+    monkeypatch.setenv("FER_DATA_DIRS", str(tmp_path))
+    missing = str(tmp_path / "fer2013.csv")
+    at = app_with(data_source="server", data_path=missing)
     assert not at.exception
-    assert [e.value for e in at.error] == ["/nowhere/fer2013.csv does not exist on the server."]
+    assert [e.value for e in at.error] == [f"{missing} does not exist on the server."]
 
 
-def test_a_bad_row_is_named_and_skipping_it_loads_the_rest(tmp_path):
+def test_a_bad_row_is_named_and_skipping_it_loads_the_rest(tmp_path, monkeypatch):
+    monkeypatch.setenv("FER_DATA_DIRS", str(tmp_path))
     rows = ["emotion,pixels,Usage"] + [f"{i % 7},{' '.join(['128'] * 2304)},Training" for i in range(6)]
     rows.insert(3, "3,1 2 3,Training")
     data = tmp_path / "broken.csv"

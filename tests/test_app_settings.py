@@ -46,11 +46,17 @@ def test_a_mistyped_setting_is_named(key, value):
         load_settings({key: value}, environ={})
 
 
-def test_server_paths_can_be_turned_off_for_a_public_deployment():
-    assert load_settings({}, environ={}).server_paths
-    assert not load_settings({"FER_SERVER_PATHS": "off"}, environ={}).server_paths
+def test_server_paths_are_off_unless_the_operator_names_folders(tmp_path):
+    assert not load_settings({}, environ={}).server_paths
+    named = load_settings({"FER_DATA_DIRS": str(tmp_path)}, environ={})
+    assert named.server_paths and named.data_dirs == (tmp_path,)
+    assert not load_settings({"FER_DATA_DIRS": str(tmp_path), "FER_SERVER_PATHS": "off"}, environ={}).server_paths
     with pytest.raises(FERError, match="FER_SERVER_PATHS must be on or off"):
         load_settings({"FER_SERVER_PATHS": "maybe"}, environ={})
+    with pytest.raises(FERError, match="FER_DATA_DIRS names no folder"):
+        load_settings({"FER_SERVER_PATHS": "on"}, environ={})
+    with pytest.raises(FERError, match="not a folder on this server"):
+        load_settings({"FER_DATA_DIRS": str(tmp_path / "missing")}, environ={})
 
 
 def test_with_server_paths_off_the_sidebar_offers_no_path_and_refuses_one(monkeypatch):
@@ -58,7 +64,7 @@ def test_with_server_paths_off_the_sidebar_offers_no_path_and_refuses_one(monkey
 
     from streamlit.testing.v1 import AppTest
 
-    monkeypatch.setenv("FER_SERVER_PATHS", "off")
+    monkeypatch.delenv("FER_DATA_DIRS", raising=False)  # the default: no folder named, so no server paths
     app = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "streamlit_app.py"), default_timeout=60)
     app.session_state["data_source"] = "server"  # e.g. kept from before the setting changed
     app.session_state["data_path"] = "/etc/passwd"

@@ -238,7 +238,7 @@ def _fake_run(runs_dir: Path, name: str, started_at: float, state: str = "finish
 
 
 def test_prune_keeps_the_newest_runs_and_never_a_running_job(runs_dir):
-    now = time.time()
+    now = time.time() - 3 * 86400  # older than a day: pruning spares younger runs
     running = _fake_run(runs_dir, "0-running", now - 10_000, "running", pid=os.getpid())  # the oldest, alive
     states = ["finished", "stopped", "failed", "interrupted", "finished", "finished"]
     finished = [_fake_run(runs_dir, f"{i + 1}-{state}", now - 1000 + i, state) for i, state in enumerate(states)]
@@ -253,7 +253,7 @@ def test_prune_keeps_the_newest_runs_and_never_a_running_job(runs_dir):
 
 
 def test_starting_a_job_keeps_the_last_n_runs(tiny_config, runs_dir, job_processes):
-    now = time.time()
+    now = time.time() - 3 * 86400
     for i in range(5):
         _fake_run(runs_dir, f"old-{i}", now - 1000 + i)
     _fake_run(runs_dir, "elsewhere-running", now - 5000, "running", pid=os.getpid())
@@ -263,7 +263,22 @@ def test_starting_a_job_keeps_the_last_n_runs(tiny_config, runs_dir, job_process
 
     names = sorted(p.name for p in runs_dir.iterdir() if p.is_dir())
     assert names == sorted(["old-3", "old-4", run.name, "elsewhere-running"])
+    assert run.status_record["pruned_runs"] == ["old-2", "old-1", "old-0"]  # the page says what it removed
     kill_job(run)
+
+
+def test_prune_spares_a_run_younger_than_a_day_and_one_a_session_predicts_with(runs_dir):
+    now = time.time()
+    young = _fake_run(runs_dir, "young", now - 3600)
+    chosen = _fake_run(runs_dir, "chosen", now - 5 * 86400)
+    chosen.mark_in_use()  # a visitor picked its model for prediction
+    old = _fake_run(runs_dir, "old", now - 4 * 86400)
+    stale = _fake_run(runs_dir, "stale-mark", now - 6 * 86400)
+    stale.mark_in_use()
+    os.utime(stale.path / "IN_USE", (now - 2 * 86400, now - 2 * 86400))  # chosen two days ago, no session since
+
+    assert sorted(prune_runs(runs_dir, keep=0)) == ["old", "stale-mark"]
+    assert young.path.exists() and chosen.path.exists()
 
 
 def test_resume_and_stop_refuse_runs_that_cannot_be_resumed_or_stopped(runs_dir):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +14,7 @@ import streamlit as st
 
 from fer_core import quality
 from fer_core.dataset import FERDataset, load_fer2013
+from fer_core.load_budget import DEFAULT_MAX_LOAD_MB
 from fer_core.model_files import read_model_info
 from fer_core.training_config import SHIPPED_MODEL
 
@@ -21,8 +24,9 @@ MODELS_DIR = SHIPPED_MODEL.parent
 # cache_resource, not cache_data: the face arrays are shared read-only, not copied into every session.
 # Two entries: the built-in sample and one file of the user's.
 @st.cache_resource(max_entries=2, show_spinner="Reading the data…")
-def load_dataset(path: str, skip_bad_rows: bool, modified: float) -> FERDataset:
-    return load_fer2013(path, skip_bad_rows=skip_bad_rows)
+def load_dataset(path: str, skip_bad_rows: bool, modified: float, _max_load_mb: int = DEFAULT_MAX_LOAD_MB) -> FERDataset:
+    """The dataset; _max_load_mb (FER_MAX_LOAD_MB) is left out of the key, so the pages below share one entry."""
+    return load_fer2013(path, skip_bad_rows=skip_bad_rows, max_load_mb=_max_load_mb)
 
 
 @st.cache_data(max_entries=4, show_spinner="Looking for duplicate and blank faces…")
@@ -76,19 +80,27 @@ def saliency_overlay(model_path: str, modified: float, crop: np.ndarray, label: 
     return overlay(crop, saliency_map(classifier, crop, classifier.class_names.index(label)))
 
 
-@st.cache_resource(max_entries=8, show_spinner="Saving the upload on the server…")
-def saved_upload(file_id: str, _upload, uploads_dir: str) -> str:
-    """The path of an uploaded file once saved on the server (named by its digest), so a training job,
-    which runs in another process, can read it. Saved once per upload."""
-    from fer_core.atomic import write_bytes_atomically
+@st.cache_data(max_entries=16, show_spinner="Saving the upload on the server…")
+def upload_digest(file_id: str, _upload) -> str:
+    return hashlib.sha1(_upload.getbuffer()).hexdigest()
 
-    raw = _upload.getvalue()
-    name = _upload.name.lower()
-    suffix = next((s for s in (".csv.gz", ".csv", ".zip", ".gz") if name.endswith(s)), "")
-    path = Path(uploads_dir) / f"{hashlib.sha1(raw).hexdigest()}{suffix}"
+
+def saved_upload(upload, uploads_dir: Path, max_bytes: int) -> Path:
+    """The path of an uploaded file once saved on the server, so that a training job, which runs in another process,
+    can read it: UPLOADS/<digest>/<the user's file name>, so every message names the file as the user knows it.
+    The folder keeps at most max_bytes, the uploads used longest ago evicted first."""
+    from fer_core.atomic import write_bytes_atomically
+    from fer_core.bounded_store import evict_oldest
+
+    folder = Path(uploads_dir) / upload_digest(upload.file_id, upload)[:16]
+    name = re.sub(r"[^\w.\-() ]+", "_", Path(upload.name).name).strip(". ")[:120] or "upload.csv"
+    path = folder / name
     if not path.exists():
-        write_bytes_atomically(path, raw)
-    return str(path)
+        write_bytes_atomically(path, upload.getvalue())
+        evict_oldest(uploads_dir, max_bytes, keep=folder)
+    else:
+        os.utime(folder)  # used now: evicted last
+    return path
 
 
 @st.cache_data(ttl=600)

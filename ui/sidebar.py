@@ -10,9 +10,10 @@ import streamlit as st
 
 from fer_core.app_settings import AppSettings, load_settings
 from fer_core.errors import DataError
-from fer_core.runs import list_runs
+from fer_core.runs import TrainingRun, list_runs
 from fer_core.sampling import BUILT_IN_SAMPLE
 from ui import cached
+from ui.plain_text import plain
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED_MODEL = REPO / "models" / "fer_studio.keras"
@@ -53,7 +54,8 @@ def data_source_picker(settings: AppSettings) -> None:
             st.file_uploader("FER2013 CSV, .csv.gz, or a zip of the image folders", type=UPLOAD_TYPES,
                              key="data_upload", max_upload_size=settings.max_upload_mb)
         elif source == "server":
-            st.text_input("Path on the server", key="data_path", placeholder="/data/fer2013.csv")
+            st.text_input("Path on the server", key="data_path", placeholder=str(settings.data_dirs[0] / "fer2013.csv"),
+                          help="A FER2013 file or folder inside " + ", ".join(str(d) for d in settings.data_dirs))
         st.checkbox("Skip bad rows", key="skip_bad_rows",
                     help="Drop rows that are not a valid 48×48 face, and count them, instead of refusing the file.")
 
@@ -66,18 +68,14 @@ def chosen_data_file(settings: AppSettings) -> DataFile:
         upload = st.session_state.get("data_upload")
         if upload is None:
             raise DataError("Upload a FER2013 file in the sidebar, or choose the built-in sample.")
-        settings.check_upload(upload.size, upload.name)
-        path = Path(cached.saved_upload(upload.file_id, upload, str(settings.runs_dir / "uploads")))
+        settings.check_upload(upload.size, upload.name)  # the bytes the server received, whatever the browser said
+        path = cached.saved_upload(upload, settings.runs_dir / "uploads", settings.uploads_mb * 1_000_000)
         label = upload.name
     elif source == "server":
-        if not settings.server_paths:
-            raise DataError("This server does not load data from server paths: upload a file or use the built-in sample.")
         typed = (st.session_state.get("data_path") or "").strip()
-        if not typed:
+        if settings.server_paths and not typed:
             raise DataError("Type the path of a FER2013 file or folder on the server in the sidebar.")
-        path = Path(typed).expanduser()
-        if not path.exists():
-            raise DataError(f"{typed} does not exist on the server.")
+        path = settings.server_path(typed)
         label = str(path)
     else:
         path, label = BUILT_IN_SAMPLE, "the built-in sample (10% of FER2013)"
@@ -87,7 +85,8 @@ def chosen_data_file(settings: AppSettings) -> DataFile:
 def chosen_dataset(settings: AppSettings):
     """The chosen data file and its dataset (loaded once, cached); DataError says what is missing or wrong."""
     data_file = chosen_data_file(settings)
-    return data_file, cached.load_dataset(data_file.path, data_file.skip_bad_rows, data_file.modified)
+    return data_file, cached.load_dataset(data_file.path, data_file.skip_bad_rows, data_file.modified,
+                                          settings.max_load_mb)
 
 
 def bad_rows_hint() -> str | None:
@@ -127,8 +126,13 @@ def model_picker(settings: AppSettings) -> None:
             st.caption("No model yet: train one on the Train page.")
             return
         if st.session_state.get("model_path") not in choices:
-            st.session_state.pop("model_path", None)  # its run was deleted: fall back to the first choice
-        st.selectbox("Model for prediction", list(choices), format_func=choices.get, key="model_path")
+            gone = st.session_state.pop("model_path", None)  # its run was deleted: fall back to the first choice
+            if gone:
+                st.warning(plain(f"The model you chose ({Path(gone).parent.name}) is no longer on the server; "
+                                 f"Predict now uses the {choices[next(iter(choices))]}."))
+        chosen = st.selectbox("Model for prediction", list(choices), format_func=choices.get, key="model_path")
+    if Path(chosen).parent.parent.resolve() == settings.runs_dir.resolve():
+        TrainingRun(Path(chosen).parent).mark_in_use()  # pruning spares a run some session predicts with
 
 
 def chosen_model_path() -> Path | None:
