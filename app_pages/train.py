@@ -206,7 +206,7 @@ def show_run(run: TrainingRun, settings, password: str) -> None:
         if resume.button("Resume", icon=":material/play_arrow:", key=f"resume-{run.name}"):
             try:
                 settings.check_training_allowed(password)
-                jobs.resume_training_job(run, settings.runs_dir)
+                jobs.resume_training_job(run, settings.runs_dir, max_load_mb=settings.max_load_mb)
             except FERError as error:
                 st.error(plain(error))
             else:
@@ -287,7 +287,7 @@ else:
         try:
             settings.check_training_allowed(password)
             settings.check_epochs(int(epochs))
-            run = jobs.start_training_job(config.check(), runs_dir)
+            run = jobs.start_training_job(config.check(), runs_dir, max_load_mb=settings.max_load_mb)
         except FERError as error:
             st.error(plain(error))
         else:

@@ -22,8 +22,9 @@ def _print_json(data) -> None:
 
 def command_data(args) -> int:
     from .dataset import load_fer2013
+    from .load_budget import max_load_mb_from_environment
 
-    dataset = load_fer2013(args.path, skip_bad_rows=args.skip_bad_rows)
+    dataset = load_fer2013(args.path, skip_bad_rows=args.skip_bad_rows, max_load_mb=max_load_mb_from_environment())
     counts = dataset.counts_by_split()
     if args.json:
         _print_json({"rows": len(dataset), "counts": {k: v.tolist() for k, v in counts.items()},

@@ -48,7 +48,7 @@ def active_run(runs_dir: str | Path) -> TrainingRun | None:
 
 
 def start_training_job(config, runs_dir: str | Path, keep_runs: int = DEFAULT_KEEP_RUNS,
-                       resume_run: TrainingRun | None = None) -> TrainingRun:
+                       resume_run: TrainingRun | None = None, max_load_mb: int | None = None) -> TrainingRun:
     """Start `python -m fer_core train` for config (a TrainingConfig) in a new process and return its run at once.
     A second start while a job runs raises JobAlreadyRunning, from any browser or terminal."""
     config.check()
@@ -71,6 +71,7 @@ def start_training_job(config, runs_dir: str | Path, keep_runs: int = DEFAULT_KE
                          pruned_runs=pruned)
         log = open(run.path / "train.log", "ab")
         env = {**os.environ, "FER_JOB_LOCK_FD": str(lock_fd), "PYTHONUNBUFFERED": "1",
+               **({"FER_MAX_LOAD_MB": str(max_load_mb)} if max_load_mb else {}),  # the app's budget, not the default
                "FER_DEBUG": "1"}  # a job's traceback belongs in its train.log
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                    pass_fds=(lock_fd,), env=env, start_new_session=True,
@@ -84,12 +85,12 @@ def start_training_job(config, runs_dir: str | Path, keep_runs: int = DEFAULT_KE
         os.close(lock_fd)  # the child holds its own copy of the lock now
 
 
-def resume_training_job(run: TrainingRun, runs_dir: str | Path) -> TrainingRun:
+def resume_training_job(run: TrainingRun, runs_dir: str | Path, max_load_mb: int | None = None) -> TrainingRun:
     if run.status in ACTIVE_STATES:
         raise JobAlreadyRunning(f"Run {run.name} is still running.")
     if not (run.path / "checkpoint.json").exists():
         raise JobError(f"Run {run.name} has no finished epoch to resume from; start a new run instead.")
-    return start_training_job(TrainingConfig.from_dict(run.config), runs_dir, resume_run=run)
+    return start_training_job(TrainingConfig.from_dict(run.config), runs_dir, resume_run=run, max_load_mb=max_load_mb)
 
 
 def stop_training_job(run: TrainingRun) -> None:

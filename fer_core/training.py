@@ -31,6 +31,7 @@ from .distillation import (MIN_TEACHER_AGREEMENT, TEACHER_WEIGHT, TEMPERATURE, d
 from .errors import FERError, JobError
 from .evaluation import chance_level_verdict, evaluate_probabilities
 from .job_clock import EXPORT_SECONDS, JobClock
+from .load_budget import max_load_mb_from_environment
 from .labels import NUM_CLASSES
 from .model_files import ModelInfo, info_path, read_model_info, write_model_info
 from .models import build_model
@@ -229,7 +230,7 @@ def _load_leanly(path: str, skip_bad_rows: bool) -> FERDataset:
     command = [sys.executable, "-m", "fer_core", "data", str(path), "--json"] + (["--skip-bad-rows"] if skip_bad_rows else [])
     subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
                    cwd=Path(__file__).resolve().parent.parent, check=False)
-    return load_fer2013(path, skip_bad_rows=skip_bad_rows)
+    return load_fer2013(path, skip_bad_rows=skip_bad_rows, max_load_mb=max_load_mb_from_environment())
 
 
 SIGTERM_REASON = ("The server asked the job to stop (SIGTERM: a restart or a shutdown), so it stopped after the "

@@ -457,3 +457,16 @@ def test_a_resumed_job_does_not_show_the_last_jobs_stop_or_progress(tiny_config,
     assert resumed.progress()["epoch"] <= len(resumed.epochs()) + 1
     stop_training_job(resumed)
     wait_for(lambda: resumed.status not in ("starting", "running"), resumed, "the resumed job to stop")
+
+
+def test_a_job_loads_under_the_apps_budget_not_the_default(tmp_path, runs_dir, job_processes):
+    """An operator's FER_MAX_LOAD_MB (from the app's settings) reaches the training process: a file over it is refused
+    there with the budget's sentence, as the app refuses it."""
+    images, labels, usage = synthetic_faces(n_per_class=40, seed=5)  # 800+ faces: over a 1 MB budget (434 faces)
+    data = write_csv(tmp_path / "faces.csv", images, labels, usage)
+    config = TrainingConfig(data=str(data), arch="tiny_cnn", epochs=1, batch_size=64, distill_from=None)
+    run = start_training_job(config, runs_dir, max_load_mb=1)
+    job_processes.append(run)
+    wait_for(lambda: run.status not in ("starting", "running"), run, "the job to end")
+    assert run.status == "failed"
+    assert "1 MB" in run.message or "FER_MAX_LOAD_MB" in run.message, run.message
