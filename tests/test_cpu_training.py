@@ -263,3 +263,34 @@ def test_scoring_in_chunks_gives_the_same_probabilities(fer_fast_run, monkeypatc
     keras_whole = training.predict_with_tta(model, faces, "flip_zoom")
     monkeypatch.setattr(training, "FACES_PER_CHUNK", 4)
     assert np.allclose(training.predict_with_tta(model, faces, "flip_zoom"), keras_whole, atol=1e-5)
+
+
+def test_a_calibration_times_real_batches_once_and_is_remembered(tmp_path, monkeypatch):
+    """The Train page's 'Estimate the time': a few real batches timed in a child process, remembered per CPU."""
+    from fer_core import jobs
+
+    seconds = jobs.calibrated_seconds_per_batch(tmp_path, "tiny_cnn", 32, "float32")
+    assert seconds is not None and 0 < seconds < 5
+    assert list(json.loads((tmp_path / jobs.CALIBRATION_NAME).read_text()).values()) == [seconds]
+
+    def no_second_timing(*args, **kwargs):
+        raise AssertionError("timed again instead of remembering")
+
+    monkeypatch.setattr(jobs.subprocess, "run", no_second_timing)
+    assert jobs.calibrated_seconds_per_batch(tmp_path, "tiny_cnn", 32, "float32") == seconds
+    estimate = jobs.estimate_job(TrainingConfig(data="x.csv", arch="tiny_cnn", batch_size=32, precision="float32",
+                                                distill_from=None), 2000, 300, 300, tmp_path)
+    assert estimate.basis == "from timing tiny_cnn's training batches on this machine"
+    assert estimate.seconds > 30 * (2000 // 32) * seconds
+
+
+def test_no_calibration_runs_while_a_job_holds_the_lock(tmp_path):
+    from fer_core import jobs
+
+    lock = jobs.acquire_job_lock(tmp_path)
+    try:
+        assert jobs.calibrated_seconds_per_batch(tmp_path, "tiny_cnn", 32, "float32") is None
+    finally:
+        import os
+
+        os.close(lock)
