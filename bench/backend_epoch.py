@@ -32,8 +32,7 @@ def main(data: str, precision: str) -> dict:
     keras.utils.set_random_seed(0)
     with training._dtype_policy(precision):
         model = build_model(config.arch)
-    model.compile(optimizer=keras.optimizers.AdamW(config.learning_rate, weight_decay=config.weight_decay),
-                  loss="categorical_crossentropy", metrics=["accuracy"])
+    training.compile_for_training(model, config)
     batches = training.FaceBatches(dataset.images, targets, train, config.batch_size, config.augment, 0, shuffle=True)
     ends: list[float] = []
 

@@ -33,10 +33,9 @@ from ai_edge_litert.interpreter import Interpreter
 from .atomic import write_bytes_atomically
 from .errors import ModelError
 from .model_files import ModelInfo, keras_path, litert_path, read_model_info
-from .tta import TTA_MODES, average_views, tta_views
+from .tta import FACES_PER_CHUNK, TTA_MODES, average_views, tta_views
 
 BATCH = 64
-FACES_PER_CHUNK = 512  # faces whose views are prepared at once: bounded memory (~30 MB) for any number of faces
 CONVERT_TIMEOUT_S = 600
 
 

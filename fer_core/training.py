@@ -37,10 +37,9 @@ from .model_files import ModelInfo, info_path, read_model_info, write_model_info
 from .models import build_model
 from .runs import ACTIVE_STATES, TrainingRun, new_run
 from .training_config import TrainingConfig, cpu_description, resolve_precision
-from .tta import average_views, tta_views, view_count
+from .tta import FACES_PER_CHUNK, average_views, tta_views, view_count
 
 PROGRESS_INTERVAL_SECONDS = 1.0
-FACES_PER_CHUNK = 512  # faces whose test-time views are scored at once (six views: ~30 MB as float32)
 VALIDATION_BATCH_SIZE = 256
 WARMUP_SHARE = 1 / 15  # of the epochs: 2 of 30
 
@@ -288,9 +287,7 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
         if config.init_from:
             _copy_weights(Path(config.init_from), model)
             _keep_start_card(run, Path(config.init_from))
-        # AdamW: Adam with decoupled weight decay (weight_decay 0 is Adam itself, as older runs trained).
-        model.compile(optimizer=keras.optimizers.AdamW(config.learning_rate, weight_decay=config.weight_decay),
-                      loss="categorical_crossentropy", metrics=["accuracy"])
+        compile_for_training(model, config)
     if (run.path / "STOP").exists():
         (run.path / "STOP").unlink()
 
@@ -540,6 +537,13 @@ def resume(run_path: str | Path, verbose: int = 2) -> TrainingRun:
     return train(config, run=run, resume=True, verbose=verbose)
 
 
+def compile_for_training(model, config: TrainingConfig) -> None:
+    """The optimizer and loss every job trains with: AdamW (Adam with decoupled weight decay; weight_decay 0 is Adam
+    itself, as older runs trained) on categorical cross-entropy over one-hot or distilled targets."""
+    model.compile(optimizer=keras.optimizers.AdamW(config.learning_rate, weight_decay=config.weight_decay),
+                  loss="categorical_crossentropy", metrics=["accuracy"])
+
+
 def time_training_batches(arch: str, batch_size: int, precision: str, batches: int = 8) -> float:
     """Median seconds of one training batch of this architecture on this machine, with the real pipeline (augmented
     uint8 faces through FaceBatches, the same optimizer and loss) on random faces: the Train page's calibration."""
@@ -549,7 +553,7 @@ def time_training_batches(arch: str, batch_size: int, precision: str, batches: i
     targets = one_hot(np.arange(len(faces)) % NUM_CLASSES, NUM_CLASSES)
     with _dtype_policy(resolve_precision(precision)):
         model = build_model(arch)
-    model.compile(optimizer=keras.optimizers.AdamW(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
+    compile_for_training(model, TrainingConfig.defaults())
     clock = JobClock(warmup + batches, batch_size, 0, 0, 1)
 
     class Timer(keras.callbacks.Callback):  # batch end to batch end, input pipeline included, as RunRecorder times

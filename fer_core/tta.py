@@ -12,6 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 TTA_MODES = ("none", "flip", "flip_zoom")
+# Faces whose views are made and scored at once (LiteRT and Keras alike): six float32 views of 512 faces are ~30 MB,
+# so scoring any number of faces stays within a bounded memory.
+FACES_PER_CHUNK = 512
 ZOOMS = (0.92, 1.08)
 
 

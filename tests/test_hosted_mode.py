@@ -1,7 +1,7 @@
 """Safe on the public internet (issue 13): server paths confined to FER_DATA_DIRS, a memory budget checked before a
 load, no line of a non-FER file in a message, Usage values matched without case, bounded stores, pruning that spares
 what visitors use, server-side caps on photos, bounded face detection, saliency on request, and Stop/Resume behind
-the same right as Start. Every hostile file is made here, small; nothing is read from ../shared."""
+the same right as Start. Every hostile file is made here, small; nothing is read from the developers' copy of FER2013."""
 
 from __future__ import annotations
 

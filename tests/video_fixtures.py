@@ -1,4 +1,4 @@
-"""Clips for the video tests, made from tests/assets photos by scripts/make_test_clip.py; never read from ../shared."""
+"""Clips for the video tests, made from tests/assets photos by scripts/make_test_clip.py; never read from the developers' copy of the data."""
 
 from __future__ import annotations
 
