@@ -109,12 +109,7 @@ def show_face(photo_number: int, number: int, face, model_path: Path) -> None:
 settings = sidebar.hosted_settings()
 st.title("Predict emotions")
 
-model_path = sidebar.chosen_model_path()
-if model_path is None:
-    st.info("There is no model to predict with yet. The shipped model appears once it is installed in models/; "
-            "until then train one on the Train page (the default, fer_fast, takes minutes on 2 CPU cores).")
-    st.page_link("app_pages/train.py", label="Train a model", icon=":material/model_training:")
-    st.stop()
+model_path = sidebar.chosen_model_path_or_stop()
 try:
     model_card_panel(model_path)
 except FERError as error:

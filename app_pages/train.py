@@ -57,17 +57,17 @@ def progress_line(progress: dict) -> tuple[float, str]:
     return done, PHASE_LINES.get(phase, PHASE_LINES["loading"]) + left
 
 
-def job_estimate_line(config: TrainingConfig, data_file, runs_dir, calibrate: bool) -> str | None:
+def job_estimate_line(config: TrainingConfig, settings, calibrate: bool) -> str | None:
     """"About 14 min on this machine (from …)" for the job the form describes, or None when it cannot be told yet."""
     try:
-        dataset = cached.load_dataset(data_file.path, data_file.skip_bad_rows, data_file.modified)
+        _, dataset = sidebar.chosen_dataset(settings)  # the same load, under the same budget, as Explore's
     except FERError:
         return None  # the data's own error is shown where it is chosen
     train_labels = dataset.labels[dataset.splits.train]
     train_faces = int(balanced_class_counts(train_labels, config.balance).sum()) if config.balance == "oversample" \
         else len(train_labels)
     estimate = jobs.estimate_job(config, train_faces, len(dataset.splits.validation), len(dataset.split("test")),
-                                 runs_dir, calibrate=calibrate, shipped_cards=tuple(cached.shipped_cards()))
+                                 settings.runs_dir, calibrate=calibrate, shipped_cards=tuple(cached.shipped_cards()))
     if estimate is None:
         return None
     return (f"About {duration(estimate.seconds)} on this machine for {config.epochs} epochs of {train_faces:,} faces, "
@@ -268,14 +268,14 @@ else:
                             distill_from=str(SHIPPED_MODEL) if distill and teacher_available else None)
 
     estimate_slot = st.empty()
-    line = job_estimate_line(config, data_file, runs_dir, calibrate=False)
+    line = job_estimate_line(config, settings, calibrate=False)
     if line:
         estimate_slot.caption(line)
     elif jobs.active_run(runs_dir) is None and \
             estimate_slot.button("Estimate the time on this machine", icon=":material/timer:", key="estimate_time",
                                  help=f"Times a few training batches of {architecture} (about 15 s)."):
         with st.spinner(f"Timing a few training batches of {architecture} on this machine…"):
-            line = job_estimate_line(config, data_file, runs_dir, calibrate=True)
+            line = job_estimate_line(config, settings, calibrate=True)
         estimate_slot.caption(line or "Could not time the training here; the ETA appears once the job runs.")
     st.caption(f"What to expect: the default job ({DEFAULTS.epochs} epochs of {DEFAULTS.arch}, taught by the shipped "
                "model) trained on the full FER2013 in 16 minutes on 2 CPU cores and scored 66.5% on PublicTest, "

@@ -143,11 +143,7 @@ def live_status(live, playing: bool) -> None:
 settings = sidebar.hosted_settings()
 st.title("Emotions in a video")
 
-model_path = sidebar.chosen_model_path()
-if model_path is None:
-    st.info("There is no model to predict with yet. The shipped model appears once it is installed in models/; "
-            "until then train one on the Train page.")
-    st.stop()
+model_path = sidebar.chosen_model_path_or_stop()
 
 mode = st.segmented_control("Source", list(MODE_LABELS), format_func=MODE_LABELS.get, default="clip",
                             key="video_mode", required=True, persist_state="session")

@@ -1,8 +1,25 @@
 """Errors a user can cause. Each carries one sentence the user understands; pages and the CLI show it as is."""
 
+import contextlib
+from pathlib import Path
+
 
 class FERError(Exception):
     """Base class: the message is meant for the person using the app or the CLI."""
+
+
+@contextlib.contextmanager
+def file_read_errors(path: Path, error: type, kind: str):
+    """Turn the OSErrors of opening or reading `path` into `error` with one sentence; `kind` names what the file
+    should have been ("an image file", "a video file")."""
+    try:
+        yield
+    except FileNotFoundError as exc:
+        raise error(f"There is no file {path}.") from exc
+    except IsADirectoryError as exc:
+        raise error(f"{path} is a folder, not {kind}.") from exc
+    except OSError as exc:
+        raise error(f"{path.name} could not be read ({exc.strerror or exc}).") from exc
 
 
 class DataError(FERError):

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import ExifTags, Image, ImageOps
 
-from .errors import ImageError
+from .errors import ImageError, file_read_errors
 
 # A photo may be this large on disk (a 108 MP phone photo is 12,000×9,000); beyond it the header is a lie or a bomb.
 MAX_PIXELS = 120_000_000
@@ -41,14 +41,8 @@ def load_image(source) -> Image.Image:
 
 
 def _read_file(path: Path) -> bytes:
-    try:
+    with file_read_errors(path, ImageError, "an image file"):
         return path.read_bytes()
-    except FileNotFoundError as exc:
-        raise ImageError(f"There is no file {path}.") from exc
-    except IsADirectoryError as exc:
-        raise ImageError(f"{path} is a folder, not an image file.") from exc
-    except OSError as exc:
-        raise ImageError(f"{path.name} could not be read ({exc.strerror or exc}).") from exc
 
 
 def _read_stream(stream) -> bytes:

@@ -166,7 +166,7 @@ def estimate_job(config: TrainingConfig, train_faces: int, validation_faces: int
         if per_batch is None:
             return None
         basis = f"from timing {config.arch}'s training batches on this machine"
-    views = view_count("flip_zoom" if config.augment else "none")
+    views = view_count(config.served_tta)
     seconds = job_seconds(config.epochs, config.batch_size, per_batch, train_faces, validation_faces, test_faces,
                           views, taught=config.distill_from is not None)
     return JobEstimate(seconds, basis)

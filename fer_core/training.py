@@ -297,7 +297,7 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
     labels_one_hot = one_hot(dataset.labels, NUM_CLASSES)
     validation = FaceBatches(dataset.images, labels_one_hot, splits.validation, VALIDATION_BATCH_SIZE, False, 0,
                              shuffle=False)
-    tta = "flip_zoom" if config.augment else "none"  # views like the augmented faces it learnt from
+    tta = config.served_tta
     clock = JobClock(len(batches), config.batch_size, len(splits.validation), len(dataset.split("test")),
                      view_count(tta))
     recorder = RunRecorder(run, config.epochs, clock, best)

@@ -4,6 +4,7 @@ all read them from TrainingConfig. Light on purpose: the app builds and checks i
 from __future__ import annotations
 
 import dataclasses
+import functools
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,25 +36,32 @@ def resolve_precision(precision: str) -> str:
 CPU_FLAGS_THAT_MATTER = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16")
 
 
-def cpu_description() -> str:
-    """The CPU's model and the vector instructions that set training speed, e.g. "AMD EPYC (avx2, fma, avx512_bf16)":
-    a model card's seconds mean little without it."""
+@functools.cache
+def _cpu_model_and_flags() -> tuple[str, frozenset[str]] | None:
+    """The CPU's model name and flags, read once (the Train page asks on every run); None where /proc says nothing."""
     try:
         info = Path("/proc/cpuinfo").read_text()
     except OSError:
-        return "unknown CPU"
+        return None
     model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "CPU")
     flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
+    return model, frozenset(flags)
+
+
+def cpu_description() -> str:
+    """The CPU's model and the vector instructions that set training speed, e.g. "AMD EPYC (avx2, fma, avx512_bf16)":
+    a model card's seconds mean little without it."""
+    cpu = _cpu_model_and_flags()
+    if cpu is None:
+        return "unknown CPU"
+    model, flags = cpu
     return f"{model} ({', '.join(flag for flag in CPU_FLAGS_THAT_MATTER if flag in flags) or 'no AVX2'})"
 
 
 def cpu_has_bfloat16() -> bool:
     """Whether this CPU does bfloat16 maths in hardware (AVX512-BF16 or AMX); elsewhere mixed_bfloat16 is slower."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    cpu = _cpu_model_and_flags()
+    return cpu is not None and bool({"avx512_bf16", "amx_bf16"} & cpu[1])
 
 
 @dataclass
@@ -96,6 +104,11 @@ class TrainingConfig:
         if not 0 <= self.weight_decay < 1:
             raise FERError(f"The weight decay must be at least 0 and below 1, not {self.weight_decay}.")
         return self
+
+    @property
+    def served_tta(self) -> str:
+        """The test-time views its model is scored and served with: like the augmented faces it learnt from."""
+        return "flip_zoom" if self.augment else "none"
 
     def command_line(self) -> str:
         """The `python -m fer_core train` command that asks for this very job: the data and every setting that

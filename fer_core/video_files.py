@@ -20,7 +20,7 @@ from typing import Iterator
 import cv2
 import numpy as np
 
-from .errors import VideoError
+from .errors import VideoError, file_read_errors
 
 # Frames are analysed at most this large: the face detector looks at a 640-px copy in one pass up to 960 px, and a
 # 4K frame costs four times a 1080p one to convert for nothing.
@@ -209,15 +209,9 @@ def _opened_source(source, name: str | None):
         return name or "This clip", io.BytesIO(data), data[:16]
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
-        try:
+        with file_read_errors(path, VideoError, "a video file"):
             with open(path, "rb") as handle:  # FFmpeg opens the path itself; this only reads the signature
                 return name or path.name, str(path), handle.read(16)
-        except FileNotFoundError as exc:
-            raise VideoError(f"There is no file {path}.") from exc
-        except IsADirectoryError as exc:
-            raise VideoError(f"{path} is a folder, not a video file.") from exc
-        except OSError as exc:
-            raise VideoError(f"{path.name} could not be read ({exc.strerror or exc}).") from exc
     if hasattr(source, "read") and hasattr(source, "seek"):
         source.seek(0)
         head = source.read(16)

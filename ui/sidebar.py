@@ -140,6 +140,17 @@ def chosen_model_path() -> Path | None:
     return Path(value) if value and Path(value).exists() else None
 
 
+def chosen_model_path_or_stop() -> Path:
+    """The chosen model; with none, the page says how to get one and stops (Predict and Video alike)."""
+    model_path = chosen_model_path()
+    if model_path is None:
+        st.info("There is no model to predict with yet. The shipped model appears once it is installed in models/; "
+                "until then train one on the Train page (the default, fer_fast, takes minutes on 2 CPU cores).")
+        st.page_link("app_pages/train.py", label="Train a model", icon=":material/model_training:")
+        st.stop()
+    return model_path
+
+
 def use_model(path: str) -> None:
     """Button callback: make `path` the model Predict uses."""
     st.session_state["model_path"] = path
