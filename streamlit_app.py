@@ -7,19 +7,14 @@ import streamlit as st
 
 from fer_core.errors import FERError
 from ui import sidebar
+from ui.pages import HOME, PAGES
 from ui.plain_text import plain
 
 st.set_page_config(page_title="FER Studio", page_icon=":material/mood:", layout="wide")
 
 # The pages live in app_pages/, not pages/: Streamlit would serve a pages/ file on its own, without this sidebar,
 # to anyone who opens its URL directly.
-page = st.navigation([
-    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("app_pages/explore.py", title="Explore", icon=":material/bar_chart:"),
-    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("app_pages/predict.py", title="Predict", icon=":material/mood:"),
-    st.Page("app_pages/video.py", title="Video", icon=":material/videocam:"),
-])
+page = st.navigation([st.Page(p.path, title=p.title, icon=p.icon, default=p is HOME) for p in PAGES])
 
 try:
     settings = sidebar.hosted_settings()

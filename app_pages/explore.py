@@ -4,15 +4,14 @@ import numpy as np
 import streamlit as st
 
 from fer_core.errors import FERError
-from fer_core.labels import SPLITS
-from fer_core.balance import balanced_class_counts
-from fer_core.quality import BLANK_MAX_STD, BLANK_MIN_MODE_FRACTION
+from fer_core.data.fer2013 import SPLITS
+from fer_core.data.balance import BALANCE_METHODS, balanced_class_counts
+from fer_core.data.quality import BLANK_MAX_STD, BLANK_MIN_MODE_FRACTION
 from ui import cached, charts, pictures, sidebar
 from ui.plain_text import plain
 
 FACES_PER_CLASS = 10
 EXAMPLE_GROUPS = 6
-BALANCING_LABELS = {"oversample": "Oversample the minority classes", "class_weight": "Weight the loss per class"}
 
 settings = sidebar.hosted_settings()
 st.title("Explore the data")
@@ -51,7 +50,7 @@ if len(present):
     st.caption(f"Training has {imbalance:.1f}× more {commonest} faces than {rarest} faces.")
 
 st.header("Balancing the training split")
-method = st.segmented_control("Balancing", list(BALANCING_LABELS), format_func=BALANCING_LABELS.get,
+method = st.segmented_control("Balancing", [m for m in BALANCE_METHODS if m != "none"], format_func=BALANCE_METHODS.get,
                               default="oversample", key="explore_balance", required=True,
                               persist_state="session")
 after = balanced_class_counts(dataset.labels[dataset.splits.train], method)

@@ -3,8 +3,9 @@
 import streamlit as st
 
 from fer_core.errors import FERError
-from fer_core.labels import CLASS_NAMES
+from fer_core.data.fer2013 import CLASS_NAMES
 from ui import cached, sidebar
+from ui.pages import HOME, PAGES
 from ui.plain_text import plain
 
 settings = sidebar.hosted_settings()
@@ -54,15 +55,7 @@ with model_column, st.container(border=True):
     st.caption("Pick another in the sidebar, or from a run on the Train page.")
 
 st.subheader("Pages")
-explore, train, predict = st.columns(3)
-with explore, st.container(border=True):
-    st.page_link("app_pages/explore.py", label="Explore", icon=":material/bar_chart:")
-    st.caption("Class counts and imbalance, balancing, sample and mean faces, pixel histogram, "
-               "duplicate and blank images.")
-with train, st.container(border=True):
-    st.page_link("app_pages/train.py", label="Train", icon=":material/model_training:")
-    st.caption("Start a training job (the default takes minutes on 2 CPU cores), watch its loss and accuracy live, "
-               "and compare past runs.")
-with predict, st.container(border=True):
-    st.page_link("app_pages/predict.py", label="Predict", icon=":material/mood:")
-    st.caption("Upload a photo or take one: every face boxed, with its top-3 emotions and what the model looked at.")
+for column, page in zip(st.columns(len(PAGES) - 1), (p for p in PAGES if p is not HOME)):
+    with column, st.container(border=True):
+        st.page_link(page.path, label=page.title, icon=page.icon)
+        st.caption(page.summary)

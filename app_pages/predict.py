@@ -9,7 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from fer_core.errors import FERError, ImageError
-from fer_core.images import load_image
+from fer_core.prediction.photos import load_image
 from ui import cached, charts, pictures, sidebar
 from ui.plain_text import plain
 

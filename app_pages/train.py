@@ -1,6 +1,6 @@
 """Train: start a job on the active data, watch it live, and look back at every run.
 
-The job runs in its own process (fer_core.jobs); this page only starts it and reads its run folder, so a reload,
+The job runs in its own process (fer_core.training.jobs); this page only starts it and reads its run folder, so a reload,
 a second browser or a restarted server finds the same job."""
 
 import time
@@ -9,21 +9,16 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from fer_core import jobs
-from fer_core.balance import BALANCE_METHODS, balanced_class_counts
+from fer_core.training import jobs
+from fer_core.data.balance import BALANCE_METHODS, balanced_class_counts
 from fer_core.errors import FERError
-from fer_core.models import ARCHITECTURES
-from fer_core.runs import TrainingRun, list_runs
-from fer_core.training_config import SHIPPED_MODEL, TrainingConfig, cpu_has_bfloat16, resolve_precision
+from fer_core.training.architectures import ARCHITECTURES
+from fer_core.training.runs import TrainingRun, list_runs
+from fer_core.training.config import SHIPPED_MODEL, TrainingConfig, cpu_has_bfloat16, resolve_precision
 from ui import cached, charts, sidebar
 from ui.plain_text import plain
 
 DEFAULTS = TrainingConfig.defaults()  # the CLI and the benchmark start from the same job
-ARCHITECTURE_LABELS = {"fer_fast": "fer_fast: compact CNN built to train on a CPU (default: minutes on 2 cores)",
-                       "fer_vgg": "fer_vgg: compact VGG with batch norm (most accurate; hours on a CPU, minutes on a GPU)",
-                       "seed_cnn": "seed_cnn: the original notebook's CNN",
-                       "tiny_cnn": "tiny_cnn: a smoke test, trains in seconds"}
-BALANCE_LABELS = {"oversample": "oversample", "class_weight": "class weights", "none": "none"}
 BATCH_SIZES = [32, 64, 128, 256]
 STATUS_BOXES = {"finished": st.success, "stopped": st.warning, "interrupted": st.warning, "failed": st.error}
 PHASE_LINES = {"loading": "Loading the data and building the model…",
@@ -86,7 +81,7 @@ def config_summary(config: dict) -> str:
     parts = [config.get("arch", "?"), f"{config.get('epochs', '?')} epochs", f"batch {config.get('batch_size', '?')}",
              f"learning rate {config.get('learning_rate', '?')}",
              f"weight decay {config['weight_decay']}" if config.get("weight_decay") else None,
-             f"balancing: {BALANCE_LABELS.get(config.get('balance'), config.get('balance'))}",
+             f"balancing: {BALANCE_METHODS.get(config.get('balance'), config.get('balance'))}",
              "augmented" if config.get("augment", True) else "not augmented",
              precision.get(config.get("precision", "float32"), config.get("precision")),
              f"taught by {Path(config['distill_from']).name}" if config.get("distill_from") else None,
@@ -201,8 +196,7 @@ def show_run(run: TrainingRun, settings, password: str) -> None:
         else:
             use.button("Use for prediction", icon=":material/mood:", on_click=sidebar.use_model,
                        args=(str(model_path),), key=f"use-{run.name}")
-    if status in ("stopped", "interrupted") and (run.path / "checkpoint.json").exists() \
-            and settings.training_off_reason is None:
+    if run.offers_resume and settings.training_off_reason is None:
         if resume.button("Resume", icon=":material/play_arrow:", key=f"resume-{run.name}"):
             try:
                 settings.check_training_allowed(password)
@@ -231,8 +225,9 @@ else:
     if settings.needs_password:
         password = st.text_input("Training password", type="password", key="training_password")
     # Plain widgets, not a form: the time estimate below follows every change.
-    architecture = st.selectbox("Architecture", list(ARCHITECTURES), format_func=ARCHITECTURE_LABELS.get,
-                                index=list(ARCHITECTURES).index(DEFAULTS.arch), key="train_arch")
+    architecture = st.selectbox("Architecture", list(ARCHITECTURES), format_func=lambda name: ARCHITECTURES[name].label,
+                                index=list(ARCHITECTURES).index(DEFAULTS.arch), key="train_arch",
+                                help="\n\n".join(f"**{a.name}**: {a.description}" for a in ARCHITECTURES.values()))
     epochs_column, batch_column, rate_column = st.columns(3)
     epochs = epochs_column.number_input("Epochs", min_value=1, max_value=settings.max_epochs,
                                         value=min(DEFAULTS.epochs, settings.max_epochs), key="train_epochs")
@@ -241,8 +236,8 @@ else:
     learning_rate = rate_column.number_input("Learning rate", min_value=1e-5, max_value=1.0,
                                              value=DEFAULTS.learning_rate, step=1e-4, format="%.4f",
                                              key="train_learning_rate")
-    balance = st.radio("Balancing", BALANCE_METHODS, format_func=BALANCE_LABELS.get, horizontal=True,
-                       index=BALANCE_METHODS.index(DEFAULTS.balance), key="train_balance",
+    balance = st.radio("Balancing", list(BALANCE_METHODS), format_func=BALANCE_METHODS.get, horizontal=True,
+                       index=list(BALANCE_METHODS).index(DEFAULTS.balance), key="train_balance",
                        help="Oversample is the notebook's RandomOverSampler (training split only): every class "
                             "grows to the largest, so an epoch of FER2013 is 1.76× longer. Class weights count "
                             "rare faces more at no cost in time. None trains on the data as it is (most accurate).")

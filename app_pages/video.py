@@ -1,13 +1,13 @@
 """Video: a clip in, every person's emotions over time out (numbered boxes on the clip, a timeline and a summary per
-person, downloads), or the webcam live. The work is fer_core.video's: the page starts a clip's analysis as a
+person, downloads), or the webcam live. The work is fer_core.prediction.video_analysis's: the page starts a clip's analysis as a
 background job and a fragment polls its progress; the webcam's frames go to fer_core's LiveAnalyser."""
 
 import streamlit as st
 
-from fer_core.dataset import default_cache_dir
+from fer_core.data.dataset import default_cache_dir
 from fer_core.errors import FERError, VideoError
-from fer_core.video import AnalysisJob, SavedAnalysis
-from fer_core.video_files import VIDEO_TYPES, clock
+from fer_core.prediction.video_analysis import AnalysisJob, SavedAnalysis
+from fer_core.prediction.video_clips import VIDEO_TYPES, clock
 from ui import cached, sidebar, video_charts
 
 MODE_LABELS = {"clip": "Analyse a clip", "live": "Live webcam"}
@@ -104,7 +104,7 @@ def live_mode(model_path) -> None:
         return
     import av
 
-    from fer_core.video import LiveAnalyser
+    from fer_core.prediction.video_analysis import LiveAnalyser
 
     predictor = cached.load_predictor(str(model_path), model_path.stat().st_mtime)
     live = st.session_state.get("live_analyser")

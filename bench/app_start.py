@@ -208,9 +208,9 @@ def first_prediction_steps(model_path: str, photo: str) -> dict:
     import ui.cached, ui.charts, ui.pictures, ui.sidebar  # noqa: E401, F401  the modules every page imports
 
     step("import the app's ui modules")
-    from fer_core.predictor import Predictor
+    from fer_core.prediction.predictor import Predictor
 
-    step("import fer_core.predictor (OpenCV, Pillow, LiteRT)")
+    step("import fer_core.prediction.predictor (OpenCV, Pillow, LiteRT)")
     predictor = Predictor(model_path)
     step("Predictor(model)")
     result = predictor.predict(Path(photo).read_bytes(), top_k=3)
@@ -218,7 +218,7 @@ def first_prediction_steps(model_path: str, photo: str) -> dict:
     predictor.predict(Path(photo).read_bytes(), top_k=3)
     step("second predict")
     try:
-        from fer_core.saliency import saliency_map
+        from fer_core.prediction.saliency import saliency_map
 
         saliency_map(predictor.classifier, result.faces[0].crop, 0)
         step("saliency map of one face")

@@ -19,21 +19,23 @@ import numpy as np
 def main(data: str, precision: str) -> dict:
     import keras
 
-    from fer_core import load_fer2013, training
-    from fer_core.distillation import one_hot
-    from fer_core.labels import NUM_CLASSES
-    from fer_core.models import build_model
-    from fer_core.training_config import TrainingConfig
+    from fer_core import load_fer2013
+    from fer_core.training import recipe
+    from fer_core.training.batches import FaceBatches
+    from fer_core.training.distillation import one_hot
+    from fer_core.data.fer2013 import NUM_CLASSES
+    from fer_core.training.architectures import build_model
+    from fer_core.training.config import TrainingConfig
 
     config = dataclasses.replace(TrainingConfig.defaults(), data=data, precision=precision)
     dataset = load_fer2013(data)
     train = dataset.splits.train
     targets = one_hot(dataset.labels, NUM_CLASSES)
     keras.utils.set_random_seed(0)
-    with training._dtype_policy(precision):
+    with recipe.dtype_policy(precision):
         model = build_model(config.arch)
-    training.compile_for_training(model, config)
-    batches = training.FaceBatches(dataset.images, targets, train, config.batch_size, config.augment, 0, shuffle=True)
+    recipe.compile_for_training(model, config)
+    batches = FaceBatches(dataset.images, targets, train, config.batch_size, config.augment, 0, shuffle=True)
     ends: list[float] = []
 
     class Clock(keras.callbacks.Callback):

@@ -66,8 +66,8 @@ def backend_epoch(backend: str, data: Path, precision: str, max_isa: str | None 
 
 
 def run(data: Path, quick: bool) -> dict:
-    from fer_core.models import ARCHITECTURES
-    from fer_core.training_config import TrainingConfig, cpu_description, resolve_precision
+    from fer_core.training.architectures import ARCHITECTURES
+    from fer_core.training.config import TrainingConfig, cpu_description, resolve_precision
 
     defaults = TrainingConfig.defaults()
     precision = resolve_precision(defaults.precision)

@@ -34,7 +34,7 @@ LOAD_IN_FRESH_PROCESS = r"""
 import gc, json, os, sys, time
 import streamlit, pandas, plotly.graph_objects  # noqa: F401  what the server has loaded before any upload
 import ui.cached, ui.sidebar  # noqa: F401
-from fer_core.dataset import load_fer2013
+from fer_core.data.dataset import load_fer2013
 from fer_core.errors import FERError
 def rss(field="VmRSS"):
     for line in open("/proc/self/status"):
@@ -59,8 +59,8 @@ gc.collect()
 print(json.dumps({"before": before, "peak": peak, "after": rss(), "seconds": seconds, "outcome": outcome}))
 """
 
-FIRST_PARSE = ("import sys, time; start = time.perf_counter(); from fer_core import csv_format; "
-               "csv_format.NUMPY_KERNEL_MAX_ROWS = int(sys.argv[2]); from fer_core.dataset import load_fer2013; "
+FIRST_PARSE = ("import sys, time; start = time.perf_counter(); from fer_core.data import csv_format; "
+               "csv_format.NUMPY_KERNEL_MAX_ROWS = int(sys.argv[2]); from fer_core.data.dataset import load_fer2013; "
                "d = load_fer2013(sys.argv[1], cache=False); import json; "
                "print(json.dumps({'seconds': time.perf_counter() - start, 'faces': len(d), "
                "'numba_loaded': 'numba' in sys.modules}))")
@@ -98,7 +98,7 @@ def load_in_fresh_process(path: Path, budget_mb: int, as_upload: bool) -> dict:
 
 
 def hostile_loads(data: Path, quick: bool) -> dict:
-    from fer_core.load_budget import DEFAULT_MAX_LOAD_MB
+    from fer_core.data.load_budget import DEFAULT_MAX_LOAD_MB
 
     folder = Path(tempfile.mkdtemp(dir=CACHE))
     faces = 60_000 if quick else MANY_FACES

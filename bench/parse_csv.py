@@ -24,7 +24,7 @@ def notebook_parse(path: Path):
 
 def _cold_parse_breakdown(path: Path, repeats: int) -> dict:
     """Where a cold parse spends its time, stage by stage, using fer_core's own parsing steps."""
-    from fer_core import csv_format, dataset
+    from fer_core.data import csv_format, dataset
 
     stages: dict[str, list[float]] = {}
 

@@ -36,9 +36,9 @@ def benchmark_model() -> tuple[Path, str]:
 
 def _stage_breakdown(predictor, photo_bytes: bytes, repeats: int) -> dict:
     """Medians of each step Predictor.predict takes: decode, detect, crop, classify."""
-    from fer_core import predictor as predictor_module
-    from fer_core.faces import detect_faces
-    from fer_core.images import load_image
+    from fer_core.prediction import predictor as predictor_module
+    from fer_core.prediction.face_detection import detect_faces
+    from fer_core.prediction.photos import load_image
 
     size = predictor.classifier.info.input_size
     image = load_image(photo_bytes)
@@ -53,7 +53,7 @@ def _stage_breakdown(predictor, photo_bytes: bytes, repeats: int) -> dict:
     try:  # inside detect_faces: the shrink to the detector's working size, then one 192×192 pass per window
         from PIL import Image
 
-        from fer_core import faces as faces_module
+        from fer_core.prediction import face_detection as faces_module
 
         shrink = min(1.0, faces_module.DETECT_MAX_SIDE / max(image.size))
         small_size = (max(1, round(image.width * shrink)), max(1, round(image.height * shrink)))
@@ -72,10 +72,10 @@ def _stage_breakdown(predictor, photo_bytes: bytes, repeats: int) -> dict:
 
 def _keras_per_face(model, tta: str, photo_bytes: bytes):
     """The baseline: the same decode, detection and crops, then one Keras model.predict call per face."""
-    from fer_core import predictor as predictor_module
-    from fer_core.faces import detect_faces
-    from fer_core.images import load_image
-    from fer_core.training import predict_with_tta
+    from fer_core.prediction import predictor as predictor_module
+    from fer_core.prediction.face_detection import detect_faces
+    from fer_core.prediction.photos import load_image
+    from fer_core.training.publishing import predict_with_tta
 
     image = load_image(photo_bytes)
     results = []
@@ -109,7 +109,7 @@ def run(data: Path, quick: bool) -> dict:
     photo_repeats, baseline_repeats, crop_repeats = (5, 3, 3) if quick else (30, 10, 10)
 
     start = time.perf_counter()
-    from fer_core.predictor import Predictor
+    from fer_core.prediction.predictor import Predictor
 
     predictor = Predictor(model_path)
     load_seconds = time.perf_counter() - start
@@ -119,7 +119,7 @@ def run(data: Path, quick: bool) -> dict:
     import keras  # the baseline loads TensorFlow, after our figures' imports and model load
 
     from fer_core import load_fer2013
-    from fer_core.training import predict_with_tta
+    from fer_core.training.publishing import predict_with_tta
 
     model = keras.saving.load_model(Path(model_path).with_suffix(".keras"), compile=False)
 

@@ -387,7 +387,7 @@ def _training_details(training: dict) -> list[str]:
     any_config = next(iter(training["configs"].values()))
     lines = [
         f"- **Training epoch.** Real pipeline: `fer_core.training.FaceBatches` (augmentation on) fed to `model.fit` with "
-        f"the same optimizer and loss as `fer_core.training`; per repeat, {any_config['warmup_batches']} warm-up batches "
+        f"the same optimizer and loss as `fer_core.training.recipe`; per repeat, {any_config['warmup_batches']} warm-up batches "
         f"then {any_config['timed_batches']} timed ones, {any_config['repeats']} repeat(s), median; that per-batch time × "
         f"batches per epoch, plus the end-of-epoch validation pass (timed on a few batches of 256, scaled to the validation split). "
         f"Model saving and progress writes are left out (under a second per epoch). TensorFlow threads: "

@@ -28,7 +28,7 @@ EPOCHS_PER_JOB = 30
 
 def default_job():
     """The job the Train page and the CLI start by default: one set of defaults, read from TrainingConfig."""
-    from fer_core.training_config import TrainingConfig
+    from fer_core.training.config import TrainingConfig
 
     return TrainingConfig.defaults()
 
@@ -72,11 +72,11 @@ def _time_config(dataset, arch: str, batch_size: int, balance: str, warmup: int,
 
     keras.mixed_precision.set_global_policy(policy)
 
-    from fer_core.balance import balanced_training_plan
-    from fer_core.distillation import one_hot
-    from fer_core.labels import NUM_CLASSES
-    from fer_core.models import build_model
-    from fer_core.training import FaceBatches
+    from fer_core.data.balance import balanced_training_plan
+    from fer_core.training.distillation import one_hot
+    from fer_core.data.fer2013 import NUM_CLASSES
+    from fer_core.training.architectures import build_model
+    from fer_core.training.batches import FaceBatches
 
     keras.utils.set_random_seed(0)
     splits = dataset.splits

@@ -32,7 +32,7 @@ def _clip(folder: Path, name: str, width: int, height: int, seconds: float, pres
 
 
 def _ours(predictor, clip: Path, repeats: int) -> dict:
-    from fer_core.video import analyse_video
+    from fer_core.prediction.video_analysis import analyse_video
 
     analysis = analyse_video(clip, predictor)  # warm-up, and the figures' frame count
     frames = analysis.analysed_frames
@@ -47,7 +47,7 @@ def _one_view(predictor, clip: Path, repeats: int) -> dict:
     """What-if: the same analysis with each face classified once, not as the model contract's test-time views."""
     import dataclasses
 
-    from fer_core.video import analyse_video
+    from fer_core.prediction.video_analysis import analyse_video
 
     classifier = predictor.classifier
     served = classifier.info
@@ -95,7 +95,7 @@ def _fer_package(clip: Path):
 
 def _ours_against_fer(predictor, clip: Path, frames: int, repeats: int) -> dict:
     """Ours and fer on the same clip, one run of each in turn, so both see the same load on the machine."""
-    from fer_core.video import analyse_video
+    from fer_core.prediction.video_analysis import analyse_video
 
     analyse, facts = _fer_package(clip)
     if analyse is None:
@@ -111,7 +111,7 @@ def _ours_against_fer(predictor, clip: Path, frames: int, repeats: int) -> dict:
 def _decode_only(clip: Path) -> dict:
     import cv2
 
-    from fer_core.video_files import open_clip
+    from fer_core.prediction.video_clips import open_clip
 
     def pyav():
         with open_clip(clip) as opened:
@@ -186,7 +186,7 @@ def run(data: Path, quick: bool) -> dict:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     seconds, repeats = (3, 1) if quick else (CLIP_SECONDS, 3)
     model_path, model_note = benchmark_model()
-    from fer_core.predictor import Predictor
+    from fer_core.prediction.predictor import Predictor
 
     predictor = Predictor(model_path)
     with tempfile.TemporaryDirectory() as scratch:

@@ -1,10 +1,10 @@
 """FER Studio's engine: FER2013 in, a trained and evaluated model out; a photo in, top-3 emotions per face out.
 
-Importing fer_core is light: TensorFlow loads only in the training process (fer_core.training)."""
+Importing fer_core is light: TensorFlow loads only in the training process (fer_core.training.recipe)."""
 
-from .dataset import FERDataset, load_fer2013, load_fer2013_bytes
+from .data.dataset import FERDataset, load_fer2013, load_fer2013_bytes
 from .errors import DataError, FERError, ImageError, JobAlreadyRunning, JobError, ModelError
-from .labels import CLASS_NAMES
+from .data.fer2013 import CLASS_NAMES
 
 __all__ = ["CLASS_NAMES", "DataError", "FERDataset", "FERError", "ImageError", "JobAlreadyRunning", "JobError",
            "ModelError", "Predictor", "load_fer2013", "load_fer2013_bytes"]
@@ -12,7 +12,7 @@ __all__ = ["CLASS_NAMES", "DataError", "FERDataset", "FERError", "ImageError", "
 
 def __getattr__(name):
     if name == "Predictor":  # onnx/LiteRT and OpenCV load only when a prediction is wanted
-        from .predictor import Predictor
+        from .prediction.predictor import Predictor
 
         return Predictor
     raise AttributeError(f"module 'fer_core' has no attribute {name!r}")

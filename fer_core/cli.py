@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from .errors import FERError
-from .labels import CLASS_NAMES, SPLITS
+from .data.fer2013 import CLASS_NAMES, SPLITS
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "fer_studio.keras"
 EXIT_USER_ERROR = 2
@@ -21,8 +21,8 @@ def _print_json(data) -> None:
 
 
 def command_data(args) -> int:
-    from .dataset import load_fer2013
-    from .load_budget import max_load_mb_from_environment
+    from .data.dataset import load_fer2013
+    from .data.load_budget import max_load_mb_from_environment
 
     dataset = load_fer2013(args.path, skip_bad_rows=args.skip_bad_rows, max_load_mb=max_load_mb_from_environment())
     counts = dataset.counts_by_split()
@@ -47,9 +47,9 @@ def command_data(args) -> int:
 
 
 def command_train(args) -> int:
-    from .jobs import acquire_job_lock
-    from .runs import TrainingRun
-    from .training_config import TrainingConfig
+    from .training.jobs import acquire_job_lock
+    from .training.runs import TrainingRun
+    from .training.config import TrainingConfig
 
     if args.resume:
         run_dir = Path(args.resume)
@@ -70,17 +70,17 @@ def command_train(args) -> int:
     # A job started by the app hands its lock down; one started here takes it.
     lock_fd = int(os.environ["FER_JOB_LOCK_FD"]) if os.environ.get("FER_JOB_LOCK_FD") else acquire_job_lock(runs_dir)
     verbose = 1 if sys.stderr.isatty() else 2
-    from . import training  # imports TensorFlow: only now that the arguments are known to be good
+    from .training import recipe  # imports TensorFlow: only now that the arguments are known to be good
 
     command = "python -m fer_core " + " ".join(sys.argv[1:])
     if args.resume:
-        run = training.resume(run_dir, verbose=verbose)
+        run = recipe.resume(run_dir, verbose=verbose)
     elif args.run_dir:
         run = TrainingRun(run_dir)
-        run = training.train(TrainingConfig.from_dict(run.config), run=run, verbose=verbose,
+        run = recipe.train(TrainingConfig.from_dict(run.config), run=run, verbose=verbose,
                              command=run.status_record.get("command", command))
     else:
-        run = training.train(config, runs_dir=runs_dir, verbose=verbose, command=command)
+        run = recipe.train(config, runs_dir=runs_dir, verbose=verbose, command=command)
     os.close(lock_fd)
     print(f"{run.status}: {run.message}")
     print(f"run folder: {run.path}")
@@ -88,16 +88,16 @@ def command_train(args) -> int:
 
 
 def command_calibrate(args) -> int:
-    from . import training
+    from .training.calibration import time_training_batches
 
-    print(f"{training.time_training_batches(args.arch, args.batch_size, args.precision):.4f}")
+    print(f"{time_training_batches(args.arch, args.batch_size, args.precision):.4f}")
     return 0
 
 
 def command_evaluate(args) -> int:
-    from .dataset import load_fer2013
-    from .evaluation import evaluate_probabilities
-    from .runtime import FaceClassifier
+    from .data.dataset import load_fer2013
+    from .training.evaluation import evaluate_probabilities
+    from .prediction.face_classifier import FaceClassifier
 
     classifier = FaceClassifier(args.model)
     dataset = load_fer2013(args.data, skip_bad_rows=args.skip_bad_rows)
@@ -123,7 +123,7 @@ def command_evaluate(args) -> int:
 
 
 def command_predict(args) -> int:
-    from .predictor import Predictor
+    from .prediction.predictor import Predictor
 
     predictor = Predictor(args.model)
     results, failures = [], 0
@@ -140,15 +140,14 @@ def command_predict(args) -> int:
 
 
 def command_video(args) -> int:
-    from .app_settings import load_settings
-    from .predictor import Predictor
-    from .video import analyse_video
-    from .video_files import clock
+    from .prediction.predictor import Predictor
+    from .prediction.video_analysis import analyse_video, max_video_seconds_from_environment
+    from .prediction.video_clips import clock
 
     predictor = Predictor(args.model)
     show = _progress_printer(sys.stderr)
     analysis = analyse_video(args.clip, predictor, fps=args.fps, annotated_path=args.out, progress=show,
-                             max_seconds=args.max_seconds or load_settings().max_video_seconds)
+                             max_seconds=args.max_seconds or max_video_seconds_from_environment())
     show(None)
     for note in analysis.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -192,8 +191,8 @@ def _progress_printer(stream):
 
 
 def command_sample(args) -> int:
-    from .dataset import load_fer2013
-    from .sampling import stratified_sample, write_sample
+    from .data.dataset import load_fer2013
+    from .data.sampling import stratified_sample, write_sample
 
     if not 0 < args.fraction <= 1:
         raise FERError(f"The fraction must be above 0 and at most 1, not {args.fraction}.")
@@ -204,9 +203,9 @@ def command_sample(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .balance import BALANCE_METHODS
-    from .models import ARCHITECTURES
-    from .training_config import PRECISIONS, TrainingConfig
+    from .data.balance import BALANCE_METHODS
+    from .training.architectures import ARCHITECTURES
+    from .training.config import PRECISIONS, TrainingConfig
 
     defaults = TrainingConfig.defaults()  # the Train page and the benchmark start from the same
 
@@ -230,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--weight-decay", type=float, default=defaults.weight_decay, help="AdamW's; 0 is plain Adam")
     train.add_argument("--no-warmup", action="store_true",
                        help="start the cosine schedule at full rate, without the warm-up over the first 1/15 of the epochs")
-    train.add_argument("--balance", default=defaults.balance, choices=BALANCE_METHODS,
+    train.add_argument("--balance", default=defaults.balance, choices=list(BALANCE_METHODS),
                        help="oversample is the notebook's RandomOverSampler, on the training split only")
     train.add_argument("--no-augment", action="store_true")
     train.add_argument("--seed", type=int, default=defaults.seed)

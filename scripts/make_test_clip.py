@@ -33,8 +33,8 @@ CROWD_MARGIN = 1.6
 @cache
 def face_patch(photo: str, margin: float = PATCH_MARGIN) -> Image.Image:
     """The largest face in tests/assets/PHOTO with some margin, found by the project's own detector."""
-    from fer_core.faces import detect_faces
-    from fer_core.images import load_image
+    from fer_core.prediction.face_detection import detect_faces
+    from fer_core.prediction.photos import load_image
 
     image = load_image(ASSETS / photo).convert("RGB")
     face = detect_faces(image)[0]

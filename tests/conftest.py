@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fer_core.csv_format import format_fer_csv
-from fer_core.labels import NUM_CLASSES
-from fer_core.runs import list_runs, pid_alive
+from fer_core.data.csv_format import format_fer_csv
+from fer_core.data.fer2013 import NUM_CLASSES
+from fer_core.training.runs import list_runs, pid_alive
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 

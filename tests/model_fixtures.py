@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from fer_core.model_files import ModelInfo, write_model_info
+from fer_core.prediction.model_contract import ModelInfo, write_model_info
 
 
 @cache
@@ -19,7 +19,7 @@ def build_tiny_model(folder: Path) -> Path:
     import keras
     from keras import layers
 
-    from fer_core.runtime import export_litert
+    from fer_core.prediction.face_classifier import export_litert
 
     keras.utils.set_random_seed(7)
     # Flatten keeps where things are, so mirroring a face or hiding part of it changes the answer.

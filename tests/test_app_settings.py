@@ -2,7 +2,7 @@
 
 import pytest
 
-from fer_core.app_settings import load_settings
+from ui.app_settings import load_settings
 from fer_core.errors import DataError, FERError, TrainingDisabled
 
 

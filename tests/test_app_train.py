@@ -8,7 +8,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from app_fixtures import install_model_run
-from fer_core.runs import list_runs
+from fer_core.training.runs import list_runs
 from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")

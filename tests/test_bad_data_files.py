@@ -19,10 +19,10 @@ import pytest
 from PIL import Image
 
 from conftest import synthetic_faces, write_csv
-from fer_core.csv_format import format_fer_csv
-from fer_core.dataset import load_fer2013
+from fer_core.data.csv_format import format_fer_csv
+from fer_core.data.dataset import load_fer2013
 from fer_core.errors import DataError
-from fer_core.labels import CLASS_NAMES
+from fer_core.data.fer2013 import CLASS_NAMES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PIXELS = " ".join(["128"] * 2304)

@@ -2,7 +2,7 @@ import numpy as np
 
 from conftest import synthetic_faces, write_csv
 from fer_core import load_fer2013
-from fer_core.balance import balanced_training_plan, class_weights, oversample_train
+from fer_core.data.balance import balanced_training_plan, class_weights, oversample_train
 
 
 def test_oversampling_equalises_classes_with_training_faces_only(tmp_path):

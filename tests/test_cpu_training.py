@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from conftest import synthetic_faces, write_csv
-from fer_core.distillation import distilled_targets, soften, teacher_agreement
-from fer_core.evaluation import chance_level_verdict, evaluate_probabilities
-from fer_core.job_clock import JobClock, job_seconds, seconds_per_batch_from_runs
-from fer_core.model_files import read_model_info
-from fer_core.runs import TrainingRun
-from fer_core.training_config import TrainingConfig, resolve_precision
+from fer_core.training.distillation import distilled_targets, soften, teacher_agreement
+from fer_core.training.evaluation import chance_level_verdict, evaluate_probabilities
+from fer_core.training.job_clock import JobClock, job_seconds, seconds_per_batch_from_runs
+from fer_core.prediction.model_contract import read_model_info
+from fer_core.training.runs import TrainingRun
+from fer_core.training.config import TrainingConfig, resolve_precision
 from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
 
 
@@ -26,15 +26,15 @@ def faces_csv(tmp_path_factory):
 @pytest.fixture(scope="module")
 def fer_fast_run(faces_csv, tmp_path_factory):
     """Two real epochs of the default architecture, with the default recipe apart from the teacher."""
-    from fer_core import training
+    from fer_core.training import recipe
 
     config = TrainingConfig(data=str(faces_csv), epochs=2, batch_size=32, distill_from=None)
     assert config.arch == "fer_fast"
-    return training.train(config, runs_dir=tmp_path_factory.mktemp("runs"), verbose=0, command="pytest")
+    return recipe.train(config, runs_dir=tmp_path_factory.mktemp("runs"), verbose=0, command="pytest")
 
 
 def test_fer_fast_trains_end_to_end_and_serves(fer_fast_run):
-    from fer_core.predictor import Predictor
+    from fer_core.prediction.predictor import Predictor
 
     assert fer_fast_run.status == "finished", fer_fast_run.message
     card = read_model_info(fer_fast_run.model_path).card
@@ -56,7 +56,7 @@ def test_fer_fast_trains_end_to_end_and_serves(fer_fast_run):
 def test_fer_fast_is_cheap_where_cpu_time_goes():
     """The design: a fifth of fer_vgg's multiply-adds per face (the cost of a CPU epoch), with fewer weights."""
     from bench.training_epoch import multiply_adds
-    from fer_core.models import build_model
+    from fer_core.training.architectures import build_model
 
     fast, vgg = build_model("fer_fast"), build_model("fer_vgg")
     assert multiply_adds(fast) * 4 < multiply_adds(vgg)
@@ -65,14 +65,14 @@ def test_fer_fast_is_cheap_where_cpu_time_goes():
 
 
 def test_a_teacher_that_knows_the_data_softens_the_labels(faces_csv, tmp_path):
-    from fer_core import training
+    from fer_core.training import recipe
 
-    teacher = training.train(TrainingConfig(data=str(faces_csv), arch="tiny_cnn", epochs=4, batch_size=16,
+    teacher = recipe.train(TrainingConfig(data=str(faces_csv), arch="tiny_cnn", epochs=4, batch_size=16,
                                             learning_rate=3e-2, balance="oversample", distill_from=None,
                                             precision="float32"),
                              runs_dir=tmp_path / "teacher", verbose=0)
     assert teacher.evaluation()["accuracy"] > 0.5
-    student = training.train(TrainingConfig(data=str(faces_csv), arch="tiny_cnn", epochs=1, batch_size=16,
+    student = recipe.train(TrainingConfig(data=str(faces_csv), arch="tiny_cnn", epochs=1, batch_size=16,
                                             learning_rate=3e-2, distill_from=str(teacher.model_path)),
                              runs_dir=tmp_path / "student", verbose=0)
     note = read_model_info(student.model_path).card["teacher"]
@@ -82,9 +82,9 @@ def test_a_teacher_that_knows_the_data_softens_the_labels(faces_csv, tmp_path):
 
 def test_a_teacher_that_does_not_know_the_data_is_left_out(fer_fast_run, faces_csv, tmp_path):
     """The shipped FER2013 model sees these synthetic grey squares as nonsense: the job says so and uses the labels."""
-    from fer_core import training
+    from fer_core.training import recipe
 
-    run = training.train(TrainingConfig(data=str(faces_csv), arch="tiny_cnn", epochs=1, batch_size=16),
+    run = recipe.train(TrainingConfig(data=str(faces_csv), arch="tiny_cnn", epochs=1, batch_size=16),
                          runs_dir=tmp_path / "runs", verbose=0)
     note = read_model_info(run.model_path).card["teacher"]
     assert note["model"] == "fer_studio.keras"
@@ -169,7 +169,7 @@ def test_the_eta_counts_validation_and_the_final_evaluation():
 
 
 def test_the_estimate_before_start_uses_earlier_runs_on_this_cpu(tmp_path):
-    from fer_core.training_config import cpu_description
+    from fer_core.training.config import cpu_description
 
     run = TrainingRun(tmp_path / "20260101-000000-fer_fast")
     run.path.mkdir()
@@ -181,7 +181,7 @@ def test_the_estimate_before_start_uses_earlier_runs_on_this_cpu(tmp_path):
     assert seconds_per_batch_from_runs([run], "fer_fast", 64, "float32", cpu_description()) is None
     assert seconds_per_batch_from_runs([run], "fer_fast", 128, "float32", "another CPU") is None
 
-    from fer_core import jobs
+    from fer_core.training import jobs
 
     config = TrainingConfig(data="x.csv", precision="float32", distill_from=None)
     estimate = jobs.estimate_job(config, 28709, 3435, 3435, tmp_path)
@@ -248,8 +248,9 @@ def test_older_runs_resume_with_the_recipe_they_started_with():
 
 def test_scoring_in_chunks_gives_the_same_probabilities(fer_fast_run, monkeypatch):
     """Faces are scored a chunk at a time (bounded memory for the teacher's pass and the evaluation): same answers."""
-    from fer_core import runtime, training
-    from fer_core.runtime import FaceClassifier
+    from fer_core.prediction import face_classifier as runtime
+    from fer_core.training import publishing
+    from fer_core.prediction.face_classifier import FaceClassifier
 
     faces, _, _ = synthetic_faces(n_per_class=3)
     classifier = FaceClassifier(fer_fast_run.model_path)
@@ -260,14 +261,14 @@ def test_scoring_in_chunks_gives_the_same_probabilities(fer_fast_run, monkeypatc
     import keras
 
     model = keras.saving.load_model(fer_fast_run.model_path, compile=False)
-    keras_whole = training.predict_with_tta(model, faces, "flip_zoom")
-    monkeypatch.setattr(training, "FACES_PER_CHUNK", 4)
-    assert np.allclose(training.predict_with_tta(model, faces, "flip_zoom"), keras_whole, atol=1e-5)
+    keras_whole = publishing.predict_with_tta(model, faces, "flip_zoom")
+    monkeypatch.setattr(publishing, "FACES_PER_CHUNK", 4)
+    assert np.allclose(publishing.predict_with_tta(model, faces, "flip_zoom"), keras_whole, atol=1e-5)
 
 
 def test_a_calibration_times_real_batches_once_and_is_remembered(tmp_path, monkeypatch):
     """The Train page's 'Estimate the time': a few real batches timed in a child process, remembered per CPU."""
-    from fer_core import jobs
+    from fer_core.training import jobs
 
     seconds = jobs.calibrated_seconds_per_batch(tmp_path, "tiny_cnn", 32, "float32")
     assert seconds is not None and 0 < seconds < 5
@@ -285,7 +286,7 @@ def test_a_calibration_times_real_batches_once_and_is_remembered(tmp_path, monke
 
 
 def test_no_calibration_runs_while_a_job_holds_the_lock(tmp_path):
-    from fer_core import jobs
+    from fer_core.training import jobs
 
     lock = jobs.acquire_job_lock(tmp_path)
     try:

@@ -1,6 +1,6 @@
 import numpy as np
 
-from fer_core.evaluation import evaluate_probabilities
+from fer_core.training.evaluation import evaluate_probabilities
 
 
 def test_scores_on_a_known_confusion():

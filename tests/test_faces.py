@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from fer_core.faces import FaceBox, detect_faces
+from fer_core.prediction.face_detection import FaceBox, detect_faces
 
 ASSETS = Path(__file__).parent / "assets"
 # Where the astronaut's face is in tests/assets/astronaut.jpg (512×512), measured once by eye and detector.

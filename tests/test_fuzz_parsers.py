@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from conftest import synthetic_faces
-from fer_core.csv_format import format_fer_csv, parse_fer_csv
-from fer_core.dataset import load_fer2013_bytes
+from fer_core.data.csv_format import format_fer_csv, parse_fer_csv
+from fer_core.data.dataset import load_fer2013_bytes
 from fer_core.errors import DataError
-from fer_core.labels import NUM_CLASSES
+from fer_core.data.fer2013 import NUM_CLASSES
 
 # Modest on purpose, so the file runs in seconds on two busy cores; FER_FUZZ_EXAMPLES=5000 for a long campaign.
 FUZZ = settings(max_examples=int(os.environ.get("FER_FUZZ_EXAMPLES", "200")), deadline=None,

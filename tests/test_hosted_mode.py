@@ -19,12 +19,12 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from conftest import synthetic_faces, write_csv
-from fer_core import dataset as dataset_module
-from fer_core.app_settings import AppSettings, load_settings
+from fer_core.data import dataset as dataset_module
+from ui.app_settings import AppSettings, load_settings
 from fer_core.bounded_store import evict_oldest
-from fer_core.dataset import load_fer2013, load_fer2013_bytes
+from fer_core.data.dataset import load_fer2013, load_fer2013_bytes
 from fer_core.errors import DataError, ImageError
-from fer_core.load_budget import LoadBudget
+from fer_core.data.load_budget import LoadBudget
 from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
@@ -329,8 +329,8 @@ def test_the_photo_cap_raises_an_image_error():
 
 
 def test_a_thin_strip_costs_one_detector_pass_not_hundreds(monkeypatch):
-    from fer_core import faces
-    from fer_core.images import load_image
+    from fer_core.prediction import face_detection as faces
+    from fer_core.prediction.photos import load_image
 
     passes = []
     original = faces._BlazeFace._detect_window
@@ -419,7 +419,7 @@ def test_a_run_message_is_shown_as_text_not_markdown():
 
 
 def test_the_numpy_kernel_agrees_with_the_compiled_one_on_random_rows():
-    from fer_core.csv_format import _numba_kernel, _parse_pixel_strings_numpy
+    from fer_core.data.csv_format import _numba_kernel, _parse_pixel_strings_numpy
 
     rng = np.random.default_rng(13)
     pieces = [b"0", b"1", b"2", b"5", b"9", b" ", b"  ", b"\t", b"x", b"\r", b"300", b"255", b"0003", b"1000", b"-",
@@ -454,7 +454,7 @@ def test_the_built_in_sample_parses_without_numba():
     import subprocess
     import sys
 
-    code = ("import sys; from fer_core.dataset import load_fer2013; from fer_core.sampling import BUILT_IN_SAMPLE; "
+    code = ("import sys; from fer_core.data.dataset import load_fer2013; from fer_core.data.sampling import BUILT_IN_SAMPLE; "
             "d = load_fer2013(BUILT_IN_SAMPLE, cache=False); print(len(d), 'numba' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           cwd=Path(__file__).resolve().parent.parent)

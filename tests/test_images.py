@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from fer_core.errors import ImageError
-from fer_core.faces import detect_faces
-from fer_core.images import MAX_PIXELS, WORKING_MAX_SIDE, load_image
+from fer_core.prediction.face_detection import detect_faces
+from fer_core.prediction.photos import MAX_PIXELS, WORKING_MAX_SIDE, load_image
 
 ASSETS = Path(__file__).parent / "assets"
 ASTRONAUT = ASSETS / "astronaut.jpg"

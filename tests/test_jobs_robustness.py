@@ -23,11 +23,11 @@ import pytest
 from conftest import synthetic_faces, write_csv
 from fer_core import atomic
 from fer_core.atomic import write_atomically, write_bytes_atomically, write_json_atomically
-from fer_core.dataset import load_fer2013
+from fer_core.data.dataset import load_fer2013
 from fer_core.errors import FERError, JobAlreadyRunning, JobError
-from fer_core.jobs import acquire_job_lock, resume_training_job, start_training_job, stop_training_job
-from fer_core.runs import TrainingRun, list_runs, pid_alive, prune_runs
-from fer_core.training_config import TrainingConfig
+from fer_core.training.jobs import acquire_job_lock, resume_training_job, start_training_job, stop_training_job
+from fer_core.training.runs import TrainingRun, list_runs, pid_alive, prune_runs
+from fer_core.training.config import TrainingConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 JOB_TIMEOUT = 180  # seconds; a tiny job takes ~15 s alone, and these two cores are shared
@@ -195,9 +195,9 @@ def test_two_starts_at_the_same_moment_run_exactly_one_job(tiny_config, runs_dir
 
 _RACER = """
 import sys, time
-from fer_core.jobs import start_training_job
+from fer_core.training.jobs import start_training_job
 from fer_core.errors import JobAlreadyRunning
-from fer_core.training_config import TrainingConfig
+from fer_core.training.config import TrainingConfig
 config = TrainingConfig(data=sys.argv[1], arch="tiny_cnn", epochs=30, augment=False)
 time.sleep(max(0.0, float(sys.argv[3]) - time.time()))
 try:

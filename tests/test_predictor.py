@@ -14,10 +14,10 @@ import pytest
 from PIL import Image
 
 from fer_core.errors import FERError, ImageError, ModelError
-from fer_core.labels import CLASS_NAMES
-from fer_core.model_files import ModelInfo, write_model_info
-from fer_core.predictor import NO_FACE, NO_FACE_CENTRE_USED, Predictor
-from fer_core.runtime import BATCH, FaceClassifier
+from fer_core.data.fer2013 import CLASS_NAMES
+from fer_core.prediction.model_contract import ModelInfo, write_model_info
+from fer_core.prediction.predictor import NO_FACE, NO_FACE_CENTRE_USED, Predictor
+from fer_core.prediction.face_classifier import BATCH, FaceClassifier
 from model_fixtures import tiny_flip_model, tiny_flip_zoom_model, tiny_model  # noqa: F401  (pytest fixtures)
 
 ASSETS = Path(__file__).parent / "assets"
@@ -223,7 +223,7 @@ def test_unconvertible_keras_file_gives_model_error(tmp_path):
 
 
 def test_the_server_path_never_imports_tensorflow(tiny_model):
-    code = ("import sys\nfrom fer_core.predictor import Predictor\n"
+    code = ("import sys\nfrom fer_core.prediction.predictor import Predictor\n"
             f"Predictor({str(tiny_model)!r}).predict({str(ASSETS / 'astronaut.jpg')!r})\n"
             "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
     env = dict(os.environ, PYTHONPATH=str(REPO))

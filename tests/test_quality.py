@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from fer_core.balance import balanced_class_counts, balanced_training_plan
-from fer_core.dataset import FERDataset
-from fer_core.labels import NUM_CLASSES
-from fer_core import quality
+from fer_core.data.balance import balanced_class_counts, balanced_training_plan
+from fer_core.data.dataset import FERDataset
+from fer_core.data.fer2013 import NUM_CLASSES
+from fer_core.data import quality
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def test_near_blank_images_are_flat_or_almost_one_value(dataset):
 
 def test_the_built_in_sample_has_its_known_flaws():
     from fer_core import load_fer2013
-    from fer_core.sampling import BUILT_IN_SAMPLE
+    from fer_core.data.sampling import BUILT_IN_SAMPLE
 
     report = quality.data_quality(load_fer2013(BUILT_IN_SAMPLE))
     assert report.duplicate_images > 0 and len(report.near_blank) >= 1

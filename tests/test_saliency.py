@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from fer_core.errors import FERError
-from fer_core.runtime import FaceClassifier
-from fer_core.saliency import overlay, saliency_map
+from fer_core.prediction.face_classifier import FaceClassifier
+from fer_core.prediction.saliency import overlay, saliency_map
 from model_fixtures import tiny_model  # noqa: F401  (pytest fixture)
 
 

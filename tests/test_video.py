@@ -12,11 +12,11 @@ import av
 import numpy as np
 import pytest
 
-from fer_core.app_settings import load_settings
+from ui.app_settings import load_settings
 from fer_core.errors import FERError, VideoError
-from fer_core.tracking import FaceTracker
-from fer_core.video import MAX_FACES_PER_FRAME, NO_FACE_IN_CLIP, LiveAnalyser, analyse_video
-from fer_core.video_files import ANALYSIS_MAX_SIDE, open_clip
+from fer_core.prediction.face_tracking import FaceTracker
+from fer_core.prediction.video_analysis import MAX_FACES_PER_FRAME, NO_FACE_IN_CLIP, LiveAnalyser, analyse_video
+from fer_core.prediction.video_clips import ANALYSIS_MAX_SIDE, open_clip
 from scripts.make_test_clip import crossing_frames, grid_frame, write_clip
 from video_fixtures import ASSETS, CLIP_FPS, REPO, crossing_clip, predictor, still_frames  # noqa: F401 (fixtures)
 
@@ -83,7 +83,7 @@ def test_the_annotated_video_decodes_as_h264_with_one_frame_per_analysed_frame(c
 
 
 def test_progress_reports_frames_done_and_time_left(crossing_clip, predictor, monkeypatch):  # noqa: F811
-    monkeypatch.setattr("fer_core.video.PROGRESS_EVERY_SECONDS", 0)
+    monkeypatch.setattr("fer_core.prediction.video_analysis.PROGRESS_EVERY_SECONDS", 0)
     reports = []
     analyse_video(crossing_clip, predictor, progress=reports.append)
     assert [r.frames_done for r in reports] == sorted(r.frames_done for r in reports)
@@ -227,7 +227,7 @@ def test_frames_past_the_cap_stop_the_analysis_whatever_the_header_says(crossing
 
 
 def test_a_clip_with_no_face_says_so(tmp_path, predictor):  # noqa: F811
-    from fer_core.images import load_image
+    from fer_core.prediction.photos import load_image
 
     coffee = np.asarray(load_image(ASSETS / "coffee.jpg").convert("RGB").resize((320, 240)))
     path = write_clip(tmp_path / "coffee.mp4", still_frames(coffee, 6), fps=6)
@@ -292,7 +292,7 @@ def test_cli_video_bad_input_is_one_line_and_exit_2(tmp_path):
 
 
 def test_a_saved_analysis_is_made_once_in_the_background_and_shared(crossing_clip, predictor, tmp_path):  # noqa: F811
-    from fer_core.video import AnalysisJob, SavedAnalysis
+    from fer_core.prediction.video_analysis import AnalysisJob, SavedAnalysis
 
     clip = crossing_clip.read_bytes()
     saved = SavedAnalysis.for_clip(tmp_path / "videos", clip, REPO / "models" / "fer_studio.keras", 4)

@@ -26,7 +26,7 @@ def crossing_clip(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def predictor():
-    from fer_core.predictor import Predictor
+    from fer_core.prediction.predictor import Predictor
 
     return Predictor(SHIPPED_MODEL)
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from fer_core import quality
-from fer_core.dataset import FERDataset, load_fer2013
-from fer_core.load_budget import DEFAULT_MAX_LOAD_MB
-from fer_core.model_files import read_model_info
-from fer_core.training_config import SHIPPED_MODEL
+from fer_core.data import quality
+from fer_core.data.dataset import FERDataset, load_fer2013
+from fer_core.data.load_budget import DEFAULT_MAX_LOAD_MB
+from fer_core.prediction.model_contract import read_model_info
+from fer_core.training.config import SHIPPED_MODEL
 
 MODELS_DIR = SHIPPED_MODEL.parent
 
@@ -60,7 +60,7 @@ def card_file(path: str, modified: float) -> dict:
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the model…")
 def load_predictor(model_path: str, modified: float):
-    from fer_core.predictor import Predictor  # OpenCV and LiteRT load only once a prediction is wanted
+    from fer_core.prediction.predictor import Predictor  # OpenCV and LiteRT load only once a prediction is wanted
 
     return Predictor(model_path)
 
@@ -74,7 +74,7 @@ def predict_photo(model_path: str, modified: float, photo: bytes, whole_image_if
 @st.cache_data(max_entries=256, show_spinner=False)
 def saliency_overlay(model_path: str, modified: float, crop: np.ndarray, label: str) -> np.ndarray:
     """The crop tinted where hiding it lowers `label`'s probability most (RGB uint8, the crop's size)."""
-    from fer_core.saliency import overlay, saliency_map
+    from fer_core.prediction.saliency import overlay, saliency_map
 
     classifier = load_predictor(model_path, modified).classifier
     return overlay(crop, saliency_map(classifier, crop, classifier.class_names.index(label)))

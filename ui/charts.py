@@ -7,6 +7,8 @@ from typing import Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from fer_core.prediction.ranking import Ranked
+
 SPLIT_COLOURS = {"train": "#4C78A8", "validation": "#F58518", "test": "#54A24B"}
 BEFORE_AFTER_COLOURS = ("#9DA5B4", "#4C78A8")
 _MARGIN = dict(l=10, r=10, t=40, b=10)
@@ -72,7 +74,7 @@ def confusion_matrix_figure(matrix: Sequence[Sequence[int]], class_names: Sequen
     return figure
 
 
-def top_k_figure(top_k: Sequence[tuple[str, float]]) -> go.Figure:
+def top_k_figure(top_k: Sequence[Ranked]) -> go.Figure:
     """Horizontal bars, the most likely emotion on top."""
     labels = [label for label, _ in top_k][::-1]
     probabilities = [float(p) for _, p in top_k][::-1]

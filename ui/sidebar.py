@@ -8,11 +8,13 @@ from typing import NamedTuple
 
 import streamlit as st
 
-from fer_core.app_settings import AppSettings, load_settings
+from ui.app_settings import AppSettings, load_settings
+from fer_core.data.dataset import DATA_FILE_SUFFIXES
 from fer_core.errors import DataError
-from fer_core.runs import TrainingRun, list_runs
-from fer_core.sampling import BUILT_IN_SAMPLE
+from fer_core.training.runs import TrainingRun, list_runs
+from fer_core.data.sampling import BUILT_IN_SAMPLE
 from ui import cached
+from ui.pages import TRAIN
 from ui.plain_text import plain
 
 REPO = Path(__file__).resolve().parent.parent
@@ -22,7 +24,7 @@ SEED_MODEL = REPO / "models" / "seed_cnn.keras"  # the notebook's recipe, shippe
 SEED_CARD = SEED_MODEL.with_suffix(".json")
 
 SOURCE_LABELS = {"sample": "Built-in sample (10% of FER2013)", "upload": "Upload a file", "server": "A path on the server"}
-UPLOAD_TYPES = ["csv", "gz", "zip"]
+UPLOAD_TYPES = [suffix.lstrip(".") for suffix in DATA_FILE_SUFFIXES]
 
 
 class DataFile(NamedTuple):
@@ -146,7 +148,7 @@ def chosen_model_path_or_stop() -> Path:
     if model_path is None:
         st.info("There is no model to predict with yet. The shipped model appears once it is installed in models/; "
                 "until then train one on the Train page (the default, fer_fast, takes minutes on 2 CPU cores).")
-        st.page_link("app_pages/train.py", label="Train a model", icon=":material/model_training:")
+        st.page_link(TRAIN.path, label="Train a model", icon=TRAIN.icon)
         st.stop()
     return model_path
 

@@ -1,0 +1,162 @@
+"""Where the faces are in a photo: MediaPipe's BlazeFace full-range detector, run with LiteRT.
+
+Why this detector and not OpenCV's Haar cascades, MediaPipe's wheel or YuNet: docs/decisions.md (measured).
+The model file and its licence are in face_detector/.
+
+One pass sees the whole photo at 192×192 and finds faces down to about 7% of its longer side. Photos longer than
+TILE_ABOVE_SIDE pixels are also searched in overlapping square tiles, which finds faces down to about 4%.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+from ai_edge_litert.interpreter import Interpreter
+from PIL import Image
+
+from ..errors import ModelError
+
+MODEL_FILE = Path(__file__).with_name("face_detector") / "face_detection_full_range.tflite"
+INPUT_SIDE = 192
+SCORE_THRESHOLD = 0.5
+# Two boxes sharing more than this fraction of the smaller one are the same face seen twice.
+SAME_FACE_OVERLAP = 0.3
+# The detector looks at a copy this large: its 192-px input gains nothing from more.
+DETECT_MAX_SIDE = 640
+TILE_ABOVE_SIDE = 960
+TILE_FRACTION = 0.6
+# Tiles narrower than this (in the detector's copy) are not searched: a thin strip (a 1×100,000 PNG) would need
+# hundreds of them, and a face is never smaller than the strip is thin. So a photo costs at most 10 passes.
+MIN_TILE_SIDE = INPUT_SIDE // 2
+
+
+@dataclass(frozen=True)
+class FaceBox:
+    """A face in image pixel coordinates: left, top, width, height, and the detector's confidence 0..1."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+    score: float
+
+    @property
+    def area(self) -> int:
+        return self.w * self.h
+
+
+def detect_faces(image: Image.Image) -> list[FaceBox]:
+    """The faces in a photo, largest first; no face twice (two boxes share at most 30% of the smaller one)."""
+    return _detector().detect(image)
+
+
+@cache
+def _detector() -> _BlazeFace:
+    return _BlazeFace(MODEL_FILE)
+
+
+class _BlazeFace:
+    def __init__(self, model_file: Path):
+        try:
+            self._interpreter = Interpreter(model_path=str(model_file), num_threads=2)
+            self._interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as exc:
+            raise ModelError(f"The face detector {model_file.name} is missing or damaged ({exc}).") from exc
+        outputs = self._interpreter.get_output_details()
+        self._input = self._interpreter.get_input_details()[0]["index"]
+        self._boxes = next(o["index"] for o in outputs if o["shape"][-1] == 16)
+        self._scores = next(o["index"] for o in outputs if o["shape"][-1] == 1)
+        # Full range: one anchor per cell of a 48×48 grid (stride 4), each the centre of a cell.
+        cells = (np.arange(INPUT_SIDE // 4, dtype=np.float32) + 0.5) / (INPUT_SIDE // 4)
+        ys, xs = np.meshgrid(cells, cells, indexing="ij")
+        self._anchors = np.stack([xs.ravel(), ys.ravel()], axis=1)
+        self._lock = threading.Lock()  # one interpreter, shared by every session of the app
+
+    def detect(self, image: Image.Image) -> list[FaceBox]:
+        small = image
+        if max(image.size) > DETECT_MAX_SIDE:
+            shrink = DETECT_MAX_SIDE / max(image.size)
+            size = (max(1, round(image.width * shrink)), max(1, round(image.height * shrink)))
+            small = image.resize(size, Image.Resampling.BILINEAR, reducing_gap=1.0)
+        pixels = np.asarray(small.convert("RGB") if small.mode != "RGB" else small)
+        scale = np.array([image.width / small.width, image.height / small.height] * 2)
+        candidates = []
+        with self._lock:
+            for window in _windows(small.width, small.height, max(image.size) > TILE_ABOVE_SIDE):
+                for box, score in self._detect_window(pixels, *window):
+                    if window[2] == max(small.size) or not _cut_by_tile(box, window, small.size):
+                        candidates.append((box * scale, score))
+        return _distinct_faces(candidates, image.width, image.height)
+
+    def _detect_window(self, pixels: np.ndarray, left: int, top: int, side: int):
+        window = np.zeros((side, side, 3), np.uint8)  # beyond the photo's edge the window is black, as MediaPipe pads
+        part = pixels[top:top + side, left:left + side]
+        window[:part.shape[0], :part.shape[1]] = part
+        interpolation = cv2.INTER_AREA if side > INPUT_SIDE else cv2.INTER_LINEAR
+        x = cv2.resize(window, (INPUT_SIDE, INPUT_SIDE), interpolation=interpolation).astype(np.float32)
+        self._interpreter.set_tensor(self._input, (x / 127.5 - 1.0)[None])
+        self._interpreter.invoke()
+        raw_scores = self._interpreter.get_tensor(self._scores)[0, :, 0]
+        # The model outputs logits: compare with the threshold's logit, and take sigmoids only of what passes.
+        found = np.flatnonzero(raw_scores > math.log(SCORE_THRESHOLD / (1 - SCORE_THRESHOLD)))
+        if found.size == 0:
+            return []
+        raw = self._interpreter.get_tensor(self._boxes)[0, found, :4] / INPUT_SIDE
+        centres = raw[:, :2] + self._anchors[found]
+        sizes = raw[:, 2:4]
+        boxes = np.concatenate([centres - sizes / 2, sizes], axis=1) * side + [left, top, 0, 0]
+        scores = 1 / (1 + np.exp(-np.clip(raw_scores[found], -80, 80)))
+        return list(zip(boxes, scores.tolist()))
+
+
+def _windows(width: int, height: int, tiled: bool) -> list[tuple[int, int, int]]:
+    """Square windows (left, top, side): the whole photo, then, if tiled, overlapping tiles that cover it."""
+    windows = [(0, 0, max(width, height))]
+    side = min(width, height, round(TILE_FRACTION * max(width, height)))
+    if tiled and side >= MIN_TILE_SIDE:
+        for top in _starts(height, side):
+            for left in _starts(width, side):
+                windows.append((left, top, side))
+    return windows
+
+
+def _starts(length: int, side: int) -> list[int]:
+    # Neighbouring tiles overlap by at least a quarter, so a face cut by one tile is whole in the next.
+    count = 1 if length <= side else math.ceil((length - side) / (0.75 * side)) + 1
+    return [round(i * (length - side) / max(count - 1, 1)) for i in range(count)]
+
+
+def _cut_by_tile(box: np.ndarray, window: tuple[int, int, int], image_size: tuple[int, int]) -> bool:
+    """A tile sees only part of a face that crosses one of its inner edges; the overlapping tile sees it whole."""
+    x, y, w, h = box
+    left, top, side = window
+    width, height = image_size
+    return bool((left > 0 and x < left) or (top > 0 and y < top)
+                or (left + side < width and x + w > left + side) or (top + side < height and y + h > top + side))
+
+
+def _distinct_faces(candidates, width: int, height: int) -> list[FaceBox]:
+    kept: list[FaceBox] = []
+    for box, score in sorted(candidates, key=lambda c: -c[1]):
+        x0, y0 = max(0, round(box[0])), max(0, round(box[1]))
+        x1, y1 = min(width, round(box[0] + box[2])), min(height, round(box[1] + box[3]))
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            continue
+        face = FaceBox(x0, y0, x1 - x0, y1 - y0, float(score))
+        if all(_shared_fraction(face, other) <= SAME_FACE_OVERLAP for other in kept):
+            kept.append(face)
+    return sorted(kept, key=lambda f: (-f.area, -f.score))
+
+
+def _shared_fraction(a: FaceBox, b: FaceBox) -> float:
+    overlap_w = min(a.x + a.w, b.x + b.w) - max(a.x, b.x)
+    overlap_h = min(a.y + a.h, b.y + b.h) - max(a.y, b.y)
+    if overlap_w <= 0 or overlap_h <= 0:
+        return 0.0
+    return overlap_w * overlap_h / min(a.area, b.area)

@@ -1,0 +1,148 @@
+"""A photo in, emotions out: `Predictor(model_path).predict(image, top_k=3)` finds the faces, frames each as
+FER2013 frames its faces (square, grey, 48×48) and returns every face's ranked emotions as plain data.
+
+Boxes are in the pixels of `load_image(image)`: upright (EXIF applied) and at most 2048 pixels a side."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from ..errors import FERError
+from .face_detection import FaceBox, detect_faces
+from .photos import load_image
+from .face_classifier import FaceClassifier
+from .ranking import Ranked, rank, ranking_to_dicts
+
+# An image this small and this square is already one face (a FER2013 crop or a thumbnail), not a photo to search.
+WHOLE_FACE_MAX_SIDE = 64
+WHOLE_FACE_MAX_ASPECT = 1.25
+# FER2013 faces fill their square from the hairline to the chin: the detector's box plus 15%.
+FACE_MARGIN = 1.15
+
+NO_FACE = "No face was found in this photo."
+NO_FACE_CENTRE_USED = "No face was found in this photo, so its centre square was classified as one face."
+
+
+@dataclass(frozen=True)
+class FacePrediction:
+    """One face: its box (x, y, w, h), its ranking (top-k `Ranked(label, probability)`, best first), all
+    probabilities, and the 48×48 grey crop the model saw."""
+
+    box: tuple[int, int, int, int]
+    top_k: list[Ranked]
+    probabilities: dict[str, float]
+    crop: np.ndarray = field(repr=False, compare=False)
+
+    @property
+    def label(self) -> str:
+        return self.top_k[0][0]
+
+    def to_dict(self, include_crop: bool = False) -> dict:
+        data = {
+            "box": {"x": self.box[0], "y": self.box[1], "w": self.box[2], "h": self.box[3]},
+            "top_k": ranking_to_dicts(self.top_k),
+            "probabilities": dict(self.probabilities),
+        }
+        if include_crop:
+            data["crop"] = self.crop.tolist()
+        return data
+
+
+@dataclass(frozen=True)
+class PredictionResult:
+    """Every face found, largest first; `message` says why `faces` is empty, or how the face was chosen."""
+
+    faces: list[FacePrediction]
+    message: str
+    image_size: tuple[int, int]
+
+    def to_dict(self, include_crops: bool = False) -> dict:
+        return {
+            "image_size": {"width": self.image_size[0], "height": self.image_size[1]},
+            "message": self.message,
+            "faces": [face.to_dict(include_crops) for face in self.faces],
+        }
+
+
+class Predictor:
+    """A trained model and the face detector: photos in, ranked emotions per face out."""
+
+    def __init__(self, model_path: str | Path):
+        self.classifier = FaceClassifier(model_path)
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.classifier.class_names
+
+    def predict(self, image, top_k: int = 3, whole_image_if_no_face: bool = False) -> PredictionResult:
+        """Emotions for every face in `image` (a path, bytes, file object, PIL image or numpy array)."""
+        if top_k < 1:
+            raise FERError(f"top_k must be at least 1, not {top_k}.")
+        photo = load_image(image)
+        size = self.classifier.info.input_size
+        if _is_one_face(photo):
+            found = [((0, 0, photo.width, photo.height), _grey_at_size(photo, size))]
+        else:
+            found = [((f.x, f.y, f.w, f.h), _face_crop(photo, f, size)) for f in detect_faces(photo)]
+        message = ""
+        if not found and whole_image_if_no_face:
+            side = min(photo.size)
+            square = ((photo.width - side) // 2, (photo.height - side) // 2, side, side)
+            found = [(square, _grey_at_size(photo.crop(_corners(square)), size))]
+            message = NO_FACE_CENTRE_USED
+        elif not found:
+            message = NO_FACE
+        crops = np.stack([crop for _, crop in found]) if found else np.zeros((0, size, size), np.uint8)
+        probabilities = self.classifier.predict_proba(crops)
+        faces = [self._face(box, crop, row, top_k) for (box, crop), row in zip(found, probabilities)]
+        return PredictionResult(faces=faces, message=message, image_size=photo.size)
+
+    def predict_crops(self, crops: np.ndarray) -> np.ndarray:
+        """Probabilities (N, classes) for a batch of uint8 48×48 grey faces (N, 48, 48)."""
+        return self.classifier.predict_proba(crops)
+
+    def _face(self, box, crop: np.ndarray, row: np.ndarray, top_k: int) -> FacePrediction:
+        return FacePrediction(
+            box=tuple(int(v) for v in box),
+            top_k=rank(row, self.class_names, top_k),
+            probabilities={name: float(p) for name, p in zip(self.class_names, row)},
+            crop=crop,
+        )
+
+
+def _face_crop(photo: Image.Image, face: FaceBox, size: int) -> np.ndarray:
+    """The face framed as FER2013 frames faces: a square FACE_MARGIN times the box, grey, size×size. Where the
+    square passes the photo's edge, the edge pixels repeat."""
+    side = max(1, round(max(face.w, face.h) * FACE_MARGIN))
+    left, top = round(face.x + face.w / 2 - side / 2), round(face.y + face.h / 2 - side / 2)
+    inside = (max(left, 0), max(top, 0), min(left + side, photo.width), min(top + side, photo.height))
+    # Only the face is turned grey: cheaper than converting a whole 2048-px photo.
+    grey = np.asarray(photo.crop(inside).convert("L"))
+    border = (inside[1] - top, top + side - inside[3], inside[0] - left, left + side - inside[2])
+    if any(border):
+        grey = cv2.copyMakeBorder(grey, *border, cv2.BORDER_REPLICATE)
+    return _resize(grey, size)
+
+
+def _grey_at_size(image: Image.Image, size: int) -> np.ndarray:
+    return _resize(np.asarray(image.convert("L")), size)
+
+
+def _corners(box) -> tuple[int, int, int, int]:
+    x, y, w, h = box
+    return (x, y, x + w, y + h)
+
+
+def _resize(grey: np.ndarray, size: int) -> np.ndarray:
+    interpolation = cv2.INTER_AREA if min(grey.shape) >= size else cv2.INTER_CUBIC
+    return cv2.resize(np.ascontiguousarray(grey), (size, size), interpolation=interpolation)
+
+
+def _is_one_face(photo: Image.Image) -> bool:
+    width, height = photo.size
+    return max(width, height) <= WHOLE_FACE_MAX_SIDE and max(width, height) <= WHOLE_FACE_MAX_ASPECT * min(width, height)

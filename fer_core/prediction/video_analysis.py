@@ -1,0 +1,442 @@
+"""A clip in, every person's emotions over time out: `analyse_video(clip, predictor, fps=5)` streams the clip's frames
+(fer_core.prediction.video_clips), finds and classifies the faces in each with the photo `Predictor`, follows each person from
+frame to frame (fer_core.prediction.face_tracking), and returns a `VideoAnalysis`: per person, per analysed frame, the time, the
+box, all probabilities (smoothed over SMOOTHING_SECONDS) and the top 3; per person a summary. `to_dict()` (JSON)
+and `csv_rows()` are the same data. Optionally it writes the clip with numbered boxes and labels burned in.
+
+`LiveAnalyser` does the same one frame at a time for a webcam."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import threading
+import time as clock_time
+from array import array
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import cv2
+import numpy as np
+
+from ..atomic import write_bytes_atomically, write_json_atomically
+from ..errors import FERError
+from .ranking import rank, ranking_to_dicts
+from .face_tracking import SMOOTHING_SECONDS, FaceTracker, TrackedFace
+from .video_clips import ANALYSIS_MAX_SIDE, AnnotatedVideoWriter, ClipFrame, VideoClip, fit_within, open_clip
+
+# Beyond this many faces in one frame, the largest are followed: time per frame stays bounded in a crowd.
+MAX_FACES_PER_FRAME = 20
+TOP_K = 3
+# Progress is reported at most this often (seconds of wall time), so a callback that redraws a page stays cheap.
+PROGRESS_EVERY_SECONDS = 0.25
+BOX_COLOURS_RGB = ((228, 87, 86), (76, 120, 168), (84, 162, 75), (245, 133, 24), (178, 121, 162), (114, 183, 178))
+
+NO_FACE_IN_CLIP = "No face was found in any analysed frame of this clip."
+# Half an hour: about 15 minutes of analysis for a 720p clip on 2 cores; a longer clip is refused before it is decoded.
+# A host sets its own cap with FER_MAX_VIDEO_SECONDS (the app reads it through its settings, the CLI here).
+DEFAULT_MAX_VIDEO_SECONDS = 1800
+
+
+def max_video_seconds_from_environment() -> int:
+    try:
+        return max(1, int(os.environ.get("FER_MAX_VIDEO_SECONDS") or DEFAULT_MAX_VIDEO_SECONDS))
+    except ValueError:
+        return DEFAULT_MAX_VIDEO_SECONDS
+
+
+@dataclass(frozen=True)
+class VideoProgress:
+    """How far an analysis has got: frames analysed, the expected total (None when the header gives no length),
+    the clip time reached, and the wall-clock seconds spent and (estimated) left."""
+
+    frames_done: int
+    frames_expected: int | None
+    clip_seconds_done: float
+    elapsed_seconds: float
+    seconds_left: float | None
+
+    @property
+    def fraction(self) -> float | None:
+        if not self.frames_expected:
+            return None
+        return min(self.frames_done / self.frames_expected, 1.0)
+
+
+@dataclass
+class PersonTimeline:
+    """One person through the clip: one entry per analysed frame they were seen in, stored compactly (a ten-minute
+    clip is tens of thousands of entries)."""
+
+    person: int
+    class_names: tuple[str, ...]
+    frames: array = field(default_factory=lambda: array("q"))  # index into the analysed frames
+    times: array = field(default_factory=lambda: array("d"))
+    boxes: array = field(default_factory=lambda: array("q"))  # x, y, w, h per entry
+    probabilities: array = field(default_factory=lambda: array("f"))  # one row of class probabilities per entry
+
+    def add(self, analysed_index: int, time: float, face: TrackedFace) -> None:
+        self.frames.append(analysed_index)
+        self.times.append(time)
+        self.boxes.extend(face.box)
+        self.probabilities.extend(face.probabilities.tolist())
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def probability_matrix(self) -> np.ndarray:
+        """(entries, classes) float32."""
+        return np.frombuffer(self.probabilities, dtype=np.float32).reshape(-1, len(self.class_names))
+
+    def entries(self, top_k: int = TOP_K) -> list[dict]:
+        """The timeline as plain data: [{time, frame, box, probabilities, top_k: [{label, probability}]}]."""
+        matrix, names = self.probability_matrix(), self.class_names
+        boxes = np.frombuffer(self.boxes, dtype=np.int64).reshape(-1, 4)
+        out = []
+        for i, (time, row, box) in enumerate(zip(self.times, matrix, boxes)):
+            out.append({"time": round(time, 3), "frame": int(self.frames[i]),
+                        "box": {"x": int(box[0]), "y": int(box[1]), "w": int(box[2]), "h": int(box[3])},
+                        "probabilities": {name: round(float(p), 4) for name, p in zip(names, row)},
+                        "top_k": ranking_to_dicts(rank(row, names, top_k, digits=4))})
+        return out
+
+    def summary(self, frame_seconds: np.ndarray) -> dict:
+        """Seconds on screen, the share of that time with each emotion on top, and the emotion on top longest.
+        `frame_seconds[i]` is how long analysed frame i stands for (until the next analysed frame)."""
+        seconds = frame_seconds[np.frombuffer(self.frames, dtype=np.int64)]
+        top = self.probability_matrix().argmax(axis=1)
+        shown = float(seconds.sum())
+        shares = np.bincount(top, weights=seconds, minlength=len(self.class_names)) / max(shown, 1e-9)
+        return {"person": self.person, "frames": len(self), "first_seen": round(self.times[0], 3),
+                "last_seen": round(self.times[-1], 3), "seconds_seen": round(shown, 3),
+                "share_of_time": {name: round(float(s), 4) for name, s in zip(self.class_names, shares)},
+                "dominant_emotion": self.class_names[int(np.argmax(shares))]}
+
+
+@dataclass
+class VideoAnalysis:
+    """Every person's emotions over a clip. `people` are numbered from 1 in order of first appearance."""
+
+    clip: dict  # name, width, height, analysed size, duration, frame rate, rotation, codec
+    class_names: tuple[str, ...]
+    every_seconds: float | None
+    smoothing_seconds: float
+    frame_times: array  # the time of every analysed frame
+    people: list[PersonTimeline]
+    notes: list[str]
+    most_faces_in_a_frame: int = 0
+
+    @property
+    def analysed_frames(self) -> int:
+        return len(self.frame_times)
+
+    def frame_seconds(self) -> np.ndarray:
+        """How long each analysed frame stands for: until the next one; the last one as long as the typical gap."""
+        times = np.asarray(self.frame_times, dtype=np.float64)
+        if len(times) < 2:
+            return np.full(len(times), self.every_seconds or 1 / (self.clip.get("frame_rate") or 25))
+        gaps = np.diff(times)
+        return np.append(gaps, np.median(gaps))
+
+    def summaries(self) -> list[dict]:
+        seconds = self.frame_seconds()
+        return [person.summary(seconds) for person in self.people]
+
+    def to_dict(self, top_k: int = TOP_K) -> dict:
+        seconds = self.frame_seconds()
+        return {
+            "clip": self.clip,
+            "analysed_frames": self.analysed_frames,
+            "every_seconds": self.every_seconds,
+            "smoothing_seconds": self.smoothing_seconds,
+            "class_names": list(self.class_names),
+            "notes": list(self.notes),
+            "people": [{"person": p.person, "summary": p.summary(seconds), "timeline": p.entries(top_k)}
+                       for p in self.people],
+        }
+
+    def csv_rows(self, top_k: int = TOP_K) -> list[dict]:
+        """One row per person per analysed frame: the JSON timeline, flattened."""
+        rows = []
+        for person in self.people:
+            for entry in person.entries(top_k):
+                row = {"person": person.person, "time": entry["time"], "frame": entry["frame"],
+                       **{f"box_{k}": v for k, v in entry["box"].items()}}
+                for rank, ranked in enumerate(entry["top_k"], start=1):
+                    row[f"top{rank}"], row[f"top{rank}_probability"] = ranked["label"], ranked["probability"]
+                rows.append({**row, **entry["probabilities"]})
+        return sorted(rows, key=lambda r: (r["time"], r["person"]))
+
+    def to_csv(self, top_k: int = TOP_K) -> str:
+        columns = ["person", "time", "frame", "box_x", "box_y", "box_w", "box_h"]
+        columns += [f"top{rank}{suffix}" for rank in range(1, top_k + 1) for suffix in ("", "_probability")]
+        columns += list(self.class_names)
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(self.csv_rows(top_k))
+        return buffer.getvalue()
+
+
+def analyse_video(source, predictor, fps: float | None = None, name: str | None = None,
+                  max_seconds: float | None = DEFAULT_MAX_VIDEO_SECONDS, annotated_path: str | Path | None = None,
+                  progress: Callable[[VideoProgress], None] | None = None,
+                  smoothing_seconds: float = SMOOTHING_SECONDS) -> VideoAnalysis:
+    """Every person's emotions through the clip at `source` (a path, bytes or file object). `fps`: analyse this many
+    frames a second (None: every frame). `annotated_path`: also write the analysed frames with numbered boxes and the
+    top emotion as an H.264 MP4. Raises VideoError for a clip that cannot be read or is longer than `max_seconds`."""
+    if fps is not None and not 0 < fps <= 120:
+        raise FERError(f"fps must be above 0 and at most 120, not {fps}.")
+    with open_clip(source, name=name, max_seconds=max_seconds) as clip:
+        every = 1 / fps if fps else None
+        expected = _expected_frames(clip, every)
+        tracker = FaceTracker(smoothing_seconds=smoothing_seconds)
+        timelines: dict[int, PersonTimeline] = {}
+        frame_times = array("d")
+        most_faces = 0
+        writer = AnnotatedVideoWriter(annotated_path, *clip.analysis_size) if annotated_path else None
+        started = last_report = clock_time.perf_counter()
+        try:
+            for frame in clip.frames(every_seconds=every, max_seconds=max_seconds):
+                tracked, found = _analyse_frame(predictor, tracker, frame)
+                most_faces = max(most_faces, found)
+                for face in tracked:
+                    if face.person not in timelines:
+                        timelines[face.person] = PersonTimeline(face.person, predictor.class_names)
+                    timelines[face.person].add(len(frame_times), frame.time, face)
+                frame_times.append(frame.time)
+                if writer:
+                    writer.write(draw_people(frame.pixels, tracked, predictor.class_names), frame.time)
+                now = clock_time.perf_counter()
+                if progress and now - last_report >= PROGRESS_EVERY_SECONDS:
+                    last_report = now
+                    progress(_progress(len(frame_times), expected, frame.time, now - started))
+        finally:
+            if writer:
+                writer.close()
+        if progress:
+            progress(_progress(len(frame_times), len(frame_times), frame_times[-1] if frame_times else 0.0,
+                               clock_time.perf_counter() - started))
+        notes = list(clip.notes)
+        if most_faces > MAX_FACES_PER_FRAME:
+            notes.append(f"Some frames hold {most_faces} faces; the {MAX_FACES_PER_FRAME} largest in each frame were "
+                         f"followed.")
+        if not timelines:
+            notes.append(NO_FACE_IN_CLIP)
+        facts = {"name": clip.name, "width": clip.width, "height": clip.height,
+                 "analysed_width": clip.analysis_size[0], "analysed_height": clip.analysis_size[1],
+                 "duration": clip.duration, "frame_rate": clip.frame_rate, "rotation": clip.rotation,
+                 "codec": clip.codec, "format": clip.container_format}
+        return VideoAnalysis(clip=facts, class_names=tuple(predictor.class_names), every_seconds=every,
+                             smoothing_seconds=smoothing_seconds, frame_times=frame_times,
+                             people=[timelines[p] for p in sorted(timelines)], notes=notes,
+                             most_faces_in_a_frame=most_faces)
+
+
+def _analyse_frame(predictor, tracker: FaceTracker, frame: ClipFrame) -> tuple[list[TrackedFace], int]:
+    result = predictor.predict(frame.pixels, top_k=1)
+    faces = result.faces[:MAX_FACES_PER_FRAME]  # largest first
+    probabilities = [np.array([face.probabilities[name] for name in predictor.class_names], np.float32)
+                     for face in faces]
+    return tracker.update(frame.time, [(face.box, p) for face, p in zip(faces, probabilities)]), len(result.faces)
+
+
+def _expected_frames(clip: VideoClip, every: float | None) -> int | None:
+    if every and clip.duration:
+        return max(1, int(clip.duration / every) + 1)
+    if clip.frame_count:
+        return clip.frame_count
+    if clip.duration and clip.frame_rate:
+        return max(1, round(clip.duration * clip.frame_rate))
+    return None
+
+
+def _progress(done: int, expected: int | None, clip_seconds: float, elapsed: float) -> VideoProgress:
+    left = elapsed / done * max(expected - done, 0) if expected and done else None
+    return VideoProgress(done, max(expected, done) if expected else None, clip_seconds, elapsed, left)
+
+
+def draw_people(pixels: np.ndarray, people: list[TrackedFace], class_names) -> np.ndarray:
+    """A copy of an RGB frame with each person's box, number and top emotion drawn in (OpenCV: a few hundred µs)."""
+    picture = np.ascontiguousarray(pixels).copy()
+    scale = max(picture.shape[:2]) / 640
+    thickness = max(2, round(2 * scale))
+    for face in people:
+        x, y, w, h = face.box
+        colour = BOX_COLOURS_RGB[(face.person - 1) % len(BOX_COLOURS_RGB)]
+        top = int(np.argmax(face.probabilities))
+        label = f"{face.person} {class_names[top]} {face.probabilities[top]:.0%}"
+        cv2.rectangle(picture, (x, y), (x + w, y + h), colour, thickness)
+        (text_w, text_h), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, thickness)
+        tag_y = y - text_h - base - 2 * thickness if y - text_h - base - 2 * thickness >= 0 else y
+        cv2.rectangle(picture, (x, tag_y), (x + text_w + 2 * thickness, tag_y + text_h + base + 2 * thickness),
+                      colour, -1)
+        cv2.putText(picture, label, (x + thickness, tag_y + text_h + thickness), cv2.FONT_HERSHEY_SIMPLEX,
+                    0.6 * scale, (255, 255, 255), max(1, thickness // 2), cv2.LINE_AA)
+    return picture
+
+
+class LiveAnalyser:
+    """A webcam's frames one at a time: each comes back with every person boxed, numbered and labelled. Frames larger
+    than the analysis size are shrunk for detection; boxes are drawn on the frame as it came. One camera, one caller:
+    streamlit-webrtc calls `annotate` from one worker thread, and a page only reads the counters."""
+
+    def __init__(self, predictor, smoothing_seconds: float = SMOOTHING_SECONDS):
+        self.predictor = predictor
+        self.tracker = FaceTracker(smoothing_seconds=smoothing_seconds)
+        self.frames_done = 0
+        self.faces_in_last_frame = 0
+        self.last_labels: list[str] = []
+        self._started = None
+        self._recent: list[float] = []
+
+    @property
+    def frames_per_second(self) -> float | None:
+        """Frames analysed per second over the last few seconds."""
+        if len(self._recent) < 2:
+            return None
+        return (len(self._recent) - 1) / max(self._recent[-1] - self._recent[0], 1e-9)
+
+    def annotate(self, pixels: np.ndarray, time: float | None = None) -> np.ndarray:
+        """The RGB frame with its people drawn in, at the size it came in."""
+        now = clock_time.perf_counter()
+        time = now if time is None else time
+        height, width = pixels.shape[:2]
+        small_size = fit_within(width, height, ANALYSIS_MAX_SIDE)
+        small = pixels if small_size == (width, height) else cv2.resize(pixels, small_size, interpolation=cv2.INTER_AREA)
+        tracked, _ = _analyse_frame(self.predictor, self.tracker, ClipFrame(self.frames_done, time, small))
+        if small is not pixels:
+            ratio = width / small_size[0]
+            tracked = [TrackedFace(f.person, tuple(int(v * ratio) for v in f.box), f.probabilities) for f in tracked]
+        self.frames_done += 1
+        self.faces_in_last_frame = len(tracked)
+        self.last_labels = [f"{f.person}: {self.predictor.class_names[int(np.argmax(f.probabilities))]}" for f in tracked]
+        self._recent = [t for t in self._recent if now - t <= 3.0] + [now]
+        return draw_people(pixels, tracked, self.predictor.class_names)
+
+
+@dataclass(frozen=True)
+class SavedAnalysis:
+    """A clip's analysis kept on disk, one folder per (clip, model, frames per second): the JSON, the CSV and the
+    annotated MP4. The page analyses a clip once and serves all three from here; the newest KEEP_SAVED stay."""
+
+    folder: Path
+
+    KEEP_SAVED = 8
+
+    @classmethod
+    def for_clip(cls, videos_dir: str | Path, clip, model_path: str | Path, fps: float | None) -> SavedAnalysis:
+        """The folder for `clip` (bytes or a seekable file object, read in chunks: an upload is not copied)."""
+        model = Path(model_path)
+        key = hashlib.sha1()
+        if isinstance(clip, (bytes, bytearray, memoryview)):
+            key.update(clip)
+        else:
+            clip.seek(0)
+            for chunk in iter(lambda: clip.read(1 << 20), b""):
+                key.update(chunk)
+            clip.seek(0)
+        key.update(f"{model.resolve()}|{model.stat().st_mtime if model.exists() else 0}|{fps}".encode())
+        return cls(Path(videos_dir) / key.hexdigest()[:20])
+
+    @property
+    def json_path(self) -> Path:
+        return self.folder / "analysis.json"
+
+    @property
+    def csv_path(self) -> Path:
+        return self.folder / "analysis.csv"
+
+    @property
+    def video_path(self) -> Path:
+        return self.folder / "annotated.mp4"
+
+    def exists(self) -> bool:
+        return self.json_path.exists() and self.csv_path.exists() and self.video_path.exists()
+
+    def analyse(self, source, predictor, **options) -> dict:
+        """analyse_video(source, predictor, **options) into this folder; returns the analysis as plain data. The JSON,
+        written last, marks the folder complete."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        partial = self.folder / ".annotated.partial.mp4"
+        try:
+            analysis = analyse_video(source, predictor, annotated_path=partial, **options)
+            os.replace(partial, self.video_path)
+        finally:
+            partial.unlink(missing_ok=True)
+        write_bytes_atomically(self.csv_path, analysis.to_csv().encode())
+        data = analysis.to_dict()
+        write_json_atomically(self.json_path, data)
+        self._prune_others()
+        return data
+
+    def load(self) -> dict:
+        return json.loads(self.json_path.read_text(encoding="utf-8"))
+
+    def _prune_others(self) -> None:
+        folders = sorted((p for p in self.folder.parent.iterdir() if p.is_dir() and p != self.folder),
+                         key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in folders[self.KEEP_SAVED - 1:]:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+class AnalysisJob:
+    """A clip's analysis running in a background thread of this process, so a page can start it, return at once,
+    and poll `progress`; `error` holds the sentence if the clip was refused. Jobs are shared: a second visitor (or a
+    rerun) asking for the same saved analysis while it runs gets the running job, not a second one; a job that
+    failed is kept (a few sentences), so asking again gives its sentence rather than a second failing analysis."""
+
+    _running: dict[Path, AnalysisJob] = {}
+    _failed: dict[Path, AnalysisJob] = {}
+    KEEP_FAILED = 32
+    _lock = threading.Lock()
+
+    def __init__(self, saved: SavedAnalysis):
+        self.saved = saved
+        self.progress: VideoProgress | None = None
+        self.error: str | None = None
+        self._thread: threading.Thread | None = None
+
+    @classmethod
+    def start(cls, saved: SavedAnalysis, source, predictor, **options) -> AnalysisJob:
+        """The running job for `saved`, or a new one analysing `source` with analyse_video's `options`."""
+        with cls._lock:
+            job = cls._running.get(saved.folder) or cls._failed.get(saved.folder)
+            if job is not None:
+                return job
+            job = cls._running[saved.folder] = cls(saved)
+        job._thread = threading.Thread(target=job._work, args=(source, predictor, options), daemon=True,
+                                       name=f"video-analysis-{saved.folder.name}")
+        job._thread.start()
+        return job
+
+    @property
+    def done(self) -> bool:
+        return self._thread is not None and not self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _work(self, source, predictor, options: dict) -> None:
+        try:
+            self.saved.analyse(source, predictor, progress=self._report, **options)
+        except FERError as exc:
+            self.error = str(exc)
+        except Exception as exc:  # a bug, not the user's clip: still one sentence on the page
+            self.error = f"The analysis failed unexpectedly ({type(exc).__name__}: {exc})."
+        finally:
+            with self._lock:
+                self._running.pop(self.saved.folder, None)
+                if self.error:
+                    self._failed[self.saved.folder] = self
+                    while len(self._failed) > self.KEEP_FAILED:
+                        self._failed.pop(next(iter(self._failed)))
+
+    def _report(self, progress: VideoProgress) -> None:
+        self.progress = progress

@@ -1,0 +1,299 @@
+"""A clip in any form the app meets (a path, uploaded bytes, a file object) opened with PyAV, checked, and streamed
+as upright RGB frames no larger than ANALYSIS_MAX_SIDE, one at a time; and annotated frames written back as an H.264
+MP4 that browsers play. A bad clip is a VideoError with one sentence for the user.
+
+Why PyAV and not OpenCV's FFmpeg backend (both wrap the same FFmpeg 8 libraries; figures in docs/video.md): OpenCV
+decodes a 720p H.264 frame to RGB slightly faster, but it cannot write H.264 (its wheel has no H.264 encoder, and
+the MPEG-4 Part 2 it can write does not play in browsers), it hides which streams a file holds (audio only or no
+video), and it gives no per-frame timestamps for clips with a variable frame rate. PyAV's wheel ships libx264."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator
+
+import cv2
+import numpy as np
+
+from ..errors import VideoError, file_read_errors
+
+# Frames are analysed at most this large: the face detector looks at a 640-px copy in one pass up to 960 px, and a
+# 4K frame costs four times a 1080p one to convert for nothing.
+ANALYSIS_MAX_SIDE = 960
+# Beyond 8K (7680×4320) a frame size is a lie or a bomb: refused before a frame is decoded.
+MAX_FRAME_PIXELS = 7680 * 4320
+VIDEO_TYPES = ("mp4", "webm", "mov", "avi", "gif", "mkv", "m4v")
+# Frame intervals differing more than this from the median mean a variable frame rate.
+VARIABLE_RATE_SPREAD = 0.25
+# Signatures of the containers we accept: a file that starts like one but will not open is damaged or cut short.
+_SIGNATURES = ((4, b"ftyp", "MP4/MOV"), (0, b"\x1a\x45\xdf\xa3", "WebM/MKV"), (8, b"AVI ", "AVI"), (0, b"GIF8", "GIF"))
+_STILL_FORMATS = ("image2", "jpeg_pipe", "png_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe")
+
+
+@dataclass(frozen=True)
+class ClipFrame:
+    """One decoded frame: its place in the clip (0-based), its time in seconds from the start, and its RGB pixels
+    (height, width, 3), upright and at most ANALYSIS_MAX_SIDE a side."""
+
+    index: int
+    time: float
+    pixels: np.ndarray = field(repr=False)
+
+
+@dataclass
+class VideoClip:
+    """An opened clip: what its header says, and its frames streamed on demand (never all in memory).
+
+    `notes` collects what the user should know about how the clip was read (a variable frame rate, a rotation, frames
+    shrunk, an early end); it fills as `frames()` runs."""
+
+    name: str
+    width: int  # as shown: after rotation, before shrinking
+    height: int
+    duration: float | None
+    frame_rate: float | None
+    frame_count: int | None
+    rotation: int
+    codec: str
+    container_format: str
+    notes: list[str]
+    _container: object = field(repr=False)
+    _stream: object = field(repr=False)
+    _decoded: Iterator = field(repr=False)
+    _first_frame: object = field(repr=False)
+
+    @property
+    def analysis_size(self) -> tuple[int, int]:
+        """(width, height) of the frames `frames()` yields."""
+        return fit_within(self.width, self.height, ANALYSIS_MAX_SIDE)
+
+    def frames(self, every_seconds: float | None = None, max_seconds: float | None = None) -> Iterator[ClipFrame]:
+        """The clip's frames in order: every one, or the first at or after each multiple of `every_seconds`. Frames
+        past `max_seconds` raise VideoError (a header can lie about the length). A clip is streamed once."""
+        width, height = self.analysis_size
+        if (width, height) != (self.width, self.height):
+            self.notes.append(f"Frames of {self.width}×{self.height} were analysed at {width}×{height}.")
+        stream = self._stream
+        start = float(stream.start_time * stream.time_base) if stream.start_time is not None else None
+        rate = self.frame_rate or 25.0
+        next_due, last_time, intervals, decoded = 0.0, None, [], 0
+        try:
+            for frame in itertools.chain([self._first_frame], self._decoded):
+                if start is None:
+                    start = float(frame.time or 0.0)
+                time = float(frame.time) - start if frame.time is not None else decoded / rate
+                decoded += 1
+                if last_time is not None and time > last_time:
+                    intervals.append(time - last_time)
+                last_time = time
+                if max_seconds is not None and time > max_seconds:
+                    raise VideoError(too_long(self.name, None, max_seconds))
+                if every_seconds and time + 1e-6 < next_due:
+                    continue  # decoded (the next frame may need it) but not converted
+                if every_seconds:
+                    next_due = (int(time / every_seconds + 1e-6) + 1) * every_seconds
+                yield ClipFrame(decoded - 1, max(time, 0.0), _upright_rgb(frame, self.rotation, width, height))
+        except VideoError:
+            raise
+        except Exception as exc:  # FFmpeg fails in many ways on a damaged stream; each means the same to the user
+            self.notes.append(f"{self.name} is damaged or cut short after {last_time or 0:.1f} s ({_reason(exc)}); "
+                              f"the frames before that were analysed.")
+        if self.duration and last_time is not None and last_time < 0.8 * self.duration - 1:
+            self.notes.append(f"{self.name} ends at {last_time:.1f} s though its header says {self.duration:.1f} s: it is "
+                              f"probably cut short; the frames it has were analysed.")
+        if len(intervals) >= 4:
+            median = float(np.median(intervals))
+            low, high = min(intervals), max(intervals)
+            if median > 0 and (high - low) > VARIABLE_RATE_SPREAD * median:
+                self.notes.append(f"This clip has a variable frame rate (frames {low * 1000:.0f}–{high * 1000:.0f} ms "
+                                  f"apart); every time shown is the frame's own timestamp.")
+
+    def close(self) -> None:
+        self._container.close()
+
+    def __enter__(self) -> VideoClip:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_clip(source, name: str | None = None, max_seconds: float | None = None) -> VideoClip:
+    """The clip at `source` (a path, bytes, or a file object) opened and checked; VideoError says what is wrong."""
+    import av
+
+    name, opened, head = _opened_source(source, name)
+    if not head:
+        raise VideoError(f"{name} is empty (0 bytes), so it is not a video.")
+    kind = next((label for offset, magic, label in _SIGNATURES if head[offset:offset + len(magic)] == magic), None)
+    try:
+        container = av.open(opened, mode="r", metadata_errors="ignore")
+    except Exception as exc:
+        if kind:
+            raise VideoError(f"{name} starts like a {kind} file but is damaged or cut short, so it cannot be opened "
+                             f"({_reason(exc)}).") from exc
+        raise VideoError(f"{name} is not a video FER Studio can read (its contents are not in a video format FFmpeg "
+                         f"knows). Try an MP4, WebM, MOV, AVI or GIF clip.") from exc
+    try:
+        return _checked_clip(container, name, max_seconds)
+    except BaseException:
+        container.close()
+        raise
+
+
+def _checked_clip(container, name: str, max_seconds: float | None) -> VideoClip:
+    if container.format.name in _STILL_FORMATS:
+        raise VideoError(f"{name} is a still image, not a video: use the Predict page for photos.")
+    if not container.streams.video:
+        if container.streams.audio:
+            raise VideoError(f"{name} has sound but no pictures (an audio-only file), so there are no faces to find.")
+        raise VideoError(f"{name} holds no video stream, so there is nothing to analyse.")
+    stream = container.streams.video[0]
+    stream.thread_type = "AUTO"  # frame-parallel decoding on every core
+    context = stream.codec_context
+    width, height = int(context.width or 0), int(context.height or 0)
+    if width <= 0 or height <= 0:
+        raise VideoError(f"{name} has a video stream with no picture size, so it cannot be decoded.")
+    if width * height > MAX_FRAME_PIXELS:
+        raise VideoError(f"{name} has frames of {width:,}×{height:,} pixels; FER Studio reads clips up to 8K "
+                         f"(7680×4320), so it was refused unopened.")
+    duration = _duration(container, stream)
+    if max_seconds is not None and duration is not None and duration > max_seconds:
+        raise VideoError(too_long(name, duration, max_seconds))
+    # The first frame is decoded now: a clip whose pictures cannot be decoded is refused before any work starts.
+    decoded = container.decode(stream)
+    try:
+        first_frame = next(decoded)
+    except StopIteration:
+        raise VideoError(f"{name} holds no picture frames, so there is nothing to analyse.") from None
+    except Exception as exc:
+        raise VideoError(f"{name} is damaged or cut short: no frame could be decoded ({_reason(exc)}).") from exc
+    rotation = _rotation(first_frame)
+    notes = []
+    if rotation:
+        notes.append(f"The clip is stored turned {rotation}° (a phone's rotation tag); it was turned upright.")
+        if rotation % 180:
+            width, height = height, width
+    rate = stream.average_rate or stream.guessed_rate
+    return VideoClip(name=name, width=width, height=height, duration=duration,
+                     frame_rate=float(rate) if rate else None, frame_count=int(stream.frames) or None,
+                     rotation=rotation, codec=context.name, container_format=container.format.name, notes=notes,
+                     _container=container, _stream=stream, _decoded=decoded, _first_frame=first_frame)
+
+
+def too_long(name: str, seconds: float | None, max_seconds: float) -> str:
+    """The sentence for a clip over the cap: its length when the header gives one, else that it ran past the cap."""
+    length = f"is {clock(seconds)} long" if seconds is not None else f"runs past {clock(max_seconds)}"
+    return (f"{name} {length}; this server analyses clips up to {clock(max_seconds)} (FER_MAX_VIDEO_SECONDS). "
+            f"Trim it, or analyse it with `python -m fer_core video` on your own machine.")
+
+
+def clock(seconds: float) -> str:
+    """1:05:03 or 4:09 or 12.3 s: a length the way a video player shows it."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes}:{secs:02d} min"
+
+
+def _opened_source(source, name: str | None):
+    """(name, what av.open reads: a path or a file object, the first 16 bytes)."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        return name or "This clip", io.BytesIO(data), data[:16]
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        with file_read_errors(path, VideoError, "a video file"):
+            with open(path, "rb") as handle:  # FFmpeg opens the path itself; this only reads the signature
+                return name or path.name, str(path), handle.read(16)
+    if hasattr(source, "read") and hasattr(source, "seek"):
+        source.seek(0)
+        head = source.read(16)
+        source.seek(0)
+        return name or str(getattr(source, "name", "") or "This upload"), source, head
+    raise VideoError(f"FER Studio reads a clip from a file path, bytes or a file object, not from {type(source).__name__}.")
+
+
+def _duration(container, stream) -> float | None:
+    if stream.duration is not None and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / 1_000_000  # AV_TIME_BASE
+    return None
+
+
+def _rotation(frame) -> int:
+    """Degrees counter-clockwise to turn a decoded frame to show it upright (0, 90, 180 or 270), from its display
+    matrix (a phone's rotation tag)."""
+    try:
+        angle = float(frame.rotation or 0)
+    except Exception:  # a damaged rotation tag loses only the rotation, not the clip
+        return 0
+    return int(round(angle / 90.0)) * 90 % 360
+
+
+def _upright_rgb(frame, rotation: int, width: int, height: int) -> np.ndarray:
+    pixels = frame.to_ndarray(format="rgb24")
+    if rotation:
+        pixels = np.ascontiguousarray(np.rot90(pixels, rotation // 90))
+    if pixels.shape[1] != width or pixels.shape[0] != height:
+        pixels = cv2.resize(pixels, (width, height), interpolation=cv2.INTER_AREA)
+    return pixels
+
+
+def fit_within(width: int, height: int, max_side: int) -> tuple[int, int]:
+    if max(width, height) <= max_side:
+        return width, height
+    scale = max_side / max(width, height)
+    return max(2, round(width * scale)), max(2, round(height * scale))
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text.split("] ", 1)[-1].split(": '", 1)[0]
+
+
+class AnnotatedVideoWriter:
+    """Frames in, an H.264 MP4 out (yuv420p, the moov atom first): the format every browser plays. Each frame keeps
+    its own timestamp, so a clip sampled at 5 fps, or with a variable frame rate, plays at its true speed."""
+
+    def __init__(self, path: str | Path, width: int, height: int):
+        import av
+
+        self.path = Path(path)
+        # H.264 in yuv420p needs even sides: the last row or column of an odd frame is dropped.
+        self.width, self.height = width - width % 2, height - height % 2
+        self._container = av.open(str(self.path), mode="w", format="mp4", options={"movflags": "+faststart"})
+        self._stream = self._container.add_stream("libx264", rate=30, options={"preset": "veryfast", "crf": "23"})
+        self._stream.width, self._stream.height, self._stream.pix_fmt = self.width, self.height, "yuv420p"
+        # Millisecond timestamps, in the encoder too: each frame plays at its own time.
+        self._stream.time_base = self._stream.codec_context.time_base = Fraction(1, 1000)
+        self._last_pts = -1
+
+    def write(self, pixels: np.ndarray, time: float) -> None:
+        import av
+
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(pixels[:self.height, :self.width]), format="rgb24")
+        frame.pts = max(self._last_pts + 1, round(time * 1000))
+        frame.time_base = Fraction(1, 1000)
+        self._last_pts = frame.pts
+        self._container.mux(self._stream.encode(frame))
+
+    def close(self) -> Path:
+        self._container.mux(self._stream.encode(None))
+        self._container.close()
+        return self.path
+
+    def __enter__(self) -> AnnotatedVideoWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._container is not None:
+            self.close()
+            self._container = None

@@ -1,0 +1,38 @@
+"""Batches of faces for Keras: gathered from uint8 images by index, so an oversampled or shuffled epoch never copies
+the dataset, and only the batch in hand becomes float32."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+
+from .augment import augment_batch
+
+VALIDATION_BATCH_SIZE = 256
+
+
+class FaceBatches(keras.utils.PyDataset):
+    """targets: (N, classes) float32, one-hot labels or distilled ones, one row per image."""
+
+    def __init__(self, images, targets, indices, batch_size, augment, seed, shuffle):
+        super().__init__()
+        self.images, self.targets, self.indices = images, targets, np.asarray(indices)
+        self.batch_size, self.augment, self.shuffle = batch_size, augment, shuffle
+        self.rng = np.random.default_rng(seed)
+        self.order = self.rng.permutation(self.indices) if shuffle else self.indices
+
+    def __len__(self):
+        return math.ceil(len(self.indices) / self.batch_size)
+
+    def __getitem__(self, batch):
+        chosen = self.order[batch * self.batch_size : (batch + 1) * self.batch_size]
+        faces = self.images[chosen]
+        if self.augment:
+            faces = augment_batch(faces, self.rng)
+        return faces[..., None].astype("float32"), self.targets[chosen]
+
+    def on_epoch_end(self):
+        if self.shuffle:
+            self.order = self.rng.permutation(self.indices)

@@ -1,0 +1,171 @@
+"""Training jobs started from the app or the CLI: one at a time per runs folder, each in its own process, so the
+app server never loads TensorFlow and survives whatever the job does.
+
+The lock is an flock on `RUNS_DIR/.job.lock`, taken by the starter and handed to the training process as an open
+file descriptor: the lock lives exactly as long as the job's process, even if it is killed."""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ..atomic import write_json_atomically
+from ..errors import JobAlreadyRunning, JobError
+from .job_clock import job_seconds, seconds_per_batch_from_card, seconds_per_batch_from_runs
+from .config import TrainingConfig, cpu_description, resolve_precision
+from .runs import ACTIVE_STATES, TrainingRun, list_runs, new_run, prune_runs
+
+LOCK_NAME = ".job.lock"
+DEFAULT_KEEP_RUNS = int(os.environ.get("FER_KEEP_RUNS", "20"))
+
+
+def acquire_job_lock(runs_dir: str | Path) -> int:
+    """An open file descriptor holding the runs folder's job lock, or JobAlreadyRunning."""
+    runs_dir = Path(runs_dir)
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(runs_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        running = active_run(runs_dir)
+        where = f" ({running.name})" if running else ""
+        raise JobAlreadyRunning(f"A training job is already running{where}. Wait for it to finish or stop it first.")
+    return fd
+
+
+def active_run(runs_dir: str | Path) -> TrainingRun | None:
+    for run in list_runs(runs_dir):
+        if run.status in ACTIVE_STATES:
+            return run
+    return None
+
+
+def start_training_job(config, runs_dir: str | Path, keep_runs: int = DEFAULT_KEEP_RUNS,
+                       resume_run: TrainingRun | None = None, max_load_mb: int | None = None) -> TrainingRun:
+    """Start `python -m fer_core train` for config (a TrainingConfig) in a new process and return its run at once.
+    A second start while a job runs raises JobAlreadyRunning, from any browser or terminal."""
+    config.check()
+    lock_fd = acquire_job_lock(runs_dir)
+    try:
+        pruned: list[str] = []
+        if resume_run is None:
+            pruned = prune_runs(runs_dir, keep_runs - 1)
+            run = new_run(runs_dir, config.arch)
+            write_json_atomically(run.config_file, dataclasses.asdict(config))
+            command = [sys.executable, "-m", "fer_core", "train", "--run-dir", str(run.path)]
+        else:
+            run = resume_run
+            command = [sys.executable, "-m", "fer_core", "train", "--resume", str(run.path)]
+            # The last job's stop request and progress are history: the page must not show them as this one's.
+            run.clear_stop_request()
+            run.write_progress(phase="loading", epoch=0, epochs=config.epochs, batch=0, batches=0)
+        run.write_status("starting", started_at=run.status_record.get("started_at") or time.time(), pid=None,
+                         message="Starting the training process…", command=" ".join(command[1:]),
+                         pruned_runs=pruned)
+        log = open(run.log_file, "ab")
+        env = {**os.environ, "FER_JOB_LOCK_FD": str(lock_fd), "PYTHONUNBUFFERED": "1",
+               **({"FER_MAX_LOAD_MB": str(max_load_mb)} if max_load_mb else {}),  # the app's budget, not the default
+               "FER_DEBUG": "1"}  # a job's traceback belongs in its train.log
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   pass_fds=(lock_fd,), env=env, start_new_session=True,
+                                   cwd=Path(__file__).resolve().parents[2])
+        log.close()
+        run.write_status("starting", pid=process.pid)
+        return run
+    except OSError as exc:
+        raise JobError(f"Could not start the training process: {exc.strerror or exc}.") from exc
+    finally:
+        os.close(lock_fd)  # the child holds its own copy of the lock now
+
+
+def resume_training_job(run: TrainingRun, runs_dir: str | Path, max_load_mb: int | None = None) -> TrainingRun:
+    if run.status in ACTIVE_STATES:
+        raise JobAlreadyRunning(f"Run {run.name} is still running.")
+    run.checkpoint()  # raises, with its sentence, where there is no finished epoch to go on from
+    return start_training_job(TrainingConfig.from_dict(run.config), runs_dir, resume_run=run, max_load_mb=max_load_mb)
+
+
+def stop_training_job(run: TrainingRun) -> None:
+    """Ask a job to stop after its current batch; it keeps its best model."""
+    if run.status not in ACTIVE_STATES:
+        raise JobError(f"Run {run.name} is not running.")
+    run.request_stop()
+
+
+CALIBRATION_NAME = "calibration.json"
+CALIBRATION_TIMEOUT_SECONDS = 120
+
+
+def calibrated_seconds_per_batch(runs_dir: str | Path, arch: str, batch_size: int, precision: str,
+                                 time_now: bool = True) -> float | None:
+    """Seconds per training batch of this architecture on this machine, timed once (`python -m fer_core calibrate`,
+    in its own process: the app server never loads TensorFlow) and remembered in RUNS_DIR/calibration.json.
+    Times only if time_now, and never while a job runs (it would slow the job and time the contention)."""
+    runs_dir = Path(runs_dir)
+    key = f"{arch}/{batch_size}/{resolve_precision(precision)}/{cpu_description()}"
+    store = runs_dir / CALIBRATION_NAME
+    try:
+        known = json.loads(store.read_text())
+    except (OSError, ValueError):
+        known = {}
+    if key in known:
+        return float(known[key])
+    if not time_now:
+        return None
+    try:
+        lock_fd = acquire_job_lock(runs_dir)
+    except JobAlreadyRunning:
+        return None
+    try:
+        command = [sys.executable, "-m", "fer_core", "calibrate", "--arch", arch, "--batch-size", str(batch_size),
+                   "--precision", precision]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=CALIBRATION_TIMEOUT_SECONDS,
+                              cwd=Path(__file__).resolve().parents[2], stdin=subprocess.DEVNULL)
+        seconds = float(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else None
+    except (OSError, ValueError, IndexError, subprocess.TimeoutExpired):
+        seconds = None
+    finally:
+        os.close(lock_fd)
+    if seconds is not None:
+        write_json_atomically(store, {**known, key: seconds})
+    return seconds
+
+
+@dataclasses.dataclass(frozen=True)
+class JobEstimate:
+    seconds: float
+    basis: str  # where the time per batch came from, said to the user
+
+
+def estimate_job(config: TrainingConfig, train_faces: int, validation_faces: int, test_faces: int,
+                 runs_dir: str | Path, calibrate: bool = False, shipped_cards: tuple[dict, ...] = ()) -> JobEstimate | None:
+    """How long this job will take here, start to scored model, at the time per training batch that earlier runs
+    of the same architecture, batch size and precision recorded on this CPU, or a shipped model's card from this
+    CPU, or a calibration (remembered; timed now only if calibrate). None when none of these can be had."""
+    from ..prediction.tta import view_count
+
+    precision, cpu = resolve_precision(config.precision), cpu_description()
+    key = (config.arch, config.batch_size, precision, cpu)
+    earlier = seconds_per_batch_from_runs(list_runs(runs_dir), *key)
+    from_cards = [t for t in (seconds_per_batch_from_card(card, *key) for card in shipped_cards) if t is not None]
+    if earlier is not None:
+        per_batch, count = earlier
+        basis = f"from {count} earlier {config.arch} run{'s' if count != 1 else ''} on this machine"
+    elif from_cards:
+        per_batch, basis = from_cards[0], f"from the shipped {config.arch} model's training on this CPU"
+    else:
+        per_batch = calibrated_seconds_per_batch(runs_dir, *key[:2], config.precision, time_now=calibrate)
+        if per_batch is None:
+            return None
+        basis = f"from timing {config.arch}'s training batches on this machine"
+    views = view_count(config.served_tta)
+    seconds = job_seconds(config.epochs, config.batch_size, per_batch, train_faces, validation_faces, test_faces,
+                          views, taught=config.distill_from is not None)
+    return JobEstimate(seconds, basis)

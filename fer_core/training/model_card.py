@@ -1,0 +1,114 @@
+"""A trained model's card: what it is, how it was trained, on what data and machine, by which command, and (after
+scoring) how good it is as served. It travels in the model's .json beside its contract."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import keras
+
+from ..data.dataset import FERDataset
+from ..atomic import write_json_atomically
+from ..prediction.model_contract import info_path, read_model_info
+from .config import TrainingConfig, cpu_description
+from .distillation import MIN_TEACHER_AGREEMENT, TEACHER_WEIGHT, TEMPERATURE
+from .runs import TrainingRun
+
+
+def model_card(config: TrainingConfig, run: TrainingRun, model, dataset: FERDataset, precision: str,
+               teacher_agreement: float | None) -> dict:
+    """The card of the model a run has just trained (its evaluation is added once it is scored)."""
+    epochs = run.epochs()
+    card = {
+        "architecture": config.arch,
+        "parameters": int(model.count_params()),
+        "config": dataclasses.asdict(config),
+        "command": run.status_record.get("command", ""),
+        "reproduce": config.command_line(),
+        "epochs_completed": len([row for row in epochs if not row.get("partial")]),
+        "train_seconds": sum(row["seconds"] for row in epochs),
+        "precision": precision,
+        "teacher": teacher_note(config.distill_from, teacher_agreement),
+        "machine": _machine(),
+        "cpu": cpu_description(),
+        "data_sha1": dataset.digest,
+        "data_rows": len(dataset),
+        "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    if config.init_from:
+        _add_earlier_stages(card, Path(config.init_from), kept_start_card(run, Path(config.init_from)))
+    return card
+
+
+def _machine() -> str:
+    return (f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}, Keras {keras.__version__} on {_backend_and_devices()}")
+
+
+def _backend_and_devices() -> str:
+    """Which Keras backend trained the model and on what: the same command takes minutes on a GPU, hours on 2 cores."""
+    backend = keras.backend.backend()
+    try:
+        if backend == "jax":
+            import jax
+
+            devices = [device.device_kind for device in jax.devices()]
+        elif backend == "tensorflow":
+            import tensorflow as tf
+
+            devices = [gpu.name for gpu in tf.config.list_physical_devices("GPU")]
+        else:
+            devices = []
+    except Exception:  # a card is still worth writing without the device names
+        devices = []
+    return f"{backend} ({', '.join(devices) or 'CPU'})"
+
+
+def teacher_note(teacher: str | None, agreement: float | None) -> dict | None:
+    """Which model taught this one, how good it was, and whether it was used: a student's figures are read in its light."""
+    if not teacher:
+        return None
+    card = card_of(Path(teacher))
+    return {"model": Path(teacher).name, "architecture": card.get("architecture"),
+            "test_accuracy": (card.get("evaluation") or {}).get("accuracy"),
+            "agreement_with_training_labels": agreement,
+            "used": agreement is not None and agreement >= MIN_TEACHER_AGREEMENT,
+            "weight": TEACHER_WEIGHT, "temperature": TEMPERATURE}
+
+
+def card_of(model_path: Path) -> dict:
+    return read_model_info(model_path).card if info_path(model_path).exists() else {}
+
+
+def keep_start_card(run: TrainingRun, start: Path) -> None:
+    """The start model's card as it is now: the file may be replaced (shipped over) before this run ends."""
+    write_json_atomically(run.start_card_file, card_of(start))
+
+
+def kept_start_card(run: TrainingRun, start: Path) -> dict:
+    """The card of the model this run started from, as it was when the run began (runs from before it was kept:
+    as it is now)."""
+    kept = run.start_card_file
+    return json.loads(kept.read_text()) if kept.exists() else card_of(start)
+
+
+def _add_earlier_stages(card: dict, start: Path, start_card: dict) -> None:
+    """A model trained on from another one has had both trainings: its card lists each stage and counts the
+    epochs and seconds of all of them, so what it says about the model stays true."""
+    earlier = start_card.get("stages") or ([{
+        "epochs": start_card.get("epochs_completed", 0),
+        "train_seconds": start_card.get("train_seconds", 0.0),
+        "command": start_card.get("reproduce") or start_card.get("command", ""),
+        "precision": start_card.get("precision") or start_card.get("config", {}).get("precision", "float32"),
+    }] if start_card else [])
+    this = {"epochs": card["epochs_completed"], "train_seconds": card["train_seconds"], "command": card["command"],
+            "precision": card["precision"]}  # what it really trained in ("auto" resolved)
+    card["initialised_from"] = str(start)
+    card["stages"] = earlier + [this]
+    card["epochs_completed"] = sum(stage["epochs"] for stage in card["stages"])
+    card["train_seconds"] = sum(stage["train_seconds"] for stage in card["stages"])

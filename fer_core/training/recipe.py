@@ -1,0 +1,270 @@
+"""Training, as the notebook did it and then properly: pixels → 48×48 faces → balance the training split →
+CNN on one-hot labels (softened by a teacher model's view, see distillation.py) → 30 epochs → evaluate.
+Everything a run does lands in its run folder (see runs.py), so the app can watch it, a stop keeps the best model,
+and a killed run resumes from its last checkpoint. The end of a job (export, scoring, publishing) is publishing.py;
+the model's card is model_card.py.
+
+This module imports TensorFlow: it runs in the training process, never in the app server."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from ..atomic import write_json_atomically
+from ..data.balance import balanced_training_plan
+from ..data.dataset import FERDataset, load_fer2013
+from ..data.fer2013 import NUM_CLASSES
+from ..data.load_budget import max_load_mb_from_environment
+from ..errors import FERError, JobError
+from ..prediction.model_contract import ModelInfo
+from ..prediction.tta import view_count
+from .architectures import build_model
+from .batches import VALIDATION_BATCH_SIZE, FaceBatches
+from .config import TrainingConfig, cpu_description, resolve_precision
+from .distillation import MIN_TEACHER_AGREEMENT, distilled_targets, one_hot, teacher_agreement, teacher_probabilities
+from .job_clock import EXPORT_SECONDS, JobClock
+from .model_card import keep_start_card, model_card
+from .progress import RunRecorder
+from .publishing import load_for_serving, publish_model, save_model, score_as_served, stage_model
+from .runs import ACTIVE_STATES, TrainingRun, new_run
+
+WARMUP_SHARE = 1 / 15  # of the epochs: 2 of 30
+
+
+def train(config: TrainingConfig, runs_dir: str | Path = "runs", run: TrainingRun | None = None,
+          resume: bool = False, verbose: int = 2, command: str = "") -> TrainingRun:
+    """Run (or resume) a training job in this process and return its run. The run folder records everything."""
+    config.check()
+    keras.utils.set_random_seed(config.seed)
+    run = run or new_run(runs_dir, config.arch)
+    if not resume:
+        write_json_atomically(run.config_file, dataclasses.asdict(config))
+    started = run.status_record.get("started_at") if resume else None
+    run.write_status("running", pid=os.getpid(), started_at=started or time.time(), ended_at=None,
+                     message="Loading data…", command=command or run.status_record.get("command", ""))
+    run.write_progress(phase="loading", epoch=0, epochs=config.epochs, batch=0, batches=0)
+    try:
+        with _stop_on_sigterm(run):
+            dataset = _load_leanly(config.data, config.skip_bad_rows)
+            outcome = _fit(config, run, dataset, resume, verbose)
+    except FERError as exc:
+        run.write_status("failed", ended_at=time.time(), message=str(exc))
+        raise
+    except KeyboardInterrupt:
+        run.write_status("stopped", ended_at=time.time(), message="Stopped from the keyboard.")
+        raise
+    except Exception as exc:
+        run.write_status("failed", ended_at=time.time(), message=f"Training failed: {type(exc).__name__}: {exc}")
+        raise
+    run.write_status(outcome["state"], ended_at=time.time(), message=outcome["message"], peak_rss_bytes=_peak_rss())
+    return run
+
+
+def resume(run_path: str | Path, verbose: int = 2) -> TrainingRun:
+    run = TrainingRun(Path(run_path))
+    if not run.config_file.exists():
+        raise JobError(f"{run_path} is not a training run folder (no config.json).")
+    # A job started by the app records this very process's pid before we get here: that one is us, not a rival.
+    if run.status in ACTIVE_STATES and run.status_record.get("pid") != os.getpid():
+        raise JobError(f"Run {run.name} is still running.")
+    config = TrainingConfig.from_dict(run.config)
+    return train(config, run=run, resume=True, verbose=verbose)
+
+
+def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: bool, verbose: int) -> dict:
+    # 1. The data: the training split, balanced if asked; validation and test stay as they are.
+    splits = dataset.splits
+    if len(splits.train) == 0:
+        raise FERError("This data has no training faces.")
+    if len(splits.validation) == 0:
+        raise FERError("This data has no validation faces to measure progress on.")
+    plan, class_weight = balanced_training_plan(dataset.labels[splits.train], config.balance, config.seed)
+    train_indices = splits.train[plan]
+    # The oversampled set may only ever contain training faces: validation and test stay unseen.
+    assert np.isin(train_indices, splits.train).all()
+    targets, teacher_agreement_share = _training_targets(config, run, dataset)
+    precision = resolve_precision(config.precision)
+
+    # 2. The model: fresh (or from another model's weights), or the last checkpoint of a resumed run.
+    start_epoch, best = 0, -1.0
+    if resume:
+        checkpoint = run.checkpoint()
+        start_epoch, best = checkpoint["epoch"], checkpoint["best_val_accuracy"]
+        model = keras.saving.load_model(run.last_model_file)  # its layers keep the precision they were built with
+    else:
+        with dtype_policy(precision):
+            model = build_model(config.arch)
+        if config.init_from:
+            _copy_weights(Path(config.init_from), model)
+            keep_start_card(run, Path(config.init_from))
+        compile_for_training(model, config)
+    run.clear_stop_request()
+
+    # 3. Train: augmented batches, a warm-up then cosine schedule, progress and checkpoints into the run folder.
+    batches = FaceBatches(dataset.images, targets, train_indices, config.batch_size, config.augment,
+                          config.seed + start_epoch, shuffle=True)
+    # Validation and test are scored against their plain labels: the teacher never sees them.
+    validation = FaceBatches(dataset.images, one_hot(dataset.labels, NUM_CLASSES), splits.validation,
+                             VALIDATION_BATCH_SIZE, False, 0, shuffle=False)
+    tta = config.served_tta
+    clock = JobClock(len(batches), config.batch_size, len(splits.validation), len(dataset.split("test")),
+                     view_count(tta))
+    recorder = RunRecorder(run, config.epochs, clock, best)
+    started = time.time()
+    run.write_status("running", message=f"Training on {len(train_indices):,} faces ({config.balance}).",
+                     notes=list(splits.notes), train_faces=len(train_indices), precision=precision,
+                     cpu=cpu_description())
+    if start_epoch < config.epochs:
+        model.fit(
+            batches, validation_data=validation, epochs=config.epochs, initial_epoch=start_epoch,
+            class_weight=class_weight, verbose=verbose,
+            callbacks=[keras.callbacks.LearningRateScheduler(
+                lambda epoch: cosine_learning_rate(config.learning_rate, epoch, config.epochs, config.warmup)),
+                recorder],
+        )
+    if not run.best_model_file.exists():
+        if recorder.stopped_by_request:
+            return {"state": "stopped", "message": "Stopped before the first epoch finished: no model was kept."
+                    + (" (The server asked the job to stop: SIGTERM.)" if run.status_record.get("stop_reason") else "")}
+        save_model(model, run.best_model_file)
+
+    # 4. Evaluate the best model exactly as it will be served, then publish it with its card.
+    run.write_progress(phase="exporting", epoch=len(run.epochs()), epochs=config.epochs, batch=len(batches),
+                       batches=len(batches), eta_seconds=clock.evaluation_seconds())
+    best_model = load_for_serving(run.best_model_file, config.arch)
+    info = ModelInfo(architecture=config.arch, tta=tta,
+                     card=model_card(config, run, best_model, dataset, precision, teacher_agreement_share))
+    # Launch to here, loading and the teacher's pass included (the scoring that follows takes seconds).
+    info.card["wall_clock_seconds"] = time.time() - run.status_record.get("started_at", started)
+    staged = stage_model(run, best_model, info)
+    epochs_done = len(run.epochs())
+    run.write_progress(phase="evaluating", epoch=epochs_done, epochs=config.epochs, batch=len(batches),
+                       batches=len(batches), eta_seconds=clock.evaluation_seconds() - EXPORT_SECONDS)
+    evaluation = score_as_served(run, staged, best_model, dataset, tta,
+                                 epochs=info.card["epochs_completed"], train_faces=len(train_indices))
+    info.card["evaluation"] = evaluation
+    publish_model(run, staged, info)
+    run.write_progress(phase="done", epoch=epochs_done, epochs=config.epochs, batch=len(batches),
+                       batches=len(batches), eta_seconds=0.0)
+    state = "stopped" if recorder.stopped_by_request else "finished"
+    summary = (f"{info.card['epochs_completed']} epochs; test accuracy {evaluation['accuracy']:.1%}, "
+               f"top-3 {evaluation['top3_accuracy']:.1%}, macro F1 {evaluation['macro_f1']:.3f}.")
+    if evaluation["chance_level"]["flagged"]:
+        summary += " " + evaluation["chance_level"]["reason"]
+    stopped = run.status_record.get("stop_reason") or "Stopped on request: kept the best model."
+    return {"state": state, "message": (stopped + " " if state == "stopped" else "") + summary,
+            "seconds": time.time() - started}
+
+
+def _training_targets(config: TrainingConfig, run: TrainingRun, dataset: FERDataset) -> tuple[np.ndarray, float | None]:
+    """(N, classes) float32 targets for every face: one-hot labels, and for the training faces, blended with the
+    teacher's probabilities when the job has a teacher that knows this data. Validation and test rows stay one-hot.
+    Also returns the teacher's agreement with the training labels (None without a teacher)."""
+    targets = one_hot(dataset.labels, NUM_CLASSES)
+    if config.distill_from:
+        train = dataset.splits.train
+        run.write_status("running", message=f"Asking the teacher ({Path(config.distill_from).name}) about "
+                                            f"{len(train):,} training faces…")
+        run.write_progress(phase="teaching", epoch=0, epochs=config.epochs, batch=0, batches=0)
+        probabilities = teacher_probabilities(config.distill_from, dataset.images[train], dataset.class_names)
+        agreement = teacher_agreement(dataset.labels[train], probabilities)
+        if agreement < MIN_TEACHER_AGREEMENT:
+            print(f"The teacher agrees with only {agreement:.0%} of the training labels: it does not know this data, "
+                  "so this job trains on the labels alone.", file=sys.stderr)
+            return targets, agreement
+        targets[train] = distilled_targets(dataset.labels[train], probabilities)
+        return targets, agreement
+    return targets, None
+
+
+def compile_for_training(model, config: TrainingConfig) -> None:
+    """The optimizer and loss every job trains with: AdamW (Adam with decoupled weight decay; weight_decay 0 is Adam
+    itself, as older runs trained) on categorical cross-entropy over one-hot or distilled targets."""
+    model.compile(optimizer=keras.optimizers.AdamW(config.learning_rate, weight_decay=config.weight_decay),
+                  loss="categorical_crossentropy", metrics=["accuracy"])
+
+
+def cosine_learning_rate(base: float, epoch: int, epochs: int, warmup: bool = True) -> float:
+    """A short linear warm-up (batch norm statistics settle before large steps), then cosine decay to 2% of base:
+    a fixed schedule fitted to the epoch count converges well, and is the same on resume."""
+    warmup = round(epochs * WARMUP_SHARE) if warmup else 0
+    if epoch < warmup:
+        return base * (epoch + 1) / (warmup + 1)
+    progress = (epoch - warmup) / max(epochs - warmup, 1)
+    return base * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+@contextlib.contextmanager
+def dtype_policy(name: str):
+    """Layers built inside use this Keras dtype policy; the global policy is back to float32 after, even on error."""
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy("float32")
+
+
+def _copy_weights(source: Path, model) -> None:
+    """Start from another model's weights (fine-tuning, or a schedule restarted from a finished run)."""
+    try:
+        start = keras.saving.load_model(source, compile=False)
+    except Exception as exc:
+        raise FERError(f"Could not read the model to start from, {source}: {exc}") from exc
+    if start.name != model.name:
+        raise FERError(f"{source} is a {start.name} model; it cannot start a {model.name} run.")
+    shapes = [tuple(w.shape) for w in start.get_weights()]
+    if shapes != [tuple(w.shape) for w in model.get_weights()]:
+        raise FERError(f"{source} has different layer sizes from a fresh {model.name}; it cannot start this run.")
+    model.set_weights(start.get_weights())
+
+
+def _load_leanly(path: str, skip_bad_rows: bool) -> FERDataset:
+    """The data, parsed first in a short-lived child process that leaves the faces in the dataset cache, then read
+    from the cache here: parsing the full CSV holds about 1.3 GB for a few seconds, which would otherwise stay in this
+    process's peak on top of TensorFlow's (the host may have 2.7 GB for everything). A file the child cannot parse is
+    parsed here, so its error is the one the user sees."""
+    command = [sys.executable, "-m", "fer_core", "data", str(path), "--json"] + (["--skip-bad-rows"] if skip_bad_rows else [])
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                   cwd=Path(__file__).resolve().parents[2], check=False)
+    return load_fer2013(path, skip_bad_rows=skip_bad_rows, max_load_mb=max_load_mb_from_environment())
+
+
+SIGTERM_REASON = ("The server asked the job to stop (SIGTERM: a restart or a shutdown), so it stopped after the "
+                  "current batch and kept the best model; resume it to go on.")
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm(run: TrainingRun):
+    """SIGTERM, what a host sends before a restart, is handled like Stop: the job ends after the current batch with
+    its best model kept and says why, instead of dying with its status left at running."""
+    def request_stop(signum, frame):
+        run.write_status("running", stop_reason=SIGTERM_REASON)
+        run.request_stop()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, request_stop)
+    except ValueError:  # not the main thread (a test calling train from a worker): nothing to install
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _peak_rss() -> int:
+    """The most memory this training process has held (bytes): its budget on a 2.7 GB host."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

@@ -1,0 +1,264 @@
+"""A training run's folder, the one record of a job that the CLI, the training process and the app all read.
+`TrainingRun` owns the folder's file names (below) and the rule for when a run can resume; nobody else spells them.
+
+    config.json      what was asked (TrainingConfig)
+    status.json      state, pid, start/end times, message          (rewritten atomically)
+    metrics.jsonl    one line per finished epoch                    (appended)
+    progress.json    epoch, batch, ETA                              (rewritten atomically)
+    checkpoint.json  the last finished epoch and the best validation accuracy so far
+    last.keras       checkpoint at the end of the last epoch, for resume
+    best.keras       best validation accuracy so far
+    staged.keras     the final model while it is exported and scored, before it is published as model.keras
+    model.keras/.json/.tflite   the final model (best weights), its contract and card, its LiteRT export
+    evaluation.json  scores on the test split
+    start_card.json  the card of the model a run started from, as it was when the run began
+    train.log        the training process's output
+    STOP             present when a stop was requested
+    IN_USE           touched while some session of the app predicts with this run's model
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..atomic import write_json_atomically
+from ..errors import JobError
+
+ACTIVE_STATES = ("starting", "running")
+FINAL_STATES = ("finished", "stopped", "failed", "interrupted")
+# Pruning spares a run this young, and one whose IN_USE mark is this fresh: another visitor may be using it.
+PRUNE_SPARES_SECONDS = 24 * 3600
+IN_USE_FILE = "IN_USE"
+# A run in one of these states, with a finished epoch to go on from, offers Resume.
+RESUMABLE_STATES = ("stopped", "interrupted")
+
+
+def default_runs_dir() -> Path:
+    return Path(os.environ.get("FER_RUNS_DIR") or "runs")
+
+
+def _read_json(path: Path, default=None):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return default
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (exited, not yet reaped by its parent) is not running
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    # The folder's files, by what they hold.
+    config_file = property(lambda self: self.path / "config.json")
+    status_file = property(lambda self: self.path / "status.json")
+    metrics_file = property(lambda self: self.path / "metrics.jsonl")
+    progress_file = property(lambda self: self.path / "progress.json")
+    checkpoint_file = property(lambda self: self.path / "checkpoint.json")
+    last_model_file = property(lambda self: self.path / "last.keras")
+    best_model_file = property(lambda self: self.path / "best.keras")
+    staged_model_file = property(lambda self: self.path / "staged.keras")
+    final_model_file = property(lambda self: self.path / "model.keras")
+    evaluation_file = property(lambda self: self.path / "evaluation.json")
+    start_card_file = property(lambda self: self.path / "start_card.json")
+    log_file = property(lambda self: self.path / "train.log")
+    stop_file = property(lambda self: self.path / "STOP")
+    in_use_file = property(lambda self: self.path / IN_USE_FILE)
+
+    @property
+    def config(self) -> dict:
+        return _read_json(self.config_file, {})
+
+    @property
+    def status_record(self) -> dict:
+        return _read_json(self.status_file, {})
+
+    @property
+    def status(self) -> str:
+        """starting, running, finished, stopped, failed, or interrupted (its process died without saying so)."""
+        record = self.status_record
+        state = record.get("state", "starting")
+        if state in ACTIVE_STATES and not pid_alive(record.get("pid")):
+            # Only a job whose process is not spawned yet has no pid; a recorded pid that is gone died early.
+            if state == "starting" and not record.get("pid") and time.time() - self._status_written_at() < 60:
+                return "starting"
+            return "interrupted"
+        return state
+
+    def _status_written_at(self) -> float:
+        try:
+            return (self.status_file).stat().st_mtime
+        except OSError:
+            return 0.0
+
+    @property
+    def message(self) -> str:
+        return self.status_record.get("message", "")
+
+    def epochs(self) -> list[dict]:
+        """One dict per finished epoch: epoch, loss, accuracy, val_loss, val_accuracy, seconds, learning_rate.
+        A line cut short by a crash is ignored; a resumed run's repeated epoch keeps its latest line."""
+        rows: dict[int, dict] = {}
+        try:
+            lines = (self.metrics_file).read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return []
+        for line in lines:
+            try:
+                row = json.loads(line)
+                rows[int(row["epoch"])] = row
+            except (ValueError, KeyError, TypeError):
+                continue
+        return [rows[k] for k in sorted(rows)]
+
+    def progress(self) -> dict:
+        return _read_json(self.progress_file, {})
+
+    def evaluation(self) -> dict | None:
+        return _read_json(self.evaluation_file)
+
+    @property
+    def model_path(self) -> Path | None:
+        """The final model once the run has one (never a half-written file: it is renamed into place)."""
+        path = self.final_model_file
+        return path if path.exists() and path.with_suffix(".json").exists() else None
+
+    @property
+    def best_val_accuracy(self) -> float | None:
+        values = [row["val_accuracy"] for row in self.epochs() if row.get("val_accuracy") is not None]
+        return max(values) if values else None
+
+    @property
+    def duration_seconds(self) -> float:
+        record = self.status_record
+        start = record.get("started_at")
+        if not start:
+            return 0.0
+        end = record.get("ended_at") if self.status not in ACTIVE_STATES else time.time()
+        return float((end or time.time()) - start) - float(record.get("paused_seconds", 0))
+
+    def mark_in_use(self) -> None:
+        """Say that a session predicts with this run's model, so pruning spares it for a day after the last mark."""
+        try:
+            self.in_use_file.touch()
+        except OSError:
+            pass  # a read-only runs folder is never pruned by this server either
+
+    def spared_from_pruning(self, now: float | None = None) -> bool:
+        """Running, started within a day, or chosen for prediction by a session within a day."""
+        now = time.time() if now is None else now
+        if self.status in ACTIVE_STATES:
+            return True
+        started = self.status_record.get("started_at") or _modified(self.path)
+        return now - started < PRUNE_SPARES_SECONDS or now - _modified(self.in_use_file) < PRUNE_SPARES_SECONDS
+
+    def request_stop(self) -> None:
+        self.stop_file.touch()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self.stop_file.exists()
+
+    def clear_stop_request(self) -> None:
+        self.stop_file.unlink(missing_ok=True)
+
+    # The resume rule: a run goes on from its last finished epoch, so it needs that epoch's checkpoint.
+    @property
+    def has_checkpoint(self) -> bool:
+        return self.checkpoint_file.exists() and self.last_model_file.exists()
+
+    @property
+    def offers_resume(self) -> bool:
+        """What the Train page shows a Resume button for: a stopped or interrupted run with a finished epoch."""
+        return self.status in RESUMABLE_STATES and self.has_checkpoint
+
+    def checkpoint(self) -> dict:
+        """{epoch, best_val_accuracy} of the last finished epoch; JobError where there is none to resume from."""
+        record = _read_json(self.checkpoint_file) if self.last_model_file.exists() else None
+        if not isinstance(record, dict) or "epoch" not in record:
+            raise JobError(f"Run {self.name} has no finished epoch to resume from; start a new run instead.")
+        return record
+
+    def write_checkpoint(self, epoch: int, best_val_accuracy: float) -> None:
+        write_json_atomically(self.checkpoint_file, {"epoch": epoch, "best_val_accuracy": best_val_accuracy})
+
+    def write_status(self, state: str, **fields) -> None:
+        record = {**self.status_record, **fields, "state": state}
+        write_json_atomically(self.status_file, record)
+
+    def write_progress(self, **fields) -> None:
+        write_json_atomically(self.progress_file, {**fields, "updated_at": time.time()})
+
+    def append_epoch(self, row: dict) -> None:
+        with open(self.metrics_file, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(row) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def new_run(runs_dir: str | Path, arch: str) -> TrainingRun:
+    runs_dir = Path(runs_dir)
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for suffix in range(1000):
+        path = runs_dir / f"{stamp}-{arch}" if suffix == 0 else runs_dir / f"{stamp}-{arch}-{suffix}"
+        try:
+            path.mkdir()
+            return TrainingRun(path)
+        except FileExistsError:
+            continue
+    raise RuntimeError("could not name a new run folder")
+
+
+def list_runs(runs_dir: str | Path | None = None) -> list[TrainingRun]:
+    """Runs, newest first (in FER_RUNS_DIR, default ./runs, unless told otherwise)."""
+    runs_dir = Path(runs_dir) if runs_dir is not None else default_runs_dir()
+    if not runs_dir.is_dir():
+        return []
+    runs = [run for run in map(TrainingRun, runs_dir.iterdir()) if run.path.is_dir() and run.config_file.exists()]
+    return sorted(runs, key=lambda run: run.status_record.get("started_at", 0) or run.path.stat().st_mtime, reverse=True)
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def prune_runs(runs_dir: str | Path, keep: int) -> list[str]:
+    """Delete all but the newest `keep` finished runs, sparing any run that is running, younger than a day, or
+    chosen for prediction by a session within a day (see spared_from_pruning). Returns the names removed."""
+    removed = []
+    finished = [run for run in list_runs(runs_dir) if run.status not in ACTIVE_STATES]
+    now = time.time()
+    for run in finished[max(keep, 0):]:
+        if run.spared_from_pruning(now):
+            continue
+        shutil.rmtree(run.path, ignore_errors=True)
+        removed.append(run.name)
+    return removed

@@ -1,0 +1,168 @@
+"""Hosted-mode settings: who may train, how big an upload may be, how long a visitor's job may run, where runs
+live and which server files a visitor may load. Read from environment variables, overridden by a dict of secrets
+(the app passes st.secrets as a plain dict: this module never imports Streamlit).
+
+    FER_TRAINING           on | off | password         (default on)
+    FER_TRAINING_PASSWORD  the password when FER_TRAINING=password
+    FER_MAX_UPLOAD_MB      largest upload accepted, data or photo (default 300, a full FER2013 CSV fits)
+    FER_MAX_EPOCHS         most epochs a job may ask   (default 500, TrainingConfig's own limit)
+    FER_MAX_LOAD_MB        memory for the faces of one load (default 100: 43,402 faces; FER2013 has 35,887)
+    FER_UPLOADS_MB         disk kept for uploads in RUNS_DIR/uploads, oldest evicted first (default 1000)
+    FER_RUNS_DIR           the runs folder             (default runs)
+    FER_DATA_DIRS          folders, separated by ':', from which visitors may load data by typing a path on the
+                           server (default none: server paths are off)
+    FER_SERVER_PATHS       off turns server paths off even where FER_DATA_DIRS names folders
+    FER_MAX_VIDEO_SECONDS  longest clip the Video page and `fer_core video` analyse (default 1800, half an hour)
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+from fer_core.data.load_budget import DEFAULT_MAX_LOAD_MB
+from fer_core.errors import DataError, FERError, TrainingDisabled
+from fer_core.prediction.video_analysis import DEFAULT_MAX_VIDEO_SECONDS
+
+TRAINING_MODES = ("on", "off", "password")
+DEFAULT_MAX_UPLOAD_MB = 300
+DEFAULT_MAX_EPOCHS = 500
+DEFAULT_UPLOADS_MB = 1000
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    training: str = "on"
+    training_password: str = ""
+    max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB
+    max_epochs: int = DEFAULT_MAX_EPOCHS
+    runs_dir: Path = Path("runs")
+    data_dirs: tuple[Path, ...] = ()
+    max_load_mb: int = DEFAULT_MAX_LOAD_MB
+    uploads_mb: int = DEFAULT_UPLOADS_MB
+    max_video_seconds: int = DEFAULT_MAX_VIDEO_SECONDS
+
+    @property
+    def server_paths(self) -> bool:
+        """Whether visitors may type a path on the server: only where the operator named folders for it."""
+        return bool(self.data_dirs)
+
+    @property
+    def training_off_reason(self) -> str | None:
+        """A sentence saying why nobody can start training here, or None when someone can."""
+        if self.training == "off":
+            return "Training is turned off on this server; explore the data and predict with the shipped model instead."
+        if self.training == "password" and not self.training_password:
+            return "Training needs a password here, but none is configured (set FER_TRAINING_PASSWORD)."
+        return None
+
+    @property
+    def needs_password(self) -> bool:
+        return self.training == "password"
+
+    def check_training_allowed(self, password: str = "") -> None:
+        """Raise TrainingDisabled unless this visitor may start a job."""
+        reason = self.training_off_reason
+        if reason:
+            raise TrainingDisabled(reason)
+        if self.needs_password and not hmac.compare_digest(password.encode(), self.training_password.encode()):
+            raise TrainingDisabled("That training password is not right.")
+
+    def check_epochs(self, epochs: int) -> None:
+        if epochs > self.max_epochs:
+            raise TrainingDisabled(f"This server runs at most {self.max_epochs} epochs per job, not {epochs}.")
+
+    def check_upload(self, size_bytes: int, name: str, limit_mb: int | None = None,
+                     error: type[FERError] = DataError) -> None:
+        """Refuse an upload over FER_MAX_UPLOAD_MB (or the lower `limit_mb`), by the bytes the server received."""
+        limit_mb = min(self.max_upload_mb, limit_mb or self.max_upload_mb)
+        if size_bytes > limit_mb * 1_000_000:
+            raise error(f"{name} is {size_bytes / 1e6:,.1f} MB; this server accepts files up to {limit_mb:,} MB.")
+
+    def server_path(self, typed: str) -> Path:
+        """The file or folder a visitor typed, once it is known to lie inside one of FER_DATA_DIRS; DataError
+        otherwise, with a sentence that says what is wrong and never what the file holds."""
+        if not self.server_paths:
+            raise DataError("This server does not load data from server paths: upload a file or use the built-in sample.")
+        path = Path(typed).expanduser()
+        if not path.is_absolute():
+            path = self.data_dirs[0] / path
+        try:
+            real = path.resolve(strict=True)
+        except (FileNotFoundError, NotADirectoryError):
+            raise DataError(f"{typed} does not exist on the server.") from None
+        except (OSError, RuntimeError):  # a permission error on the way, or a symlink loop
+            raise DataError(f"{typed} cannot be opened on the server.") from None
+        if not any(real == folder or folder in real.parents for folder in self._real_data_dirs()):
+            raise DataError(f"{typed} is outside the folders this server loads data from "
+                            f"({', '.join(str(d) for d in self.data_dirs)}).")
+        try:
+            mode = real.stat().st_mode
+        except OSError:
+            raise DataError(f"{typed} cannot be opened on the server.") from None
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            raise DataError(f"{typed} is not a regular file or folder (a device, a pipe or a socket), so it was not read.")
+        return real
+
+    def _real_data_dirs(self) -> list[Path]:
+        return [folder.resolve() for folder in self.data_dirs]
+
+
+def load_settings(secrets: Mapping | None = None, environ: Mapping | None = None) -> AppSettings:
+    """Settings from `environ` (default os.environ), each overridden by the same key in `secrets`."""
+    values = {**(os.environ if environ is None else environ), **(secrets or {})}
+    training = str(values.get("FER_TRAINING", "on")).strip().lower()
+    if training not in TRAINING_MODES:
+        raise FERError(f"FER_TRAINING must be one of {', '.join(TRAINING_MODES)}, not {training!r}.")
+    return AppSettings(
+        training=training,
+        training_password=str(values.get("FER_TRAINING_PASSWORD", "")),
+        max_upload_mb=_positive_int(values, "FER_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB),
+        max_epochs=min(_positive_int(values, "FER_MAX_EPOCHS", DEFAULT_MAX_EPOCHS), DEFAULT_MAX_EPOCHS),
+        runs_dir=Path(str(values.get("FER_RUNS_DIR") or "runs")),
+        data_dirs=_data_dirs(values),
+        max_load_mb=_positive_int(values, "FER_MAX_LOAD_MB", DEFAULT_MAX_LOAD_MB),
+        uploads_mb=_positive_int(values, "FER_UPLOADS_MB", DEFAULT_UPLOADS_MB),
+        max_video_seconds=_positive_int(values, "FER_MAX_VIDEO_SECONDS", DEFAULT_MAX_VIDEO_SECONDS),
+    )
+
+
+def _data_dirs(values: Mapping) -> tuple[Path, ...]:
+    """FER_DATA_DIRS as absolute folders, or () when server paths are off; a named folder that is missing is an
+    error, so a typo is not mistaken for "off"."""
+    if not _on_or_off(values, "FER_SERVER_PATHS"):
+        return ()
+    raw = values.get("FER_DATA_DIRS") or ""
+    names = raw if isinstance(raw, (list, tuple)) else str(raw).split(os.pathsep)
+    folders = tuple(Path(str(name).strip()).expanduser().absolute() for name in names if str(name).strip())
+    if not folders and str(values.get("FER_SERVER_PATHS", "")).strip().lower() == "on":
+        raise FERError("FER_SERVER_PATHS is on, but FER_DATA_DIRS names no folder: set FER_DATA_DIRS to the folders "
+                       "visitors may load data from.")
+    for folder in folders:
+        if not folder.is_dir():
+            raise FERError(f"FER_DATA_DIRS names {folder}, which is not a folder on this server.")
+    return folders
+
+
+def _on_or_off(values: Mapping, key: str) -> bool:
+    value = str(values.get(key) or "on").strip().lower()
+    if value not in ("on", "off"):
+        raise FERError(f"{key} must be on or off, not {value!r}.")
+    return value == "on"
+
+
+def _positive_int(values: Mapping, key: str, default: int) -> int:
+    raw = values.get(key)
+    if raw in (None, ""):
+        return default
+    try:
+        number = int(raw)
+    except (TypeError, ValueError):
+        number = 0
+    if number <= 0:
+        raise FERError(f"{key} must be a whole number above 0, not {raw!r}.")
+    return number
