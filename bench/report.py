@@ -324,12 +324,34 @@ def hosted_rows(hosted: dict | None) -> list[Row]:
     return rows
 
 
+def own_classes_rows(section: dict | None) -> list[Row]:
+    """Issue 15's target: a user's own classes from tens of photos each, trained where the app runs."""
+    if not section or "jobs" not in section:
+        return [_missing("your own classes, 3 × 20 photos, transfer learning", section)] if section else []
+    rows = []
+    photos = f"{len(section['classes'])} classes × {section['photos'] // len(section['classes'])} photos"
+    for name, job in section["jobs"].items():
+        what = f"own classes ({photos}), `fer_core train --data FOLDER`: {name}, launch → scored model"
+        if "error" in job:
+            rows.append(_missing(what, job))
+            continue
+        flagged = (job.get("chance_level") or {}).get("flagged")
+        ours = (f"{_s(job['wall_seconds'])}; held-out accuracy {job['held_out_accuracy']:.1%} on "
+                f"{section['held_out_faces']} faces (test split {job['accuracy']:.0%} of {job['test_faces']})"
+                + (" — flagged as no better than chance" if flagged else ""))
+        is_default = name.startswith("default")
+        rows.append(Row(what, ours, "chance: 33.3%", "—", "< 1 min on 2 cores" if is_default else "—",
+                        job["wall_seconds"] < 60 if is_default else None))
+    return rows
+
+
 def build_rows(results: dict) -> list[Row]:
     sections = results.get("sections", {})
     return (parse_rows(sections.get("parse")) + cpu_training_rows(sections.get("cpu_training"))
             + training_rows(sections.get("training"))
             + prediction_rows(sections.get("prediction")) + app_rows(sections.get("app"))
-            + video_rows(sections.get("video")) + hosted_rows(sections.get("hosted")))
+            + video_rows(sections.get("video")) + hosted_rows(sections.get("hosted"))
+            + own_classes_rows(sections.get("own_classes")))
 
 
 def table(rows: list[Row], quick: bool) -> str:
@@ -422,7 +444,8 @@ def details(results: dict) -> str:
     lines = ["## How each figure was measured, and where the time goes", ""]
     for name, describe in (("parse", _parse_details), ("cpu_training", _cpu_training_details),
                            ("training", _training_details), ("prediction", _prediction_details),
-                           ("app", _app_details), ("video", _video_details), ("hosted", _hosted_details)):
+                           ("app", _app_details), ("video", _video_details), ("hosted", _hosted_details),
+                           ("own_classes", _own_classes_details)):
         section = sections.get(name)
         if section is None:
             continue
@@ -519,6 +542,24 @@ def _app_details(app: dict) -> list[str]:
                      f"{tf['rss_bytes'] / MB:.0f} MB resident.")
     return lines
 
+
+
+def _own_classes_details(section: dict) -> list[str]:
+    if "jobs" not in section:
+        return []
+    from bench.own_classes import __doc__ as how
+
+    skipped = section.get("skipped") or []
+    lines = [f"- **Your own classes.** {' '.join(how.split(chr(10), 2)[-1].split())} CPU: {section.get('cpu', '?')}. "
+             f"Loading the folder (face detection in {section['photos']} photos): {_s(section['load_seconds'])}; "
+             f"faces found in {section['faces_found']} of {section['photos']}"
+             + (f", skipped: {'; '.join(skipped[:5])}" if skipped else "") + "."]
+    for name, job in section["jobs"].items():
+        if "error" not in job:
+            lines.append(f"  - {name}: {job['architecture']}, {job['train_faces']} training faces, "
+                         f"{_s(job['train_seconds'] or 0)} in epochs, peak RSS "
+                         f"{(job.get('peak_rss_bytes') or 0) / MB:,.0f} MB. Run: {job['run']}.")
+    return lines
 
 
 def _cpu_training_details(section: dict) -> list[str]:

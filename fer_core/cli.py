@@ -66,7 +66,9 @@ def command_train(args) -> int:
                                 warmup=not args.no_warmup,
                                 balance=args.balance, augment=not args.no_augment, seed=args.seed,
                                 skip_bad_rows=args.skip_bad_rows, precision=args.precision, init_from=args.init_from,
-                                distill_from=None if args.no_distill else args.distill_from).check()
+                                distill_from=None if args.no_distill else args.distill_from,
+                                transfer="off" if args.from_scratch else args.transfer,
+                                transfer_base=args.transfer_base).check()
     # A job started by the app hands its lock down; one started here takes it.
     lock_fd = int(os.environ["FER_JOB_LOCK_FD"]) if os.environ.get("FER_JOB_LOCK_FD") else acquire_job_lock(runs_dir)
     verbose = 1 if sys.stderr.isatty() else 2
@@ -117,7 +119,7 @@ def command_evaluate(args) -> int:
     for name, row in report["per_class"].items():
         print(f"{name:<10}{row['precision']:>10.3f}{row['recall']:>10.3f}{row['f1']:>10.3f}{row['support']:>10}")
     print("confusion matrix (rows: true, columns: predicted)")
-    for name, row in zip(CLASS_NAMES, report["confusion_matrix"]):
+    for name, row in zip(report["class_names"], report["confusion_matrix"]):
         print(f"{name:<10}" + "".join(f"{v:>7}" for v in row))
     return 0
 
@@ -206,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .data.balance import BALANCE_METHODS
     from .training.architectures import ARCHITECTURES
     from .training.config import PRECISIONS, TrainingConfig
+    from .training.transfer import TRANSFER_CHOICES
 
     defaults = TrainingConfig.defaults()  # the Train page and the benchmark start from the same
 
@@ -241,6 +244,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="a teacher model whose probabilities soften the training labels")
     train.add_argument("--no-distill", action="store_true", help="train on the labels alone, without a teacher")
     train.add_argument("--init-from", metavar="MODEL", help="start from this .keras model's weights (same architecture)")
+    train.add_argument("--transfer", default=defaults.transfer, choices=list(TRANSFER_CHOICES),
+                       help="start from a trained model's features and train a new head for this data's classes "
+                            "(head), and also its last block (head_and_last_block); auto does it for data whose "
+                            "classes are not FER2013's, off trains --arch from scratch")
+    train.add_argument("--from-scratch", action="store_true", help="the same as --transfer off")
+    train.add_argument("--transfer-base", metavar="MODEL", default=defaults.transfer_base,
+                       help="the trained model whose features a transfer starts from")
     train.add_argument("--out", default="runs", help="the runs folder; each run gets its own folder inside")
     train.add_argument("--resume", metavar="RUN_DIR", help="resume a stopped, crashed or killed run from its last checkpoint")
     train.add_argument("--run-dir", help=argparse.SUPPRESS)  # used by the app's job starter

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..data.balance import BALANCE_METHODS
 from ..errors import FERError
+from .transfer import TRANSFER_CHOICES
 from .architectures import ARCHITECTURES, DEFAULT_ARCHITECTURE
 
 # "auto" is bfloat16 maths where the CPU does them in hardware and float32 elsewhere (where bfloat16 is slower);
@@ -23,7 +24,7 @@ SHIPPED_MODEL = Path(__file__).resolve().parents[2] / "models" / "fer_studio.ker
 
 # Fields added after runs were first recorded: a config.json without them trained as these say, so a resume or a
 # card's command reproduces what ran, not today's defaults.
-FIELDS_OF_OLDER_RUNS = {"weight_decay": 0.0, "distill_from": None, "warmup": False}
+FIELDS_OF_OLDER_RUNS = {"weight_decay": 0.0, "distill_from": None, "warmup": False, "transfer": "off"}
 
 
 def resolve_precision(precision: str) -> str:
@@ -83,6 +84,9 @@ class TrainingConfig:
     precision: str = "auto"
     init_from: str | None = None  # a .keras model of the same architecture whose weights training starts from
     distill_from: str | None = str(SHIPPED_MODEL)  # a model whose probabilities soften the labels; None: labels only
+    # Start from a trained model's features (transfer.py): "auto" does for data whose classes are not FER2013's.
+    transfer: str = "auto"
+    transfer_base: str = str(SHIPPED_MODEL)
 
     def check(self) -> "TrainingConfig":
         if self.arch not in ARCHITECTURES:
@@ -91,6 +95,11 @@ class TrainingConfig:
             raise FERError(f"Unknown balancing {self.balance!r}: choose one of {', '.join(BALANCE_METHODS)}.")
         if self.precision not in PRECISIONS:
             raise FERError(f"Unknown precision {self.precision!r}: choose one of {', '.join(PRECISIONS)}.")
+        if self.transfer not in TRANSFER_CHOICES:
+            raise FERError(f"Unknown transfer choice {self.transfer!r}: choose one of {', '.join(TRANSFER_CHOICES)}.")
+        if self.transfer != "off" and not Path(self.transfer_base).is_file():
+            raise FERError(f"The model to start from, {self.transfer_base}, does not exist; train from scratch "
+                           "(--transfer off).")
         if self.init_from is not None and not Path(self.init_from).is_file():
             raise FERError(f"The model to start from, {self.init_from}, does not exist.")
         if self.distill_from is not None and not Path(self.distill_from).is_file():
@@ -104,6 +113,11 @@ class TrainingConfig:
         if not 0 <= self.weight_decay < 1:
             raise FERError(f"The weight decay must be at least 0 and below 1, not {self.weight_decay}.")
         return self
+
+    @property
+    def run_name(self) -> str:
+        """What a run folder is named after: the architecture, or "transfer" for a new head on a trained model."""
+        return "transfer" if self.transfer in ("head", "head_and_last_block") else self.arch
 
     @property
     def served_tta(self) -> str:
@@ -125,6 +139,8 @@ class TrainingConfig:
                 parts.append("--no-warmup")
             elif field.name == "skip_bad_rows":
                 parts.append("--skip-bad-rows")
+            elif field.name == "transfer" and value == "off":
+                parts.append("--from-scratch")
             elif field.name == "distill_from" and value is None:
                 parts.append("--no-distill")
             else:

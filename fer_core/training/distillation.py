@@ -29,6 +29,13 @@ def one_hot(labels: np.ndarray, num_classes: int) -> np.ndarray:
     return np.eye(num_classes, dtype=np.float32)[labels]
 
 
+def teacher_knows(teacher: str | Path, class_names: tuple[str, ...]) -> bool:
+    """Whether the teacher answers in these very classes (a teacher of FER2013's seven cannot teach your own)."""
+    from ..prediction.model_contract import read_model_info
+
+    return tuple(read_model_info(teacher).class_names) == tuple(class_names)
+
+
 def teacher_probabilities(teacher: str | Path, images: np.ndarray, class_names: tuple[str, ...]) -> np.ndarray:
     """The teacher's probabilities (N, classes) for uint8 faces (N, 48, 48), from its LiteRT export."""
     from ..prediction.face_classifier import FaceClassifier

@@ -71,7 +71,10 @@ def chance_level_verdict(evaluation: dict, labels: np.ndarray, epochs: int | Non
         causes.append(f"it trained for only {epochs} epoch{'s' if epochs != 1 else ''}")
     if train_faces is not None and train_faces < 5000:
         causes.append(f"on only {train_faces:,} faces")
-    if causes:
+    if causes and tuple(names) != CLASS_NAMES:
+        reason += (f" Probably because {' '.join(causes)}: start from the shipped model (transfer learning, the default "
+                   "for your own classes), or add photos.")
+    elif causes:
         reason += f" Probably because {' '.join(causes)}: train for more epochs (30 is the default) or on more data (the full FER2013)."
     else:
         reason += " Try the default settings (the learning rate may be too high), or more data."

@@ -57,7 +57,7 @@ def start_training_job(config, runs_dir: str | Path, keep_runs: int = DEFAULT_KE
         pruned: list[str] = []
         if resume_run is None:
             pruned = prune_runs(runs_dir, keep_runs - 1)
-            run = new_run(runs_dir, config.arch)
+            run = new_run(runs_dir, config.run_name)
             write_json_atomically(run.config_file, dataclasses.asdict(config))
             command = [sys.executable, "-m", "fer_core", "train", "--run-dir", str(run.path)]
         else:

@@ -27,7 +27,7 @@ def as_float32(model, arch: str):
     """The same weights in an all-float32 model: what is served and exported, whatever precision trained it."""
     if all(layer.dtype_policy.name == "float32" for layer in model.layers):
         return model
-    float32_model = build_model(arch)
+    float32_model = build_model(arch, model.output_shape[-1])
     float32_model.set_weights(model.get_weights())
     return float32_model
 
@@ -74,10 +74,11 @@ def _evaluate_as_served(model_path: Path, keras_model, test: FERDataset, tta: st
     if model_path.with_suffix(".tflite").exists():
         from ..prediction.face_classifier import FaceClassifier
 
-        evaluation = evaluate_probabilities(test.labels, FaceClassifier(model_path).predict_proba(test.images))
+        evaluation = evaluate_probabilities(test.labels, FaceClassifier(model_path).predict_proba(test.images),
+                                            test.class_names)
         evaluation["runtime"] = "LiteRT"
     else:
-        evaluation = evaluate_probabilities(test.labels, keras_probabilities)
+        evaluation = evaluate_probabilities(test.labels, keras_probabilities, test.class_names)
         evaluation["runtime"] = "Keras"
     evaluation["keras_accuracy"] = float((keras_probabilities.argmax(axis=1) == test.labels).mean())
     return evaluation

@@ -24,7 +24,6 @@ import numpy as np
 from ..atomic import write_json_atomically
 from ..data.balance import balanced_training_plan
 from ..data.dataset import FERDataset, load_fer2013
-from ..data.fer2013 import NUM_CLASSES
 from ..data.load_budget import max_load_mb_from_environment
 from ..errors import FERError, JobError
 from ..prediction.model_contract import ModelInfo
@@ -32,12 +31,14 @@ from ..prediction.tta import view_count
 from .architectures import build_model
 from .batches import VALIDATION_BATCH_SIZE, FaceBatches
 from .config import TrainingConfig, cpu_description, resolve_precision
-from .distillation import MIN_TEACHER_AGREEMENT, distilled_targets, one_hot, teacher_agreement, teacher_probabilities
+from .distillation import (MIN_TEACHER_AGREEMENT, distilled_targets, one_hot, teacher_agreement, teacher_knows,
+                           teacher_probabilities)
 from .job_clock import EXPORT_SECONDS, JobClock
 from .model_card import keep_start_card, model_card
 from .progress import RunRecorder
 from .publishing import load_for_serving, publish_model, save_model, score_as_served, stage_model
 from .runs import ACTIVE_STATES, TrainingRun, new_run
+from .transfer import base_architecture, build_transfer_model, resolve_transfer
 
 WARMUP_SHARE = 1 / 15  # of the epochs: 2 of 30
 
@@ -47,7 +48,7 @@ def train(config: TrainingConfig, runs_dir: str | Path = "runs", run: TrainingRu
     """Run (or resume) a training job in this process and return its run. The run folder records everything."""
     config.check()
     keras.utils.set_random_seed(config.seed)
-    run = run or new_run(runs_dir, config.arch)
+    run = run or new_run(runs_dir, config.run_name)
     if not resume:
         write_json_atomically(run.config_file, dataclasses.asdict(config))
     started = run.status_record.get("started_at") if resume else None
@@ -93,18 +94,26 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
     train_indices = splits.train[plan]
     # The oversampled set may only ever contain training faces: validation and test stay unseen.
     assert np.isin(train_indices, splits.train).all()
-    targets, teacher_agreement_share = _training_targets(config, run, dataset)
-    precision = resolve_precision(config.precision)
+    class_names = dataset.class_names
+    transfer = resolve_transfer(config.transfer, class_names)
+    targets, teacher_agreement_share = _training_targets(config, run, dataset, use_teacher=transfer == "off")
+    # A new head on a trained model's features is small: float32 costs nothing there and keeps the base as it was.
+    precision = resolve_precision(config.precision) if transfer == "off" else "float32"
+    architecture = config.arch if transfer == "off" else f"{base_architecture(config.transfer_base)} + new head"
 
-    # 2. The model: fresh (or from another model's weights), or the last checkpoint of a resumed run.
+    # 2. The model: fresh (or from another model's weights, or a trained model's features with a new head for these
+    #    classes), or the last checkpoint of a resumed run.
     start_epoch, best = 0, -1.0
     if resume:
         checkpoint = run.checkpoint()
         start_epoch, best = checkpoint["epoch"], checkpoint["best_val_accuracy"]
         model = keras.saving.load_model(run.last_model_file)  # its layers keep the precision they were built with
+    elif transfer != "off":
+        model = build_transfer_model(config.transfer_base, len(class_names), transfer == "head_and_last_block")
+        compile_for_training(model, config)
     else:
         with dtype_policy(precision):
-            model = build_model(config.arch)
+            model = build_model(config.arch, len(class_names))
         if config.init_from:
             _copy_weights(Path(config.init_from), model)
             keep_start_card(run, Path(config.init_from))
@@ -115,14 +124,16 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
     batches = FaceBatches(dataset.images, targets, train_indices, config.batch_size, config.augment,
                           config.seed + start_epoch, shuffle=True)
     # Validation and test are scored against their plain labels: the teacher never sees them.
-    validation = FaceBatches(dataset.images, one_hot(dataset.labels, NUM_CLASSES), splits.validation,
+    validation = FaceBatches(dataset.images, one_hot(dataset.labels, len(class_names)), splits.validation,
                              VALIDATION_BATCH_SIZE, False, 0, shuffle=False)
     tta = config.served_tta
     clock = JobClock(len(batches), config.batch_size, len(splits.validation), len(dataset.split("test")),
                      view_count(tta))
     recorder = RunRecorder(run, config.epochs, clock, best)
     started = time.time()
-    run.write_status("running", message=f"Training on {len(train_indices):,} faces ({config.balance}).",
+    what = "a new head on the features of " + Path(config.transfer_base).stem if transfer != "off" else config.arch
+    run.write_status("running", message=f"Training {what} on {len(train_indices):,} faces of {len(class_names)} "
+                                        f"classes ({config.balance}).",
                      notes=list(splits.notes), train_faces=len(train_indices), precision=precision,
                      cpu=cpu_description())
     if start_epoch < config.epochs:
@@ -143,8 +154,9 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
     run.write_progress(phase="exporting", epoch=len(run.epochs()), epochs=config.epochs, batch=len(batches),
                        batches=len(batches), eta_seconds=clock.evaluation_seconds())
     best_model = load_for_serving(run.best_model_file, config.arch)
-    info = ModelInfo(architecture=config.arch, tta=tta,
-                     card=model_card(config, run, best_model, dataset, precision, teacher_agreement_share))
+    card = model_card(config, run, best_model, dataset, precision, teacher_agreement_share)
+    card.update(architecture=architecture, transfer=transfer)
+    info = ModelInfo(class_names=class_names, architecture=architecture, tta=tta, card=card)
     # Launch to here, loading and the teacher's pass included (the scoring that follows takes seconds).
     info.card["wall_clock_seconds"] = time.time() - run.status_record.get("started_at", started)
     staged = stage_model(run, best_model, info)
@@ -167,12 +179,17 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
             "seconds": time.time() - started}
 
 
-def _training_targets(config: TrainingConfig, run: TrainingRun, dataset: FERDataset) -> tuple[np.ndarray, float | None]:
+def _training_targets(config: TrainingConfig, run: TrainingRun, dataset: FERDataset,
+                      use_teacher: bool = True) -> tuple[np.ndarray, float | None]:
     """(N, classes) float32 targets for every face: one-hot labels, and for the training faces, blended with the
     teacher's probabilities when the job has a teacher that knows this data. Validation and test rows stay one-hot.
     Also returns the teacher's agreement with the training labels (None without a teacher)."""
-    targets = one_hot(dataset.labels, NUM_CLASSES)
-    if config.distill_from:
+    targets = one_hot(dataset.labels, len(dataset.class_names))
+    if config.distill_from and use_teacher and not teacher_knows(config.distill_from, dataset.class_names):
+        print(f"The teacher {Path(config.distill_from).name} knows other classes than this data's, so this job "
+              "trains on the labels alone.", file=sys.stderr)
+        return targets, None
+    if config.distill_from and use_teacher:
         train = dataset.splits.train
         run.write_status("running", message=f"Asking the teacher ({Path(config.distill_from).name}) about "
                                             f"{len(train):,} training faces…")
