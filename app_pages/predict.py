@@ -8,6 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from fer_core.data.fer2013 import CLASS_NAMES as FER2013_CLASSES
 from fer_core.errors import FERError, ImageError
 from fer_core.prediction.photos import load_image
 from ui import cached, charts, pictures, sidebar
@@ -37,6 +38,10 @@ def model_card_panel(model_path: Path) -> None:
     evaluation = card.get("evaluation") or {}
     with st.container(border=True):
         st.markdown(f"**Model:** {choices.get(str(model_path), model_path.name)} · {card.get('architecture', '?')}")
+        class_names = cached.model_class_names(str(model_path), model_path.stat().st_mtime)
+        own_classes = class_names != FER2013_CLASSES
+        if own_classes:
+            st.caption(plain(f"Its own classes: {', '.join(class_names)}."))
         if "accuracy" not in evaluation:
             st.caption("This model has no test scores on its card.")
             return
@@ -47,7 +52,7 @@ def model_card_panel(model_path: Path) -> None:
         accuracy.metric("Test accuracy", f"{evaluation['accuracy']:.1%}")
         top3.metric("Top-3 accuracy", f"{evaluation['top3_accuracy']:.1%}")
         f1.metric("Macro F1", f"{evaluation['macro_f1']:.3f}")
-        if sidebar.SEED_CARD.exists() and model_path.resolve() != sidebar.SEED_MODEL.resolve():
+        if sidebar.SEED_CARD.exists() and model_path.resolve() != sidebar.SEED_MODEL.resolve() and not own_classes:
             seed_evaluation = cached.card_file(str(sidebar.SEED_CARD), sidebar.SEED_CARD.stat().st_mtime).get("evaluation") or {}
             if "accuracy" in seed_evaluation:
                 gain = evaluation["accuracy"] - seed_evaluation["accuracy"]

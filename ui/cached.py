@@ -51,6 +51,12 @@ def model_card(model_path: str, modified: float) -> dict:
     return read_model_info(model_path).card
 
 
+@st.cache_data(max_entries=32)
+def model_class_names(model_path: str, modified: float) -> tuple[str, ...]:
+    """The classes a model answers in, from its contract: FER2013's seven, or the classes it was trained on."""
+    return tuple(read_model_info(model_path).class_names)
+
+
 @st.cache_data(max_entries=4)
 def card_file(path: str, modified: float) -> dict:
     """A model card on its own (models/seed_cnn.json): the `card` of a model description, or the whole file."""

@@ -10,6 +10,7 @@ import streamlit as st
 
 from ui.app_settings import AppSettings, load_settings
 from fer_core.data.dataset import DATA_FILE_SUFFIXES
+from fer_core.data.fer2013 import CLASS_NAMES as FER2013_CLASSES
 from fer_core.errors import DataError
 from fer_core.training.runs import TrainingRun, list_runs
 from fer_core.data.sampling import BUILT_IN_SAMPLE
@@ -112,7 +113,9 @@ def model_choices(settings: AppSettings) -> dict[str, str]:
             score = f" · {accuracy:.0%}" if accuracy is not None else ""
             if (evaluation.get("chance_level") or {}).get("flagged"):
                 score += " · no better than chance"
-            choices[str(run.model_path)] = f"Run {run.name}{score}"
+            names = evaluation.get("class_names") or []
+            classes = f" · {', '.join(names)}" if names and tuple(names) != FER2013_CLASSES else ""
+            choices[str(run.model_path)] = f"Run {run.name}{score}{classes}"
     if CPU_JOB_MODEL.exists():
         choices[str(CPU_JOB_MODEL)] = "The default job's model (fer_fast, 2 CPU cores)"
     if SEED_MODEL.exists():
