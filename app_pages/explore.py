@@ -25,8 +25,9 @@ except FERError as error:
 key = (data_file.path, data_file.skip_bad_rows, data_file.modified)
 class_names = dataset.class_names
 
-st.markdown(f"**{plain(data_file.label)}**: {len(dataset):,} faces of 48×48 grey pixels.")
-for note in dataset.splits.notes:
+st.markdown(f"**{plain(data_file.label)}**: {len(dataset):,} faces of 48×48 grey pixels in {dataset.num_classes} "
+            f"classes: {plain(', '.join(class_names))}.")
+for note in dataset.notes:
     st.caption(plain(note))
 if dataset.skipped_rows:
     with st.expander(f"{len(dataset.skipped_rows):,} bad rows were skipped"):
@@ -47,13 +48,13 @@ st.plotly_chart(charts.class_counts_figure({split: counts[split].tolist() for sp
 if len(present):
     rarest, commonest = class_names[int(np.argmin(np.where(train_counts > 0, train_counts, np.inf)))], \
         class_names[int(np.argmax(train_counts))]
-    st.caption(f"Training has {imbalance:.1f}× more {commonest} faces than {rarest} faces.")
+    st.caption(f"Training has {imbalance:.1f}× more {plain(commonest)} faces than {plain(rarest)} faces.")
 
 st.header("Balancing the training split")
 method = st.segmented_control("Balancing", [m for m in BALANCE_METHODS if m != "none"], format_func=BALANCE_METHODS.get,
                               default="oversample", key="explore_balance", required=True,
                               persist_state="session")
-after = balanced_class_counts(dataset.labels[dataset.splits.train], method)
+after = balanced_class_counts(dataset.labels[dataset.splits.train], method, dataset.num_classes)
 st.plotly_chart(charts.balancing_figure(train_counts.tolist(), after.tolist(), class_names,
                                         "oversampled" if method == "oversample" else "weighted"))
 if method == "oversample":
@@ -69,13 +70,13 @@ rng = np.random.default_rng(st.session_state.get("face_shuffle", 0))
 for label, name in enumerate(class_names):
     members = np.flatnonzero(dataset.labels == label)
     chosen = rng.choice(members, min(FACES_PER_CLASS, len(members)), replace=False) if len(members) else []
-    st.markdown(f"**{name}** · {len(members):,} faces in all splits")
+    st.markdown(f"**{plain(name)}** · {len(members):,} faces in all splits")
     row = pictures.face_row(dataset.images[chosen], scale=2)
     st.image(row, width=row.shape[1])
 
 st.subheader("Mean face of each class")
 means = cached.class_mean_faces(*key)
-st.image([pictures.upscale(face, 2) for face in means], caption=list(class_names), width=96)
+st.image([pictures.upscale(face, 2) for face in means], caption=[plain(name) for name in class_names], width=96)
 
 st.subheader("Pixel intensities")
 st.plotly_chart(charts.pixel_histogram_figure(cached.pixel_histogram(*key).tolist()))
@@ -104,8 +105,8 @@ with duplicates_column:
         names = sorted({class_names[label] for label in group.labels})
         places = ", ".join(f"{split} ×{group.splits.count(split)}" for split in sorted(set(group.splits)))
         row = pictures.face_row(dataset.images[list(group.indices[:8])], scale=2)
-        st.image(row, width=row.shape[1],
-                 caption=f"{' / '.join(names)} · {places} · rows {', '.join(str(i + 1) for i in group.indices[:4])}")
+        rows = ", ".join(str(i + 1) for i in group.indices[:4])
+        st.image(row, width=row.shape[1], caption=f"{plain(' / '.join(names))} · {places} · rows {rows}")
 with blank_column:
     st.subheader("Near-blank images")
     if not report.near_blank:

@@ -14,7 +14,7 @@ st.title("FER Studio")
 st.markdown(
     "Facial emotion recognition on **FER2013**: 48×48 grey faces labelled with one of seven emotions "
     f"({', '.join(CLASS_NAMES)}). Look at the data, train a network on it, and find the faces in a photo "
-    "with the three most likely emotions of each."
+    "with the three most likely emotions of each. Or bring photos of your own classes, one folder per class."
 )
 
 data_column, model_column = st.columns(2)
@@ -29,7 +29,10 @@ with data_column, st.container(border=True):
         st.markdown(f"**{plain(data_file.label)}**")
         st.markdown(f"{len(dataset):,} faces: {counts['train'].sum():,} train, "
                     f"{counts['validation'].sum():,} validation, {counts['test'].sum():,} test.")
-        for note in dataset.splits.notes:
+        if dataset.class_names != CLASS_NAMES:
+            st.markdown(f"Its own {dataset.num_classes} classes, not FER2013's emotions: "
+                        f"{plain(', '.join(dataset.class_names))}.")
+        for note in dataset.notes:
             st.caption(plain(note))
         if dataset.skipped_rows:
             st.caption(f"{len(dataset.skipped_rows):,} bad rows skipped.")

@@ -43,11 +43,11 @@ def _stage_breakdown(predictor, photo_bytes: bytes, repeats: int) -> dict:
     size = predictor.classifier.info.input_size
     image = load_image(photo_bytes)
     faces = detect_faces(image)
-    crops = np.stack([predictor_module._face_crop(image, face, size) for face in faces])
+    crops = np.stack([predictor_module.frame_face(image, face, size) for face in faces])
     stages = {
         "decode (load_image)": timed(lambda: load_image(photo_bytes), repeats, warmup=1)["median"],
         "detect_faces": timed(lambda: detect_faces(image), repeats, warmup=1)["median"],
-        "crop to 48×48": timed(lambda: [predictor_module._face_crop(image, f, size) for f in faces], repeats)["median"],
+        "crop to 48×48": timed(lambda: [predictor_module.frame_face(image, f, size) for f in faces], repeats)["median"],
         "classify (LiteRT)": timed(lambda: predictor.predict_crops(crops), repeats, warmup=1)["median"],
     }
     try:  # inside detect_faces: the shrink to the detector's working size, then one 192×192 pass per window
@@ -80,7 +80,7 @@ def _keras_per_face(model, tta: str, photo_bytes: bytes):
     image = load_image(photo_bytes)
     results = []
     for face in detect_faces(image):
-        probabilities = predict_with_tta(model, predictor_module._face_crop(image, face, 48)[None], tta)[0]
+        probabilities = predict_with_tta(model, predictor_module.frame_face(image, face, 48)[None], tta)[0]
         results.append(np.argsort(-probabilities)[:3])
     return results
 

@@ -28,18 +28,21 @@ def command_data(args) -> int:
     counts = dataset.counts_by_split()
     if args.json:
         _print_json({"rows": len(dataset), "counts": {k: v.tolist() for k, v in counts.items()},
-                     "class_names": list(CLASS_NAMES), "notes": list(dataset.splits.notes),
-                     "skipped_rows": len(dataset.skipped_rows)})
+                     "class_names": list(dataset.class_names), "notes": list(dataset.notes),
+                     "skipped_rows": len(dataset.skipped_rows),
+                     "photos_without_face": len(dataset.photos_without_face)})
         return 0
-    print(f"{dataset.source}: {len(dataset):,} faces")
-    print(f"{'class':<10}" + "".join(f"{s:>12}" for s in SPLITS))
-    for i, name in enumerate(CLASS_NAMES):
-        print(f"{i} {name:<8}" + "".join(f"{counts[s][i]:>12,}" for s in SPLITS))
-    print(f"{'total':<10}" + "".join(f"{counts[s].sum():>12,}" for s in SPLITS))
+    print(f"{dataset.source}: {len(dataset):,} faces in {dataset.num_classes} classes")
+    name_width = max(8, *(len(name) for name in dataset.class_names))
+    number_width = len(str(dataset.num_classes - 1)) + 1
+    print(f"{'class':<{number_width + name_width}}" + "".join(f"{s:>12}" for s in SPLITS))
+    for i, name in enumerate(dataset.class_names):
+        print(f"{i:<{number_width}}{name:<{name_width}}" + "".join(f"{counts[s][i]:>12,}" for s in SPLITS))
+    print(f"{'total':<{number_width + name_width}}" + "".join(f"{counts[s].sum():>12,}" for s in SPLITS))
     train = counts["train"]
     if train.min() > 0:
         print(f"imbalance (largest/smallest training class): {train.max() / train.min():.1f}×")
-    for note in dataset.splits.notes:
+    for note in dataset.notes:
         print(f"note: {note}")
     if dataset.skipped_rows:
         print(f"skipped {len(dataset.skipped_rows)} bad rows, first: {dataset.skipped_rows[0]}")

@@ -37,7 +37,7 @@ def data_quality(path: str, skip_bad_rows: bool, modified: float) -> quality.Qua
 @st.cache_data(max_entries=4)
 def class_mean_faces(path: str, skip_bad_rows: bool, modified: float) -> np.ndarray:
     dataset = load_dataset(path, skip_bad_rows, modified)
-    return quality.class_mean_faces(dataset.images, dataset.labels)
+    return quality.class_mean_faces(dataset.images, dataset.labels, dataset.num_classes)
 
 
 @st.cache_data(max_entries=4)

@@ -25,36 +25,37 @@ def oversample_train(train_labels: np.ndarray, seed: int = 0) -> np.ndarray:
     return resampled.ravel()
 
 
-def class_weights(train_labels: np.ndarray) -> dict[int, float]:
-    """Keras class weights, inversely proportional to class frequency, averaging 1 over the samples."""
-    counts = np.bincount(train_labels, minlength=NUM_CLASSES).astype(float)
+def class_weights(train_labels: np.ndarray, num_classes: int = NUM_CLASSES) -> dict[int, float]:
+    """Keras class weights, one per class 0..num_classes-1, inversely proportional to class frequency, averaging 1
+    over the samples."""
+    counts = np.bincount(train_labels, minlength=num_classes).astype(float)
     present = counts > 0
-    weights = np.zeros(NUM_CLASSES)
+    weights = np.zeros(num_classes)
     weights[present] = len(train_labels) / (present.sum() * counts[present])
     return {label: float(w) for label, w in enumerate(weights)}
 
 
-def balanced_training_plan(train_labels: np.ndarray, method: str, seed: int = 0):
+def balanced_training_plan(train_labels: np.ndarray, method: str, seed: int = 0, num_classes: int = NUM_CLASSES):
     """(indices to train on, class weights or None) for a balancing method."""
     if method == "oversample":
         return oversample_train(train_labels, seed), None
     if method == "class_weight":
-        return np.arange(len(train_labels)), class_weights(train_labels)
+        return np.arange(len(train_labels)), class_weights(train_labels, num_classes)
     if method == "none":
         return np.arange(len(train_labels)), None
     raise FERError(f"Unknown balancing {method!r}: choose one of {', '.join(BALANCE_METHODS)}.")
 
 
-def balanced_class_counts(train_labels: np.ndarray, method: str) -> np.ndarray:
+def balanced_class_counts(train_labels: np.ndarray, method: str, num_classes: int = NUM_CLASSES) -> np.ndarray:
     """Faces per class that training sees after balancing: for "oversample", copies (every class grows to the
     largest, as RandomOverSampler's default does); for "class_weight", the weighted count. Computed from the
     counts alone, so the app server never loads imbalanced-learn; tests check it matches balanced_training_plan."""
-    counts = np.bincount(train_labels, minlength=NUM_CLASSES).astype(float)
+    counts = np.bincount(train_labels, minlength=num_classes).astype(float)
     if method == "oversample":
         return np.where(counts > 0, counts.max(), 0.0)
     if method == "class_weight":
-        weights = class_weights(train_labels)
-        return counts * np.array([weights[c] for c in range(NUM_CLASSES)])
+        weights = class_weights(train_labels, num_classes)
+        return counts * np.array([weights[c] for c in range(num_classes)])
     if method == "none":
         return counts
     raise FERError(f"Unknown balancing {method!r}: choose one of {', '.join(BALANCE_METHODS)}.")

@@ -1,5 +1,6 @@
-"""`load_fer2013(path)`: every form FER2013 comes in, read into one `FERDataset`, with a cache keyed on the
-file's content so the second load is near-instant."""
+"""`load_fer2013(path)`: every form FER2013 comes in, and photos sorted into a folder per class of your own, read
+into one `FERDataset` that carries its class names, with a cache keyed on the file's content so the second load is
+near-instant."""
 
 from __future__ import annotations
 
@@ -17,15 +18,16 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .image_folder import describe_size, max_inflated_size, read_image_folder, read_image_zip
-from .fer2013 import CLASS_NAMES, NUM_CLASSES, SPLITS
+from .image_folder import (FolderFaces, describe_size, max_inflated_size, names_in_short, read_image_folder,
+                           read_image_zip)
+from .fer2013 import CLASS_NAMES, SPLITS
 from .load_budget import DEFAULT_MAX_LOAD_MB, LoadBudget
 from .splits import SplitIndices, split_indices
 
-# The file suffixes a load reads (besides a folder): a CSV, gzipped or not, or a zip of a CSV or of image folders.
+# The file suffixes a load reads (besides a folder): a CSV, gzipped or not, or a zip of a CSV or of class folders.
 DATA_FILE_SUFFIXES = (".csv", ".gz", ".zip")
 # Bump when parsing changes, so stale cache entries are never read.
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 # The cache folder keeps at most this much, oldest entries evicted first (FER_CACHE_MB).
 DEFAULT_CACHE_MB = 1000
 INFLATE_CHUNK_BYTES = 1 << 22
@@ -47,16 +49,32 @@ def cache_limit_bytes() -> int:
 @dataclass
 class FERDataset:
     images: np.ndarray  # uint8 (N, 48, 48)
-    labels: np.ndarray  # int64 (N,), 0..6
+    labels: np.ndarray  # int64 (N,), 0..len(class_names)-1
     usage: np.ndarray  # str (N,): Training, PublicTest, PrivateTest, or "" when unknown
-    class_names: tuple[str, ...] = CLASS_NAMES
+    class_names: tuple[str, ...] = CLASS_NAMES  # FER2013's seven, or the class folders' names
     source: str = ""
     digest: str = ""  # sha1 of the source bytes
-    skipped_rows: list[str] = field(default_factory=list)
+    skipped_rows: list[str] = field(default_factory=list)  # "row or photo: reason", dropped when skipping bad rows
     seed: int = 0
+    photos_without_face: list[str] = field(default_factory=list)  # photos skipped because no face was found
+    load_notes: list[str] = field(default_factory=list)  # how the source was read, e.g. split here
 
     def __len__(self) -> int:
         return len(self.labels)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Sentences for the user on how the data was read and split."""
+        notes = list(self.load_notes)
+        if faceless := self.photos_without_face:
+            many = len(faceless) > 1
+            notes.append(f"{len(faceless):,} photo{'s' if many else ''} had no face and {'were' if many else 'was'} "
+                         f"skipped: {names_in_short(faceless)}.")
+        return (*notes, *self.splits.notes)
 
     @property
     def splits(self) -> SplitIndices:
@@ -72,11 +90,11 @@ class FERDataset:
         return self.subset(self.splits[name])
 
     def class_counts(self) -> np.ndarray:
-        return np.bincount(self.labels, minlength=NUM_CLASSES)
+        return np.bincount(self.labels, minlength=self.num_classes)
 
     def counts_by_split(self) -> dict[str, np.ndarray]:
         splits = self.splits
-        return {name: np.bincount(self.labels[splits[name]], minlength=NUM_CLASSES) for name in SPLITS}
+        return {name: np.bincount(self.labels[splits[name]], minlength=self.num_classes) for name in SPLITS}
 
 
 def load_fer2013(
@@ -85,16 +103,16 @@ def load_fer2013(
     cache: bool = True,
     max_load_mb: int = DEFAULT_MAX_LOAD_MB,
 ) -> FERDataset:
-    """Read FER2013 from a CSV (`.csv`, `.csv.gz`, Kaggle variants), an image-folder release (folder or `.zip`),
-    or a `.zip` holding a CSV. A bad row raises DataError naming it, unless skip_bad_rows, which drops and counts it.
+    """Read FER2013 from a CSV (`.csv`, `.csv.gz`, Kaggle variants) or a `.zip` holding one, or photos sorted into
+    class folders (FER2013's image release, or classes of your own; a folder or a `.zip`: see image_folder.py).
+    A bad row or unreadable photo raises DataError naming it, unless skip_bad_rows, which drops and counts it.
     A file holding more faces than `max_load_mb` MB of 48×48 pixels is refused before it is parsed.
     Parsed files are cached by content digest under FER_CACHE_DIR (default ~/.cache/fer_studio) unless cache=False."""
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path} does not exist.")
     if path.is_dir():
-        images, labels, usage, bad = read_image_folder(path, skip_bad_rows, LoadBudget(max_load_mb))
-        return FERDataset(images, labels, usage, source=str(path), skipped_rows=[f"{n}: {r}" for n, r in bad])
+        return _from_folder(read_image_folder(path, skip_bad_rows, LoadBudget(max_load_mb)), source=str(path))
     raw = read_data_file(path, LoadBudget(max_load_mb))
     return load_fer2013_bytes(raw, path.name, skip_bad_rows, cache, source=str(path), max_load_mb=max_load_mb)
 
@@ -146,16 +164,16 @@ def load_fer2013_bytes(
             dataset.source = source or name
             return dataset
     try:
-        images, labels, usage, skipped = _parse(raw, name, skip_bad_rows, LoadBudget(max_load_mb))
+        dataset = _parse(raw, name, skip_bad_rows, LoadBudget(max_load_mb))
     finally:
         _release_parser_memory()
-    dataset = FERDataset(images, labels, usage, source=source or name, digest=digest, skipped_rows=skipped)
+    dataset.source, dataset.digest = source or name, digest
     if cached is not None:
         _write_cache(cached, dataset)
     return dataset
 
 
-def _parse(raw: bytes, name: str, skip_bad_rows: bool, budget: LoadBudget):
+def _parse(raw: bytes, name: str, skip_bad_rows: bool, budget: LoadBudget) -> FERDataset:
     from .csv_format import parse_fer_csv  # pyarrow loads only when a file is parsed, not on a cache hit
 
     if raw[:2] == b"\x1f\x8b":
@@ -163,7 +181,13 @@ def _parse(raw: bytes, name: str, skip_bad_rows: bool, budget: LoadBudget):
     if raw[:4] == b"PK\x03\x04" or raw[:4] == b"PK\x05\x06":
         return _parse_zip(raw, name, skip_bad_rows, budget)
     parsed = parse_fer_csv(raw, name, skip_bad_rows, budget)
-    return parsed.images, parsed.labels, parsed.usage, [str(row) for row in parsed.bad_rows]
+    return FERDataset(parsed.images, parsed.labels, parsed.usage, skipped_rows=[str(row) for row in parsed.bad_rows])
+
+
+def _from_folder(faces: FolderFaces, source: str = "") -> FERDataset:
+    return FERDataset(faces.images, faces.labels, faces.usage, faces.class_names, source,
+                      skipped_rows=[f"{path}: {reason}" for path, reason in faces.bad],
+                      photos_without_face=faces.without_face, load_notes=faces.notes)
 
 
 def _release_parser_memory() -> None:
@@ -212,7 +236,7 @@ _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EO
                RuntimeError, zlib.error, lzma.LZMAError)
 
 
-def _parse_zip(raw: bytes, name: str, skip_bad_rows: bool, budget: LoadBudget):
+def _parse_zip(raw: bytes, name: str, skip_bad_rows: bool, budget: LoadBudget) -> FERDataset:
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
         csvs = [i for i in archive.infolist() if i.filename.lower().endswith((".csv", ".csv.gz")) and ".." not in i.filename]
@@ -224,8 +248,7 @@ def _parse_zip(raw: bytes, name: str, skip_bad_rows: bool, budget: LoadBudget):
             budget.check_text(member.file_size, f"{name}/{member.filename}")
             inner = archive.read(member)
             return _parse(inner, f"{name}/{member.filename}", skip_bad_rows, budget)
-        images, labels, usage, bad = read_image_zip(archive, name, skip_bad_rows, budget)
-        return images, labels, usage, [f"{n}: {r}" for n, r in bad]
+        return _from_folder(read_image_zip(archive, name, skip_bad_rows, budget))
     except _ZIP_ERRORS as exc:
         raise DataError(f"{name} is not a readable zip file ({exc}).") from exc
 
@@ -239,7 +262,10 @@ def _read_cache(path: Path) -> FERDataset | None:
         with np.load(path, allow_pickle=False) as stored:
             return FERDataset(
                 stored["images"], stored["labels"], stored["usage"].astype(object),
+                class_names=tuple(stored["class_names"].astype(str).tolist()),
                 digest=str(stored["digest"]), skipped_rows=list(stored["skipped_rows"].astype(str)),
+                photos_without_face=list(stored["photos_without_face"].astype(str)),
+                load_notes=list(stored["load_notes"].astype(str)),
             )
     except (OSError, ValueError, KeyError):
         return None  # a damaged cache entry is rebuilt, never trusted
@@ -251,7 +277,10 @@ def _write_cache(path: Path, dataset: FERDataset) -> None:
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as handle:
             np.savez(handle, images=dataset.images, labels=dataset.labels, usage=dataset.usage.astype(str),
-                     digest=np.str_(dataset.digest), skipped_rows=np.asarray(dataset.skipped_rows, dtype=str))
+                     class_names=np.asarray(dataset.class_names, dtype=str), digest=np.str_(dataset.digest),
+                     skipped_rows=np.asarray(dataset.skipped_rows, dtype=str),
+                     photos_without_face=np.asarray(dataset.photos_without_face, dtype=str),
+                     load_notes=np.asarray(dataset.load_notes, dtype=str))
 
     try:
         write_atomically(path, write)

@@ -1,20 +1,32 @@
-"""FER2013's image-folder release: `train/<class>/*.jpg` and `test/<class>/*.jpg`, as a folder or a `.zip`.
-File names starting `Training_`, `PublicTest_` or `PrivateTest_` give the usage; otherwise the top folder does."""
+"""Faces from photos sorted into one folder per class, as a folder or a `.zip`: `<class>/*.jpg`, or
+`train/<class>/*.jpg` with `test/<class>/*.jpg` (FER2013's image release), under any wrapping folder.
+
+The class names are the folder names; folders named after FER2013's emotions keep FER2013's seven classes and order.
+File names starting `Training_`, `PublicTest_` or `PrivateTest_` give the usage; otherwise a train/, val/ or test/
+folder above does; photos with neither are split here, stratified, with a fixed seed.
+A 48×48 crop is used as it is; in any other photo the largest face is found and framed as the Predictor frames
+faces, and a photo without a face is skipped and named."""
 
 from __future__ import annotations
 
 import io
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 from PIL import Image
 
-from ..errors import DataError
-from .fer2013 import CLASS_NAMES, IMAGE_SIZE
+from ..errors import DataError, FERError
+from .fer2013 import CLASS_NAMES, IMAGE_SIZE, USAGE_TO_SPLIT
 from .load_budget import LoadBudget
+from .splits import stratified_split
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+MIN_CLASSES = 2
+MAX_CLASSES = 50
+# Photos that come without train/ and test/ folders are split with this seed, so a folder always splits alike.
+SPLIT_SEED = 0
 # A zip larger than this once inflated, or inflating far more than images do, is refused as a zip bomb.
 MAX_UNCOMPRESSED_BYTES = 2 << 30
 MAX_COMPRESSION_RATIO = 200
@@ -22,6 +34,23 @@ RATIO_CHECKED_ABOVE = 1 << 20  # a small file may compress that well (a blank fa
 _FOLDER_USAGE = {"train": "Training", "training": "Training", "test": "PublicTest", "val": "PublicTest",
                  "validation": "PublicTest", "publictest": "PublicTest", "privatetest": "PrivateTest"}
 _PREFIX_USAGE = {"training": "Training", "publictest": "PublicTest", "privatetest": "PrivateTest"}
+_SPLIT_USAGE = {split: usage for usage, split in USAGE_TO_SPLIT.items()}
+_NAMES_SHOWN = 5
+
+
+@dataclass
+class FolderFaces:
+    """What a folder of photos holds: one 48×48 grey face per photo (uint8 (N, 48, 48)), its label and usage,
+    the class names, the photos skipped as unreadable (path, reason), the photos in which no face was found, and
+    notes on how the photos were read."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    usage: np.ndarray
+    class_names: tuple[str, ...]
+    bad: list[tuple[str, str]]
+    without_face: list[str]
+    notes: list[str]
 
 
 def max_inflated_size(packed_bytes: int) -> int:
@@ -31,6 +60,163 @@ def max_inflated_size(packed_bytes: int) -> int:
 
 def describe_size(n_bytes: int) -> str:
     return f"{n_bytes / 1e6:,.1f} MB" if n_bytes >= 1e6 else f"{n_bytes / 1e3:,.1f} kB"
+
+
+def names_in_short(names: list[str]) -> str:
+    """The first few names, and how many more: for a sentence about many files."""
+    more = f" and {len(names) - _NAMES_SHOWN:,} more" if len(names) > _NAMES_SHOWN else ""
+    return ", ".join(names[:_NAMES_SHOWN]) + more
+
+
+def read_image_folder(path: Path, skip_bad_rows: bool = False, budget: LoadBudget = LoadBudget()) -> FolderFaces:
+    found = sorted(path.rglob("*"))
+    # is_file follows links, but never to a device or a pipe: those are not files
+    entries = [(file.relative_to(path).parts, file.read_bytes) for file in found if file.is_file()]
+    folders = {folder.relative_to(path).parts for folder in found if folder.is_dir()}
+    return _collect(entries, folders, path.name, skip_bad_rows, budget)
+
+
+def read_image_zip(archive: zipfile.ZipFile, name: str, skip_bad_rows: bool = False,
+                   budget: LoadBudget = LoadBudget()) -> FolderFaces:
+    infos = [info for info in archive.infolist() if not info.is_dir()]
+    total = sum(info.file_size for info in infos)
+    packed = sum(max(info.compress_size, 1) for info in infos)
+    if total > max_inflated_size(packed):
+        raise DataError(
+            f"{name} would inflate to {describe_size(total)} from {describe_size(packed)}: "
+            "refused as a possible zip bomb."
+        )
+    entries, folders = [], set()
+    for info in archive.infolist():
+        parts = PurePosixPath(info.filename.replace("\\", "/")).parts
+        # Names that climb out of the archive (../x, /etc/x) are never followed; nothing is extracted anyway.
+        if not parts or ".." in parts or info.filename.startswith(("/", "\\")) or ":" in parts[0]:
+            continue
+        if info.is_dir():
+            folders.add(parts)
+        else:
+            entries.append((parts, lambda info=info: archive.read(info)))
+    return _collect(entries, folders, name, skip_bad_rows, budget)
+
+
+def _collect(entries, folders: set[tuple[str, ...]], name: str, skip_bad_rows: bool, budget: LoadBudget) -> FolderFaces:
+    """entries: (posix path parts, read() callable) for every file; folders: the path parts of every folder."""
+    photos = [(parts, read) for parts, read in entries
+              if PurePosixPath(*parts).suffix.lower() in IMAGE_SUFFIXES and not _hidden(parts)]
+    holding = {parts[:-1] for parts, _ in photos}
+    above = {folder[:depth] for folder in holding for depth in range(len(folder))}
+    # A folder of photos is a class unless a folder below it holds photos too (then its own are loose, like a cover
+    # picture), or it is a split folder itself (train/*.jpg says nothing about a class).
+    class_folders = {folder for folder in holding - above
+                     if folder and folder[-1].strip() and folder[-1].lower() not in _FOLDER_USAGE}
+    loose = any(parts[:-1] not in class_folders for parts, _ in photos)
+    class_names, class_of_key = _class_names(class_folders, loose, name)
+    with_files = {parts[:depth] for parts, _ in entries for depth in range(1, len(parts))}
+    _refuse_empty_class_folders(folders | with_files, class_folders, name)
+    photos = [(parts, read) for parts, read in photos if parts[:-1] in class_folders]
+    budget.check_rows(len(photos), name)  # counted before any image is decoded
+
+    images, labels, usage, bad, without_face = [], [], [], [], []
+    for parts, read in photos:
+        path = "/".join(parts)
+        try:
+            face = _face_in(read(), path)
+        except DataError as exc:
+            if not skip_bad_rows:
+                raise DataError(f"{name}: {exc} Fix it or choose to skip bad rows.") from exc
+            bad.append((path, str(exc)))
+            continue
+        if face is None:
+            without_face.append(path)
+            continue
+        images.append(face)
+        labels.append(class_of_key[_key(parts[-2])])
+        usage.append(_usage_for(parts))
+    if not images:
+        raise DataError(_nothing_read(name, bad, without_face))
+    labels, usage = np.asarray(labels, dtype=np.int64), np.asarray(usage, dtype=object)
+    _refuse_classes_without_faces(class_folders, class_of_key, class_names, labels, name)
+    notes = []
+    if not np.isin(usage, ["PublicTest", "PrivateTest"]).any():
+        usage, note = _split_here(labels)
+        notes.append(note)
+    return FolderFaces(np.stack(images), labels, usage, class_names, bad, without_face, notes)
+
+
+def _hidden(parts: tuple[str, ...]) -> bool:
+    """Hidden files and folders (.DS_Store, .git) and the resource forks macOS zips carry (__MACOSX)."""
+    return any(part.startswith(".") or part == "__MACOSX" for part in parts)
+
+
+def _key(folder_name: str) -> str:
+    return folder_name.strip().casefold()
+
+
+def _class_names(class_folders: set[tuple[str, ...]], loose: bool, name: str) -> tuple[tuple[str, ...], dict[str, int]]:
+    """The class names, and each folder name's (casefolded) label."""
+    written = {}
+    for folder in sorted(class_folders):
+        written.setdefault(_key(folder[-1]), folder[-1].strip())
+    # Photos beside a single folder were never sorted into classes: the layout, not the class count, is wrong.
+    if not written or (len(written) < MIN_CLASSES and loose):
+        raise DataError(f"{name} has no class folders with images: expected train/<class>/*.jpg with classes "
+                        f"{', '.join(CLASS_NAMES)}.")
+    if set(written) <= set(CLASS_NAMES):
+        # FER2013's image release, or part of it, keeps FER2013's labels, so FER2013 models still read it.
+        return CLASS_NAMES, {key: CLASS_NAMES.index(key) for key in written}
+    if len(written) < MIN_CLASSES:
+        [only] = written.values()
+        raise DataError(f"{name} has only one class folder, {only!r}: a classifier needs at least two, so add a "
+                        "folder of photos for each other class.")
+    if len(written) > MAX_CLASSES:
+        raise DataError(f"{name} has {len(written):,} class folders; FER Studio trains on at most {MAX_CLASSES} "
+                        "classes, so merge or remove some.")
+    class_names = tuple(sorted(written.values(), key=lambda n: (n.casefold(), n)))
+    return class_names, {_key(n): label for label, n in enumerate(class_names)}
+
+
+def _refuse_empty_class_folders(folders: set[tuple[str, ...]], class_folders: set[tuple[str, ...]], name: str) -> None:
+    """A folder beside the class folders with no photo in it (nor below it) is a class without photos."""
+    beside = {folder[:-1] for folder in class_folders}
+    holding_below = {folder[:depth] for folder in class_folders for depth in range(len(folder) + 1)}
+    empty = sorted("/".join(folder) for folder in folders
+                   if folder and folder[:-1] in beside and folder not in holding_below and not _hidden(folder)
+                   and folder[-1].lower() not in _FOLDER_USAGE)
+    if empty:
+        plural = len(empty) > 1
+        raise DataError(f"{name}: the class folder{'s' if plural else ''} {names_in_short(empty)} "
+                        f"{'hold' if plural else 'holds'} no photos; add photos to "
+                        f"{'them' if plural else 'it'} or remove {'them' if plural else 'it'}.")
+
+
+def _refuse_classes_without_faces(class_folders, class_of_key: dict[str, int], class_names: tuple[str, ...],
+                                  labels: np.ndarray, name: str) -> None:
+    counts = np.bincount(labels, minlength=len(class_names))
+    faceless = sorted({class_names[class_of_key[_key(folder[-1])]] for folder in class_folders
+                       if counts[class_of_key[_key(folder[-1])]] == 0})
+    if faceless:
+        raise DataError(f"{name}: no face was found in the photos of {names_in_short(faceless)} (or none could be "
+                        "read); add photos in which a face is clearly visible.")
+
+
+def _nothing_read(name: str, bad: list, without_face: list[str]) -> str:
+    if not without_face:
+        return f"{name}: none of its images could be read."
+    unreadable = f" and {len(bad):,} could not be read" if bad else ""
+    return (f"{name}: no face was found in any of its photos ({len(without_face):,} without a face{unreadable}); "
+            "add photos in which a face is clearly visible.")
+
+
+def _split_here(labels: np.ndarray) -> tuple[np.ndarray, str]:
+    """Usage for photos that came without train/ and test/ folders: a stratified split, and the note that says so."""
+    splits = stratified_split(labels, SPLIT_SEED)
+    usage = np.empty(len(labels), dtype=object)
+    for split, indices in splits.items():
+        usage[indices] = _SPLIT_USAGE[split]
+    note = (f"The photos are not split into train/ and test/ folders: a stratified split with seed {SPLIT_SEED} made "
+            f"{len(splits['train']):,} train, {len(splits['validation']):,} validation and "
+            f"{len(splits['test']):,} test faces.")
+    return usage, note
 
 
 def _usage_for(parts: tuple[str, ...]) -> str:
@@ -43,79 +229,37 @@ def _usage_for(parts: tuple[str, ...]) -> str:
     return ""
 
 
-def _label_for(parts: tuple[str, ...]) -> int | None:
-    if len(parts) < 2:
-        return None
-    folder = parts[-2].lower()
-    return CLASS_NAMES.index(folder) if folder in CLASS_NAMES else None
-
-
-def _decode_grey48(data: bytes, name: str) -> np.ndarray:
+def _face_in(data: bytes, name: str) -> np.ndarray | None:
+    """The photo's face, 48×48 grey: a face crop as it is, else the largest face found in it; None if it has none."""
     try:
         with Image.open(io.BytesIO(data)) as image:
-            if image.width * image.height > 4096 * 4096:
-                raise DataError(f"{name} is {image.width}×{image.height}, far larger than a FER2013 face.")
-            grey = image.convert("L")
-            if grey.size != (IMAGE_SIZE, IMAGE_SIZE):
-                grey = grey.resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BILINEAR)
-            return np.asarray(grey, dtype=np.uint8)
-    except DataError:
-        raise
+            if _is_face_crop(image.size):
+                grey = image.convert("L")
+                if grey.size != (IMAGE_SIZE, IMAGE_SIZE):
+                    grey = grey.resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BILINEAR)
+                return np.asarray(grey, dtype=np.uint8)
     except Exception as exc:  # PIL raises many types for a broken file; each one means "not an image"
         raise DataError(f"{name} is not a readable image ({type(exc).__name__}).") from exc
+    return _largest_face(data, name)
 
 
-def _collect(entries, name: str, skip_bad_rows: bool, budget: LoadBudget):
-    """entries: list of (posix path parts, read() callable). Returns images, labels, usage, bad entries."""
-    faces = [(parts, read) for parts, read in entries
-             if PurePosixPath(*parts).suffix.lower() in IMAGE_SUFFIXES and _label_for(parts) is not None]
-    budget.check_rows(len(faces), name)  # counted before any image is decoded
-    images, labels, usage, bad = [], [], [], []
-    for parts, read in faces:
-        label = _label_for(parts)
-        try:
-            images.append(_decode_grey48(read(), "/".join(parts)))
-        except DataError as exc:
-            if not skip_bad_rows:
-                raise DataError(f"{name}: {exc} Fix it or choose to skip bad rows.") from exc
-            bad.append(("/".join(parts), str(exc)))
-            continue
-        labels.append(label)
-        usage.append(_usage_for(parts))
-    if not images:
-        if bad:
-            raise DataError(f"{name}: none of its images could be read.")
-        raise DataError(
-            f"{name} has no class folders with images: expected train/<class>/*.jpg with classes "
-            f"{', '.join(CLASS_NAMES)}."
-        )
-    return np.stack(images), np.asarray(labels, dtype=np.int64), np.asarray(usage, dtype=object), bad
+def _is_face_crop(size: tuple[int, int]) -> bool:
+    from ..prediction.predictor import WHOLE_FACE_MAX_ASPECT, WHOLE_FACE_MAX_SIDE
+
+    # The Predictor's rule for a photo that is already one face: crops (FER2013's 35,887) skip detection.
+    return max(size) <= WHOLE_FACE_MAX_SIDE and max(size) <= WHOLE_FACE_MAX_ASPECT * min(size)
 
 
-def read_image_folder(path: Path, skip_bad_rows: bool = False, budget: LoadBudget = LoadBudget()):
-    entries = [
-        (file.relative_to(path).parts, file.read_bytes)
-        for file in sorted(path.rglob("*"))
-        if file.is_file()  # follows links, but never to a device or a pipe: those are not files
-    ]
-    return _collect(entries, path.name, skip_bad_rows, budget)
+def _largest_face(data: bytes, name: str) -> np.ndarray | None:
+    from ..prediction.face_detection import detect_faces
+    from ..prediction.photos import load_image
+    from ..prediction.predictor import frame_face
 
-
-def read_image_zip(archive: zipfile.ZipFile, name: str, skip_bad_rows: bool = False,
-                   budget: LoadBudget = LoadBudget()):
-    infos = [info for info in archive.infolist() if not info.is_dir()]
-    total = sum(info.file_size for info in infos)
-    packed = sum(max(info.compress_size, 1) for info in infos)
-    if total > max_inflated_size(packed):
-        raise DataError(
-            f"{name} would inflate to {describe_size(total)} from {describe_size(packed)}: "
-            "refused as a possible zip bomb."
-        )
-    entries = []
-    for info in infos:
-        parts = PurePosixPath(info.filename.replace("\\", "/")).parts
-        # Names that climb out of the archive (../x, /etc/x) are never followed; nothing is extracted anyway.
-        if not parts or ".." in parts or info.filename.startswith(("/", "\\")) or ":" in parts[0]:
-            continue
-        entries.append((parts, lambda info=info: archive.read(info)))
-    return _collect(entries, name, skip_bad_rows, budget)
+    stream = io.BytesIO(data)
+    stream.name = name  # load_image's sentences name the photo
+    try:
+        photo = load_image(stream)
+    except FERError as exc:
+        raise DataError(str(exc)) from exc
+    faces = detect_faces(photo)
+    return frame_face(photo, faces[0], IMAGE_SIZE) if faces else None

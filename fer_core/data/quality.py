@@ -1,4 +1,4 @@
-"""What a FER2013 file really holds, beyond its counts: exact duplicate faces (within a split, and across splits,
+"""What a dataset really holds, beyond its counts: exact duplicate faces (within a split, and across splits,
 where a test face also trains), near-blank images, and the summaries Explore draws (mean face per class,
 pixel histogram, class counts after balancing). Plain numpy in, plain data out; vectorised, so the full
 35,887 faces take well under a second."""
@@ -147,10 +147,10 @@ def data_quality(dataset: FERDataset) -> QualityReport:
     return QualityReport(len(dataset), groups, [int(i) for i in blank], [float(s) for s in blank_std])
 
 
-def class_mean_faces(images: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """(7, 48, 48) uint8: the average face of each class (black where a class has no faces)."""
-    means = np.zeros((NUM_CLASSES,) + images.shape[1:], dtype=np.float64)
-    for label in range(NUM_CLASSES):
+def class_mean_faces(images: np.ndarray, labels: np.ndarray, num_classes: int = NUM_CLASSES) -> np.ndarray:
+    """(num_classes, 48, 48) uint8: the average face of each class (black where a class has no faces)."""
+    means = np.zeros((num_classes,) + images.shape[1:], dtype=np.float64)
+    for label in range(num_classes):
         members = images[labels == label]
         if len(members):
             means[label] = members.sum(axis=0, dtype=np.float64) / len(members)  # no float copy of the faces

@@ -11,6 +11,8 @@ import numpy as np
 from .fer2013 import USAGE_TO_SPLIT
 
 STRATIFIED_FRACTIONS = {"validation": 0.1, "test": 0.1}
+# A class this large keeps at least one validation and one test face, so a small class is still scored.
+HELD_OUT_FROM_CLASS_SIZE = 5
 
 
 @dataclass(frozen=True)
@@ -55,17 +57,24 @@ def _unknown_values(usage: np.ndarray, shown: int = 5) -> str:
     return quoted + (f" and {len(values) - shown} more" if len(values) > shown else "")
 
 
-def _stratified(labels: np.ndarray, seed: int, unknown: str = "") -> SplitIndices:
+def stratified_split(labels: np.ndarray, seed: int = 0) -> dict[str, np.ndarray]:
+    """Sorted indices per split (train, validation, test): STRATIFIED_FRACTIONS of every class held out, the same
+    faces for the same labels and seed."""
     rng = np.random.default_rng(seed)
     parts = {"train": [], "validation": [], "test": []}
     for label in np.unique(labels):
         members = rng.permutation(np.flatnonzero(labels == label))
-        n_val = int(round(len(members) * STRATIFIED_FRACTIONS["validation"]))
-        n_test = int(round(len(members) * STRATIFIED_FRACTIONS["test"]))
+        least = 1 if len(members) >= HELD_OUT_FROM_CLASS_SIZE else 0
+        n_val = max(int(round(len(members) * STRATIFIED_FRACTIONS["validation"])), least)
+        n_test = max(int(round(len(members) * STRATIFIED_FRACTIONS["test"])), least)
         parts["validation"].append(members[:n_val])
         parts["test"].append(members[n_val : n_val + n_test])
         parts["train"].append(members[n_val + n_test :])
-    joined = {k: np.sort(np.concatenate(v)) if v else np.zeros(0, np.int64) for k, v in parts.items()}
+    return {k: np.sort(np.concatenate(v)) if v else np.zeros(0, np.int64) for k, v in parts.items()}
+
+
+def _stratified(labels: np.ndarray, seed: int, unknown: str = "") -> SplitIndices:
+    joined = stratified_split(labels, seed)
     why = (f"The Usage column holds none of {', '.join(USAGE_TO_SPLIT)} (it holds {unknown})" if unknown
            else "The file has no Usage column")
     note = (f"{why}: a stratified split with seed {seed} made "

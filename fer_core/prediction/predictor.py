@@ -88,7 +88,7 @@ class Predictor:
         if _is_one_face(photo):
             found = [((0, 0, photo.width, photo.height), _grey_at_size(photo, size))]
         else:
-            found = [((f.x, f.y, f.w, f.h), _face_crop(photo, f, size)) for f in detect_faces(photo)]
+            found = [((f.x, f.y, f.w, f.h), frame_face(photo, f, size)) for f in detect_faces(photo)]
         message = ""
         if not found and whole_image_if_no_face:
             side = min(photo.size)
@@ -115,7 +115,7 @@ class Predictor:
         )
 
 
-def _face_crop(photo: Image.Image, face: FaceBox, size: int) -> np.ndarray:
+def frame_face(photo: Image.Image, face: FaceBox, size: int) -> np.ndarray:
     """The face framed as FER2013 frames faces: a square FACE_MARGIN times the box, grey, size×size. Where the
     square passes the photo's edge, the edge pixels repeat."""
     side = max(1, round(max(face.w, face.h) * FACE_MARGIN))
