@@ -66,7 +66,8 @@ def job_estimate_line(config: TrainingConfig, settings, calibrate: bool) -> str 
     except FERError:
         return None  # the data's own error is shown where it is chosen
     train_labels = dataset.labels[dataset.splits.train]
-    train_faces = int(balanced_class_counts(train_labels, config.balance).sum()) if config.balance == "oversample" \
+    train_faces = int(balanced_class_counts(train_labels, config.balance, dataset.num_classes).sum()) \
+        if config.balance == "oversample" \
         else len(train_labels)
     estimate = jobs.estimate_job(config, train_faces, len(dataset.splits.validation), len(dataset.split("test")),
                                  settings.runs_dir, calibrate=calibrate, shipped_cards=tuple(cached.shipped_cards()))

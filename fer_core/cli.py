@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from .errors import FERError
-from .data.fer2013 import CLASS_NAMES, SPLITS
+from .data.fer2013 import SPLITS
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "fer_studio.keras"
 EXIT_USER_ERROR = 2

@@ -167,8 +167,8 @@ class VideoAnalysis:
             for entry in person.entries(top_k):
                 row = {"person": person.person, "time": entry["time"], "frame": entry["frame"],
                        **{f"box_{k}": v for k, v in entry["box"].items()}}
-                for rank, ranked in enumerate(entry["top_k"], start=1):
-                    row[f"top{rank}"], row[f"top{rank}_probability"] = ranked["label"], ranked["probability"]
+                for place, ranked in enumerate(entry["top_k"], start=1):
+                    row[f"top{place}"], row[f"top{place}_probability"] = ranked["label"], ranked["probability"]
                 rows.append({**row, **entry["probabilities"]})
         return sorted(rows, key=lambda r: (r["time"], r["person"]))
 

@@ -48,6 +48,11 @@ def train(config: TrainingConfig, runs_dir: str | Path = "runs", run: TrainingRu
     """Run (or resume) a training job in this process and return its run. The run folder records everything."""
     config.check()
     keras.utils.set_random_seed(config.seed)
+    dataset = None
+    if run is None and config.transfer == "auto":
+        # The run is named after what it trains (an architecture, or a transfer), which the data's classes decide.
+        dataset = _load_leanly(config.data, config.skip_bad_rows)
+        config = dataclasses.replace(config, transfer=resolve_transfer("auto", dataset.class_names))
     run = run or new_run(runs_dir, config.run_name)
     if not resume:
         write_json_atomically(run.config_file, dataclasses.asdict(config))
@@ -57,7 +62,7 @@ def train(config: TrainingConfig, runs_dir: str | Path = "runs", run: TrainingRu
     run.write_progress(phase="loading", epoch=0, epochs=config.epochs, batch=0, batches=0)
     try:
         with _stop_on_sigterm(run):
-            dataset = _load_leanly(config.data, config.skip_bad_rows)
+            dataset = dataset or _load_leanly(config.data, config.skip_bad_rows)
             outcome = _fit(config, run, dataset, resume, verbose)
     except FERError as exc:
         run.write_status("failed", ended_at=time.time(), message=str(exc))
@@ -90,7 +95,8 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
         raise FERError("This data has no training faces.")
     if len(splits.validation) == 0:
         raise FERError("This data has no validation faces to measure progress on.")
-    plan, class_weight = balanced_training_plan(dataset.labels[splits.train], config.balance, config.seed)
+    plan, class_weight = balanced_training_plan(dataset.labels[splits.train], config.balance, config.seed,
+                                                num_classes=dataset.num_classes)
     train_indices = splits.train[plan]
     # The oversampled set may only ever contain training faces: validation and test stay unseen.
     assert np.isin(train_indices, splits.train).all()
@@ -156,6 +162,8 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
     best_model = load_for_serving(run.best_model_file, config.arch)
     card = model_card(config, run, best_model, dataset, precision, teacher_agreement_share)
     card.update(architecture=architecture, transfer=transfer)
+    if transfer != "off":
+        card["teacher"] = None  # the shipped model is this one's base, not its teacher
     info = ModelInfo(class_names=class_names, architecture=architecture, tta=tta, card=card)
     # Launch to here, loading and the teacher's pass included (the scoring that follows takes seconds).
     info.card["wall_clock_seconds"] = time.time() - run.status_record.get("started_at", started)
