@@ -549,11 +549,12 @@ def _own_classes_details(section: dict) -> list[str]:
         return []
     from bench.own_classes import __doc__ as how
 
-    skipped = section.get("skipped") or []
+    skipped = section.get("photos_without_face") or []
     lines = [f"- **Your own classes.** {' '.join(how.split(chr(10), 2)[-1].split())} CPU: {section.get('cpu', '?')}. "
              f"Loading the folder (face detection in {section['photos']} photos): {_s(section['load_seconds'])}; "
              f"faces found in {section['faces_found']} of {section['photos']}"
-             + (f", skipped: {'; '.join(skipped[:5])}" if skipped else "") + "."]
+             + (f"; no face found in {', '.join(skipped[:5])}" + (" …" if len(skipped) > 5 else "") if skipped else "")
+             + "."]
     for name, job in section["jobs"].items():
         if "error" not in job:
             lines.append(f"  - {name}: {job['architecture']}, {job['train_faces']} training faces, "
