@@ -2,6 +2,7 @@
 
     python scripts/take_screenshots.py                    # trains a small model first, in a temporary runs folder
     python scripts/take_screenshots.py --runs-dir runs    # shows your own runs instead
+    python scripts/take_screenshots.py --pages own_classes   # Predict with a model trained on your own classes
 
 Needs /usr/bin/chromium (Debian's `chromium` package) and the playwright Python package."""
 
@@ -109,7 +110,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs-dir", help="show these runs (default: train a small model into a temporary folder)")
     parser.add_argument("--out", default=str(REPO / "docs" / "screenshots"))
-    parser.add_argument("--pages", default="home,explore,train,predict,video", help="which pages, comma-separated")
+    parser.add_argument("--pages", default="home,explore,train,predict,video,own_classes",
+                        help="which pages, comma-separated (own_classes: Predict with a model of your own classes)")
     args = parser.parse_args()
     pages = args.pages.split(",")
     out = Path(args.out)
@@ -138,7 +140,31 @@ def main() -> int:
                 print(f"saved {out / 'predict.png'}")
             if "video" in pages:
                 video_screenshot(page, url, Path(scratch), out / "video.png")
+        if "own_classes" in pages:
+            own_classes_screenshot(Path(scratch), out / "predict_own_classes.png")
     return 0
+
+
+def own_classes_screenshot(scratch: Path, path: Path) -> None:
+    """Predict with a model of three made-up classes, trained (as a user would) on a folder of 20 photos each."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from own_classes_fixtures import make_face_photo_folder
+
+    folder = make_face_photo_folder(scratch / "lecture_faces", classes=("bored", "confused", "focused"), per_class=20)
+    runs_dir = scratch / "own_runs"
+    subprocess.run([sys.executable, "-m", "fer_core", "train", "--data", str(folder), "--out", str(runs_dir)],
+                   cwd=REPO, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with running_app({"FER_RUNS_DIR": str(runs_dir)}) as (url, _), chromium_page() as page:
+        page.goto(f"{url}/predict")
+        wait_until_idle(page)
+        page.get_by_label("Model for prediction").click()
+        page.get_by_role("option").filter(has_text="bored, confused, focused").click()
+        wait_until_idle(page)
+        page.get_by_text("Try an example").click()
+        page.get_by_text("Face 1").first.wait_for(timeout=60_000)
+        wait_until_idle(page)
+        full_page_screenshot(page, path)
+    print(f"saved {path}")
 
 
 def video_screenshot(page, url: str, scratch: Path, path: Path) -> None:
