@@ -231,9 +231,11 @@ def _usage_for(parts: tuple[str, ...]) -> str:
 
 def _face_in(data: bytes, name: str) -> np.ndarray | None:
     """The photo's face, 48×48 grey: a face crop as it is, else the largest face found in it; None if it has none."""
+    from ..prediction.predictor import is_one_face
+
     try:
         with Image.open(io.BytesIO(data)) as image:
-            if _is_face_crop(image.size):
+            if is_one_face(image.size):  # the Predictor's rule: crops (FER2013's 35,887) skip detection
                 grey = image.convert("L")
                 if grey.size != (IMAGE_SIZE, IMAGE_SIZE):
                     grey = grey.resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BILINEAR)
@@ -241,13 +243,6 @@ def _face_in(data: bytes, name: str) -> np.ndarray | None:
     except Exception as exc:  # PIL raises many types for a broken file; each one means "not an image"
         raise DataError(f"{name} is not a readable image ({type(exc).__name__}).") from exc
     return _largest_face(data, name)
-
-
-def _is_face_crop(size: tuple[int, int]) -> bool:
-    from ..prediction.predictor import WHOLE_FACE_MAX_ASPECT, WHOLE_FACE_MAX_SIDE
-
-    # The Predictor's rule for a photo that is already one face: crops (FER2013's 35,887) skip detection.
-    return max(size) <= WHOLE_FACE_MAX_SIDE and max(size) <= WHOLE_FACE_MAX_ASPECT * min(size)
 
 
 def _largest_face(data: bytes, name: str) -> np.ndarray | None:

@@ -85,7 +85,7 @@ class Predictor:
             raise FERError(f"top_k must be at least 1, not {top_k}.")
         photo = load_image(image)
         size = self.classifier.info.input_size
-        if _is_one_face(photo):
+        if is_one_face(photo.size):
             found = [((0, 0, photo.width, photo.height), _grey_at_size(photo, size))]
         else:
             found = [((f.x, f.y, f.w, f.h), frame_face(photo, f, size)) for f in detect_faces(photo)]
@@ -143,6 +143,6 @@ def _resize(grey: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(np.ascontiguousarray(grey), (size, size), interpolation=interpolation)
 
 
-def _is_one_face(photo: Image.Image) -> bool:
-    width, height = photo.size
-    return max(width, height) <= WHOLE_FACE_MAX_SIDE and max(width, height) <= WHOLE_FACE_MAX_ASPECT * min(width, height)
+def is_one_face(size: tuple[int, int]) -> bool:
+    """Whether an image of this (width, height) is already one face (a FER2013 crop, a thumbnail): not searched."""
+    return max(size) <= WHOLE_FACE_MAX_SIDE and max(size) <= WHOLE_FACE_MAX_ASPECT * min(size)
