@@ -238,7 +238,7 @@ def run(data: Path, quick: bool) -> dict:
         decode = _decode_only(clips["1280x720"])
         rss_ours = rss_bytes(os.getpid())
         # fer loads TensorFlow: after our own figures and memory are taken.
-        fer_package = _ours_against_fer(predictor, clips["640x480"], ours["640x480"]["frames"], 1 if quick else 3)
+        fer_package = _ours_against_fer(predictor, clips["640x480"], ours["640x480"]["frames"], 1 if quick else 5)
         long_clip = _clip(folder, "long_720p.mp4", 1280, 720, 60 if quick else LONG_CLIP_SECONDS, preset="ultrafast")
         try:
             app = _in_the_app(folder, long_clip, quick)

@@ -127,13 +127,12 @@ class _BlazeFace:
 
 
 def _shrink(part: np.ndarray, size: tuple[int, int], side: int) -> np.ndarray:
-    """`part` at `size`, area-averaged. OpenCV's area resize is fast only for whole-number ratios (1 ms for 640 px to
-    192, a fifth of that for 960), so it first goes by bilinear to the nearest whole multiple of the input size."""
+    """`part` at `size`, area-averaged. OpenCV's area resize has a fast path only for halving (0.03 ms; 1.0 ms for
+    640 px to 192, 0.5 ms for 960), so a large part goes by bilinear to twice `size`, then is halved."""
     if side <= INPUT_SIDE:
         return cv2.resize(part, size, interpolation=cv2.INTER_LINEAR)
-    whole = side // INPUT_SIDE
-    if side % INPUT_SIDE:
-        part = cv2.resize(part, (size[0] * whole, size[1] * whole), interpolation=cv2.INTER_LINEAR)
+    if side > 2 * INPUT_SIDE:
+        part = cv2.resize(part, (2 * size[0], 2 * size[1]), interpolation=cv2.INTER_LINEAR)
     return cv2.resize(part, size, interpolation=cv2.INTER_AREA)
 
 
