@@ -276,9 +276,3 @@ def test_a_video_frame_gives_the_faces_and_answers_of_the_same_photo(predictor):
     flipped = predictor.predict_frame(frame, top_k=3, tta="flip")[0]
     assert flipped.probabilities == pytest.approx(predictor.predict(frame, tta="flip").faces[0].probabilities, abs=1e-6)
 
-
-def test_a_frames_grey_is_pillows_grey():
-    from fer_core.prediction.predictor import _grey
-
-    rgb = np.random.default_rng(5).integers(0, 256, (64, 80, 3), dtype=np.uint8)
-    assert np.array_equal(_grey(rgb), np.asarray(Image.fromarray(rgb).convert("L")))

@@ -326,30 +326,3 @@ def test_video_scores_each_face_as_its_mirror_pair_and_says_so(crossing_clip, pr
     with pytest.raises(FERError, match="test-time augmentation"):
         analyse_video(crossing_clip, predictor, tta="tenfold")
 
-
-def test_frames_decoded_ahead_arrive_in_order_and_errors_reach_the_caller():
-    from fer_core.prediction.video_clips import read_ahead
-
-    assert list(read_ahead((n for n in range(10)), depth=2)) == list(range(10))
-
-    def broken():
-        yield 1
-        raise VideoError("cut short")
-
-    with pytest.raises(VideoError, match="cut short"):
-        list(read_ahead(broken()))
-    closed = []
-
-    def endless():
-        try:
-            n = 0
-            while True:
-                yield n
-                n += 1
-        finally:
-            closed.append(True)
-
-    frames = read_ahead(endless(), depth=2)
-    assert next(frames) == 0
-    frames.close()  # the caller stops early: the decoding thread stops, and its generator is closed
-    assert closed == [True]

@@ -135,22 +135,15 @@ def _face_crop(photo: Image.Image | np.ndarray, face: FaceBox, size: int) -> np.
     side = max(1, round(max(face.w, face.h) * FACE_MARGIN))
     left, top = round(face.x + face.w / 2 - side / 2), round(face.y + face.h / 2 - side / 2)
     inside = (max(left, 0), max(top, 0), min(left + side, width), min(top + side, height))
-    # Only the face is turned grey: cheaper than converting a whole 2048-px photo.
-    if isinstance(photo, Image.Image):
-        grey = np.asarray(photo.crop(inside).convert("L"))
-    else:
-        grey = _grey(photo[inside[1]:inside[3], inside[0]:inside[2]])
+    # Only the face is turned grey, by Pillow for photos and frames alike: cheaper than converting a whole 2048-px
+    # photo, and a frame's face is the same crop as the same picture's through `predict`.
+    square = (photo.crop(inside) if isinstance(photo, Image.Image)
+              else Image.fromarray(np.ascontiguousarray(photo[inside[1]:inside[3], inside[0]:inside[2]])))
+    grey = np.asarray(square.convert("L"))
     border = (inside[1] - top, top + side - inside[3], inside[0] - left, left + side - inside[2])
     if any(border):
         grey = cv2.copyMakeBorder(grey, *border, cv2.BORDER_REPLICATE)
     return _resize(grey, size)
-
-
-def _grey(rgb: np.ndarray) -> np.ndarray:
-    """RGB uint8 → grey exactly as Pillow's convert("L") does it (ITU-R 601, 16-bit fixed point), so a frame's face
-    is the same 48×48 crop as the same picture's through `predict`."""
-    rgb = rgb.astype(np.uint32)
-    return ((rgb[..., 0] * 19595 + rgb[..., 1] * 38470 + rgb[..., 2] * 7471 + 0x8000) >> 16).astype(np.uint8)
 
 
 def _grey_at_size(image: Image.Image, size: int) -> np.ndarray:

@@ -29,8 +29,7 @@ from ..errors import FERError
 from .ranking import rank, ranking_to_dicts
 from .tta import TTA_MODES, view_count
 from .face_tracking import SMOOTHING_SECONDS, FaceTracker, TrackedFace
-from .video_clips import (ANALYSIS_MAX_SIDE, AnnotatedVideoWriter, ClipFrame, VideoClip, fit_within, open_clip,
-                          read_ahead)
+from .video_clips import ANALYSIS_MAX_SIDE, AnnotatedVideoWriter, ClipFrame, VideoClip, fit_within, open_clip
 
 # Beyond this many faces in one frame, the largest are followed: time per frame stays bounded in a crowd.
 MAX_FACES_PER_FRAME = 20
@@ -218,9 +217,8 @@ def analyse_video(source, predictor, fps: float | None = None, name: str | None 
         most_faces = 0
         writer = AnnotatedVideoWriter(annotated_path, *clip.analysis_size) if annotated_path else None
         started = last_report = clock_time.perf_counter()
-        frames = read_ahead(clip.frames(every_seconds=every, max_seconds=max_seconds))
         try:
-            for frame in frames:
+            for frame in clip.frames(every_seconds=every, max_seconds=max_seconds):
                 tracked, found = _analyse_frame(predictor, tracker, frame, tta)
                 most_faces = max(most_faces, found)
                 for face in tracked:
@@ -235,7 +233,6 @@ def analyse_video(source, predictor, fps: float | None = None, name: str | None 
                     last_report = now
                     progress(_progress(len(frame_times), expected, frame.time, now - started))
         finally:
-            frames.close()  # stops the decoding thread before the clip closes
             if writer:
                 writer.close()
         if progress:

@@ -12,8 +12,6 @@ from __future__ import annotations
 import io
 import itertools
 import os
-import queue
-import threading
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -34,9 +32,6 @@ VIDEO_TYPES = ("mp4", "webm", "mov", "avi", "gif", "mkv", "m4v")
 VARIABLE_RATE_SPREAD = 0.25
 # Signatures of the containers we accept: a file that starts like one but will not open is damaged or cut short.
 _SIGNATURES = ((4, b"ftyp", "MP4/MOV"), (0, b"\x1a\x45\xdf\xa3", "WebM/MKV"), (8, b"AVI ", "AVI"), (0, b"GIF8", "GIF"))
-# Frames decoded ahead of the analysis, in a thread: decoding and colour conversion overlap the detector and the
-# classifier (FFmpeg and LiteRT release the GIL). Four 960×540 frames are 6 MB.
-READ_AHEAD_FRAMES = 4
 _STILL_FORMATS = ("image2", "jpeg_pipe", "png_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe")
 
 
@@ -126,48 +121,6 @@ class VideoClip:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def read_ahead(frames: Iterator[ClipFrame], depth: int = READ_AHEAD_FRAMES) -> Iterator[ClipFrame]:
-    """`frames`, decoded up to `depth` frames ahead in a thread; its errors are raised here, in order. Stopping early
-    (a break, an error in the caller) stops the thread before this returns, so the clip can be closed."""
-    ahead: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def offer(item) -> bool:
-        while not stop.is_set():
-            try:
-                ahead.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def decode() -> None:
-        try:
-            for frame in frames:
-                if not offer(("frame", frame)):
-                    break
-            else:
-                offer(("end", None))
-        except BaseException as exc:  # handed to the caller, raised there
-            offer(("error", exc))
-        finally:
-            frames.close()
-
-    thread = threading.Thread(target=decode, daemon=True, name="video-decode")
-    thread.start()
-    try:
-        while True:
-            kind, item = ahead.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise item
-            yield item
-    finally:
-        stop.set()
-        thread.join()
 
 
 def open_clip(source, name: str | None = None, max_seconds: float | None = None) -> VideoClip:
