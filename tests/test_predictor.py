@@ -245,3 +245,34 @@ def test_a_model_exported_with_a_fixed_batch_of_one_still_takes_batches(tiny_mod
     answers = classifier.predict_proba(random_faces)
     assert answers.shape == (len(random_faces), 7)
     assert np.allclose(answers, FaceClassifier(tiny_model).predict_proba(random_faces), atol=1e-5)
+
+
+# --- video frames: the same faces and answers as photos, cheaper ---
+
+def test_the_rest_of_a_batch_goes_in_powers_of_two():
+    from fer_core.prediction.face_classifier import _batch_sizes
+
+    assert _batch_sizes(0) == [] and _batch_sizes(1) == [1] and _batch_sizes(4) == [4]
+    assert _batch_sizes(BATCH + 6) == [BATCH, 4, 2]
+    assert all(sum(_batch_sizes(n)) == n for n in range(3 * BATCH))
+
+
+@pytest.mark.parametrize("count", [2, 3, 4, 12])
+def test_a_frames_faces_scored_in_one_call_match_each_scored_alone(tiny_flip_zoom_model, random_faces, count):
+    classifier = FaceClassifier(tiny_flip_zoom_model)
+    for tta in ("flip", "flip_zoom"):
+        together = classifier.predict_proba(random_faces[:count], tta=tta)
+        alone = np.concatenate([classifier.predict_proba(random_faces[i], tta=tta) for i in range(count)])
+        assert np.allclose(together, alone, atol=1e-6)
+
+
+def test_a_video_frame_gives_the_faces_and_answers_of_the_same_photo(predictor):
+    frame = np.asarray(Image.open(ASSETS / "astronaut.jpg").convert("RGB"))
+    photo = predictor.predict(frame, top_k=3)
+    faces = predictor.predict_frame(frame, top_k=3)
+    assert [face.box for face in faces] == [face.box for face in photo.faces] and len(faces) == 1
+    assert np.array_equal(faces[0].crop, photo.faces[0].crop)
+    assert faces[0].probabilities == pytest.approx(photo.faces[0].probabilities, abs=1e-6)
+    flipped = predictor.predict_frame(frame, top_k=3, tta="flip")[0]
+    assert flipped.probabilities == pytest.approx(predictor.predict(frame, tta="flip").faces[0].probabilities, abs=1e-6)
+

@@ -310,3 +310,19 @@ def test_a_saved_analysis_is_made_once_in_the_background_and_shared(crossing_cli
     failed.wait(60)
     assert failed.error.startswith("notes.mp4 is not a video") and not bad.exists()
     assert AnalysisJob.start(bad, io.BytesIO(b"not a video"), predictor) is failed  # its sentence, not a second run
+
+
+def test_video_scores_each_face_as_its_mirror_pair_and_says_so(crossing_clip, predictor):  # noqa: F811
+    from fer_core.prediction.video_analysis import VIDEO_TTA, video_tta
+
+    assert predictor.classifier.info.tta == "flip_zoom" and VIDEO_TTA == "flip"
+    assert video_tta("flip_zoom") == "flip" and video_tta("none") == "none"  # never more views than the model's own
+    cheap = analyse_video(crossing_clip, predictor, fps=4)
+    assert cheap.tta == "flip" and json.loads(json.dumps(cheap.to_dict()))["tta"] == "flip"
+    served = analyse_video(crossing_clip, predictor, fps=4, tta="flip_zoom")
+    assert served.to_dict()["tta"] == "flip_zoom"
+    for ours, theirs in zip(cheap.people, served.people):
+        assert (ours.probability_matrix().argmax(1) == theirs.probability_matrix().argmax(1)).all()
+    with pytest.raises(FERError, match="test-time augmentation"):
+        analyse_video(crossing_clip, predictor, tta="tenfold")
+

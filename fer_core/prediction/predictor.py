@@ -79,8 +79,10 @@ class Predictor:
     def class_names(self) -> tuple[str, ...]:
         return self.classifier.class_names
 
-    def predict(self, image, top_k: int = 3, whole_image_if_no_face: bool = False) -> PredictionResult:
-        """Emotions for every face in `image` (a path, bytes, file object, PIL image or numpy array)."""
+    def predict(self, image, top_k: int = 3, whole_image_if_no_face: bool = False,
+                tta: str | None = None) -> PredictionResult:
+        """Emotions for every face in `image` (a path, bytes, file object, PIL image or numpy array). `tta`: the
+        test-time views to average (tta.py); None for the model's own."""
         if top_k < 1:
             raise FERError(f"top_k must be at least 1, not {top_k}.")
         photo = load_image(image)
@@ -97,10 +99,21 @@ class Predictor:
             message = NO_FACE_CENTRE_USED
         elif not found:
             message = NO_FACE
+        return PredictionResult(faces=self._classified(found, top_k, tta), message=message, image_size=photo.size)
+
+    def predict_frame(self, pixels: np.ndarray, top_k: int = 3, tta: str | None = None) -> list[FacePrediction]:
+        """The faces in one video frame (RGB uint8, height × width × 3, upright), as `predict` finds and frames
+        them, without its photo decoding: no PIL image is made, only each face's square is turned grey."""
+        size = self.classifier.info.input_size
+        found = [((f.x, f.y, f.w, f.h), frame_face(pixels, f, size)) for f in detect_faces(pixels)]
+        return self._classified(found, top_k, tta)
+
+    def _classified(self, found: list, top_k: int, tta: str | None) -> list[FacePrediction]:
+        """Every face's crop scored in one call to the classifier: its views go through the model as one batch."""
+        size = self.classifier.info.input_size
         crops = np.stack([crop for _, crop in found]) if found else np.zeros((0, size, size), np.uint8)
-        probabilities = self.classifier.predict_proba(crops)
-        faces = [self._face(box, crop, row, top_k) for (box, crop), row in zip(found, probabilities)]
-        return PredictionResult(faces=faces, message=message, image_size=photo.size)
+        probabilities = self.classifier.predict_proba(crops, tta=tta)
+        return [self._face(box, crop, row, top_k) for (box, crop), row in zip(found, probabilities)]
 
     def predict_crops(self, crops: np.ndarray) -> np.ndarray:
         """Probabilities (N, classes) for a batch of uint8 48×48 grey faces (N, 48, 48)."""
@@ -115,14 +128,18 @@ class Predictor:
         )
 
 
-def frame_face(photo: Image.Image, face: FaceBox, size: int) -> np.ndarray:
+def frame_face(photo: Image.Image | np.ndarray, face: FaceBox, size: int) -> np.ndarray:
     """The face framed as FER2013 frames faces: a square FACE_MARGIN times the box, grey, size×size. Where the
     square passes the photo's edge, the edge pixels repeat."""
+    width, height = photo.size if isinstance(photo, Image.Image) else (photo.shape[1], photo.shape[0])
     side = max(1, round(max(face.w, face.h) * FACE_MARGIN))
     left, top = round(face.x + face.w / 2 - side / 2), round(face.y + face.h / 2 - side / 2)
-    inside = (max(left, 0), max(top, 0), min(left + side, photo.width), min(top + side, photo.height))
-    # Only the face is turned grey: cheaper than converting a whole 2048-px photo.
-    grey = np.asarray(photo.crop(inside).convert("L"))
+    inside = (max(left, 0), max(top, 0), min(left + side, width), min(top + side, height))
+    # Only the face is turned grey, by Pillow for photos and frames alike: cheaper than converting a whole 2048-px
+    # photo, and a frame's face is the same crop as the same picture's through `predict`.
+    square = (photo.crop(inside) if isinstance(photo, Image.Image)
+              else Image.fromarray(np.ascontiguousarray(photo[inside[1]:inside[3], inside[0]:inside[2]])))
+    grey = np.asarray(square.convert("L"))
     border = (inside[1] - top, top + side - inside[3], inside[0] - left, left + side - inside[2])
     if any(border):
         grey = cv2.copyMakeBorder(grey, *border, cv2.BORDER_REPLICATE)

@@ -27,12 +27,17 @@ import numpy as np
 from ..atomic import write_bytes_atomically, write_json_atomically
 from ..errors import FERError
 from .ranking import rank, ranking_to_dicts
+from .tta import TTA_MODES, view_count
 from .face_tracking import SMOOTHING_SECONDS, FaceTracker, TrackedFace
 from .video_clips import ANALYSIS_MAX_SIDE, AnnotatedVideoWriter, ClipFrame, VideoClip, fit_within, open_clip
 
 # Beyond this many faces in one frame, the largest are followed: time per frame stays bounded in a crowd.
 MAX_FACES_PER_FRAME = 20
 TOP_K = 3
+# Video averages each face over its mirror only, not over the six views a model may serve photos with: a third of the
+# classifier's work a frame, and each person's label is averaged over 0.5 s of frames anyway. Agreement with the six
+# views, measured: docs/video.md.
+VIDEO_TTA = "flip"
 # Progress is reported at most this often (seconds of wall time), so a callback that redraws a page stays cheap.
 PROGRESS_EVERY_SECONDS = 0.25
 BOX_COLOURS_RGB = ((228, 87, 86), (76, 120, 168), (84, 162, 75), (245, 133, 24), (178, 121, 162), (114, 183, 178))
@@ -41,6 +46,11 @@ NO_FACE_IN_CLIP = "No face was found in any analysed frame of this clip."
 # Half an hour: about 15 minutes of analysis for a 720p clip on 2 cores; a longer clip is refused before it is decoded.
 # A host sets its own cap with FER_MAX_VIDEO_SECONDS (the app reads it through its settings, the CLI here).
 DEFAULT_MAX_VIDEO_SECONDS = 1800
+
+
+def video_tta(model_tta: str) -> str:
+    """The test-time views video uses for a model served with `model_tta`: VIDEO_TTA, or the model's own if cheaper."""
+    return model_tta if view_count(model_tta) <= view_count(VIDEO_TTA) else VIDEO_TTA
 
 
 def max_video_seconds_from_environment() -> int:
@@ -130,6 +140,7 @@ class VideoAnalysis:
     people: list[PersonTimeline]
     notes: list[str]
     most_faces_in_a_frame: int = 0
+    tta: str = VIDEO_TTA  # the test-time views each face was averaged over (tta.py)
 
     @property
     def analysed_frames(self) -> int:
@@ -154,6 +165,7 @@ class VideoAnalysis:
             "analysed_frames": self.analysed_frames,
             "every_seconds": self.every_seconds,
             "smoothing_seconds": self.smoothing_seconds,
+            "tta": self.tta,
             "class_names": list(self.class_names),
             "notes": list(self.notes),
             "people": [{"person": p.person, "summary": p.summary(seconds), "timeline": p.entries(top_k)}
@@ -186,12 +198,16 @@ class VideoAnalysis:
 def analyse_video(source, predictor, fps: float | None = None, name: str | None = None,
                   max_seconds: float | None = DEFAULT_MAX_VIDEO_SECONDS, annotated_path: str | Path | None = None,
                   progress: Callable[[VideoProgress], None] | None = None,
-                  smoothing_seconds: float = SMOOTHING_SECONDS) -> VideoAnalysis:
+                  smoothing_seconds: float = SMOOTHING_SECONDS, tta: str | None = None) -> VideoAnalysis:
     """Every person's emotions through the clip at `source` (a path, bytes or file object). `fps`: analyse this many
     frames a second (None: every frame). `annotated_path`: also write the analysed frames with numbered boxes and the
-    top emotion as an H.264 MP4. Raises VideoError for a clip that cannot be read or is longer than `max_seconds`."""
+    top emotion as an H.264 MP4. `tta`: the test-time views per face (None: `video_tta` of the model's). Raises
+    VideoError for a clip that cannot be read or is longer than `max_seconds`."""
     if fps is not None and not 0 < fps <= 120:
         raise FERError(f"fps must be above 0 and at most 120, not {fps}.")
+    tta = tta or video_tta(predictor.classifier.info.tta)
+    if tta not in TTA_MODES:
+        raise FERError(f"Unknown test-time augmentation {tta!r}: choose one of {', '.join(TTA_MODES)}.")
     with open_clip(source, name=name, max_seconds=max_seconds) as clip:
         every = 1 / fps if fps else None
         expected = _expected_frames(clip, every)
@@ -203,7 +219,7 @@ def analyse_video(source, predictor, fps: float | None = None, name: str | None 
         started = last_report = clock_time.perf_counter()
         try:
             for frame in clip.frames(every_seconds=every, max_seconds=max_seconds):
-                tracked, found = _analyse_frame(predictor, tracker, frame)
+                tracked, found = _analyse_frame(predictor, tracker, frame, tta)
                 most_faces = max(most_faces, found)
                 for face in tracked:
                     if face.person not in timelines:
@@ -235,15 +251,15 @@ def analyse_video(source, predictor, fps: float | None = None, name: str | None 
         return VideoAnalysis(clip=facts, class_names=tuple(predictor.class_names), every_seconds=every,
                              smoothing_seconds=smoothing_seconds, frame_times=frame_times,
                              people=[timelines[p] for p in sorted(timelines)], notes=notes,
-                             most_faces_in_a_frame=most_faces)
+                             most_faces_in_a_frame=most_faces, tta=tta)
 
 
-def _analyse_frame(predictor, tracker: FaceTracker, frame: ClipFrame) -> tuple[list[TrackedFace], int]:
-    result = predictor.predict(frame.pixels, top_k=1)
-    faces = result.faces[:MAX_FACES_PER_FRAME]  # largest first
+def _analyse_frame(predictor, tracker: FaceTracker, frame: ClipFrame, tta: str) -> tuple[list[TrackedFace], int]:
+    found = predictor.predict_frame(frame.pixels, top_k=1, tta=tta)
+    faces = found[:MAX_FACES_PER_FRAME]  # largest first
     probabilities = [np.array([face.probabilities[name] for name in predictor.class_names], np.float32)
                      for face in faces]
-    return tracker.update(frame.time, [(face.box, p) for face, p in zip(faces, probabilities)]), len(result.faces)
+    return tracker.update(frame.time, [(face.box, p) for face, p in zip(faces, probabilities)]), len(found)
 
 
 def _expected_frames(clip: VideoClip, every: float | None) -> int | None:
@@ -288,6 +304,7 @@ class LiveAnalyser:
 
     def __init__(self, predictor, smoothing_seconds: float = SMOOTHING_SECONDS):
         self.predictor = predictor
+        self.tta = video_tta(predictor.classifier.info.tta)
         self.tracker = FaceTracker(smoothing_seconds=smoothing_seconds)
         self.frames_done = 0
         self.faces_in_last_frame = 0
@@ -309,7 +326,8 @@ class LiveAnalyser:
         height, width = pixels.shape[:2]
         small_size = fit_within(width, height, ANALYSIS_MAX_SIDE)
         small = pixels if small_size == (width, height) else cv2.resize(pixels, small_size, interpolation=cv2.INTER_AREA)
-        tracked, _ = _analyse_frame(self.predictor, self.tracker, ClipFrame(self.frames_done, time, small))
+        tracked, _ = _analyse_frame(self.predictor, self.tracker, ClipFrame(self.frames_done, time, small),
+                                    self.tta)
         if small is not pixels:
             ratio = width / small_size[0]
             tracked = [TrackedFace(f.person, tuple(int(v * ratio) for v in f.box), f.probabilities) for f in tracked]
@@ -341,7 +359,7 @@ class SavedAnalysis:
             for chunk in iter(lambda: clip.read(1 << 20), b""):
                 key.update(chunk)
             clip.seek(0)
-        key.update(f"{model.resolve()}|{model.stat().st_mtime if model.exists() else 0}|{fps}".encode())
+        key.update(f"{model.resolve()}|{model.stat().st_mtime if model.exists() else 0}|{fps}|{VIDEO_TTA}".encode())
         return cls(Path(videos_dir) / key.hexdigest()[:20])
 
     @property
