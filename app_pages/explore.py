@@ -48,7 +48,8 @@ st.plotly_chart(charts.class_counts_figure({split: counts[split].tolist() for sp
 if len(present):
     rarest, commonest = class_names[int(np.argmin(np.where(train_counts > 0, train_counts, np.inf)))], \
         class_names[int(np.argmax(train_counts))]
-    st.caption(f"Training has {imbalance:.1f}× more {plain(commonest)} faces than {plain(rarest)} faces.")
+    st.caption(f"Training has {imbalance:.1f}× more {plain(commonest)} faces than {plain(rarest)} faces."
+               if rarest != commonest else "Every class has as many training faces as the others.")
 
 st.header("Balancing the training split")
 method = st.segmented_control("Balancing", [m for m in BALANCE_METHODS if m != "none"], format_func=BALANCE_METHODS.get,

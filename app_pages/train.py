@@ -273,24 +273,26 @@ else:
     augment = st.checkbox("Augment: random flips, shifts and rotations of the training faces", value=DEFAULTS.augment,
                           key="train_augment")
     teacher_available = SHIPPED_MODEL.exists()
-    distill = st.checkbox(
-        "Learn from the shipped model (knowledge distillation)", value=teacher_available and bool(DEFAULTS.distill_from),
-        disabled=not teacher_available or own_classes or not from_scratch, key="train_distill",
-        help="The shipped fer_studio model's view of each training face softens its label: a small network learns "
-             "more in 30 epochs this way. Used only where it agrees with the data's labels.")
-    fast_maths = st.checkbox(
-        "bfloat16 maths (mixed precision)", value=resolve_precision(DEFAULTS.precision) == "mixed_bfloat16",
-        key="train_bfloat16",
-        help="Faster on CPUs with bfloat16 instructions"
-             + (" (this server's CPU has them, so it is on by default)" if cpu_has_bfloat16()
-                else " (this server's CPU lacks them: slower here)")
-             + "; weights stay float32 and the saved model is float32.")
+    distill = fast_maths = False  # a new head trains in float32 and has no teacher: the shipped model is its start
+    if from_scratch and not own_classes:  # a teacher of FER2013's classes cannot teach your own
+        distill = st.checkbox(
+            "Learn from the shipped model (knowledge distillation)", value=teacher_available and bool(DEFAULTS.distill_from),
+            disabled=not teacher_available, key="train_distill",
+            help="The shipped fer_studio model's view of each training face softens its label: a small network learns "
+                 "more in 30 epochs this way. Used only where it agrees with the data's labels.")
+    if from_scratch:
+        fast_maths = st.checkbox(
+            "bfloat16 maths (mixed precision)", value=resolve_precision(DEFAULTS.precision) == "mixed_bfloat16",
+            key="train_bfloat16",
+            help="Faster on CPUs with bfloat16 instructions"
+                 + (" (this server's CPU has them, so it is on by default)" if cpu_has_bfloat16()
+                    else " (this server's CPU lacks them: slower here)")
+                 + "; weights stay float32 and the saved model is float32.")
     config = TrainingConfig(data=data_file.path, arch=architecture, epochs=int(epochs), batch_size=int(batch_size),
                             learning_rate=float(learning_rate), weight_decay=DEFAULTS.weight_decay, balance=balance,
                             augment=augment, skip_bad_rows=data_file.skip_bad_rows,
                             precision="mixed_bfloat16" if fast_maths else "float32",
-                            distill_from=str(SHIPPED_MODEL) if distill and teacher_available and from_scratch
-                            and not own_classes else None,
+                            distill_from=str(SHIPPED_MODEL) if distill and teacher_available else None,
                             transfer=transfer)
 
     estimate_slot = st.empty()

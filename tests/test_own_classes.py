@@ -84,4 +84,5 @@ def test_the_train_page_starts_own_classes_from_the_shipped_model(own_classes_ru
     assert not at.exception
     assert at.radio(key="train_transfer").value == "head"
     assert at.selectbox(key="train_arch").disabled
+    assert "train_distill" not in [box.key for box in at.checkbox]  # the shipped model is the start, not a teacher
     assert any("Classes: bored, confused, focused (3)." in c.value for c in at.caption)

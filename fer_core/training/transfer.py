@@ -18,7 +18,7 @@ from ..errors import FERError
 TRANSFER_CHOICES = {
     "auto": "Automatic: from the shipped model for your own classes, from scratch for FER2013's",
     "head": "Start from the shipped model: train a new output layer on its features (seconds)",
-    "head_and_last_block": "Start from the shipped model: train a new output layer and its last block (a minute)",
+    "head_and_last_block": "Start from the shipped model: train a new output layer and its last block (seconds too)",
     "off": "Train from scratch (the architecture below)",
 }
 HEAD_DROPOUT = 0.2
