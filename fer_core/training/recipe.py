@@ -130,7 +130,7 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
     batches = FaceBatches(dataset.images, targets, train_indices, config.batch_size, config.augment,
                           config.seed + start_epoch, shuffle=True)
     # Validation and test are scored against their plain labels: the teacher never sees them.
-    validation = FaceBatches(dataset.images, one_hot(dataset.labels, len(class_names)), splits.validation,
+    validation = FaceBatches(dataset.images, one_hot(dataset.labels, dataset.num_classes), splits.validation,
                              VALIDATION_BATCH_SIZE, False, 0, shuffle=False)
     tta = config.served_tta
     clock = JobClock(len(batches), config.batch_size, len(splits.validation), len(dataset.split("test")),
@@ -192,25 +192,25 @@ def _training_targets(config: TrainingConfig, run: TrainingRun, dataset: FERData
     """(N, classes) float32 targets for every face: one-hot labels, and for the training faces, blended with the
     teacher's probabilities when the job has a teacher that knows this data. Validation and test rows stay one-hot.
     Also returns the teacher's agreement with the training labels (None without a teacher)."""
-    targets = one_hot(dataset.labels, len(dataset.class_names))
-    if config.distill_from and use_teacher and not teacher_knows(config.distill_from, dataset.class_names):
+    targets = one_hot(dataset.labels, dataset.num_classes)
+    if not (config.distill_from and use_teacher):
+        return targets, None
+    if not teacher_knows(config.distill_from, dataset.class_names):
         print(f"The teacher {Path(config.distill_from).name} knows other classes than this data's, so this job "
               "trains on the labels alone.", file=sys.stderr)
         return targets, None
-    if config.distill_from and use_teacher:
-        train = dataset.splits.train
-        run.write_status("running", message=f"Asking the teacher ({Path(config.distill_from).name}) about "
-                                            f"{len(train):,} training faces…")
-        run.write_progress(phase="teaching", epoch=0, epochs=config.epochs, batch=0, batches=0)
-        probabilities = teacher_probabilities(config.distill_from, dataset.images[train], dataset.class_names)
-        agreement = teacher_agreement(dataset.labels[train], probabilities)
-        if agreement < MIN_TEACHER_AGREEMENT:
-            print(f"The teacher agrees with only {agreement:.0%} of the training labels: it does not know this data, "
-                  "so this job trains on the labels alone.", file=sys.stderr)
-            return targets, agreement
-        targets[train] = distilled_targets(dataset.labels[train], probabilities)
+    train = dataset.splits.train
+    run.write_status("running", message=f"Asking the teacher ({Path(config.distill_from).name}) about "
+                                        f"{len(train):,} training faces…")
+    run.write_progress(phase="teaching", epoch=0, epochs=config.epochs, batch=0, batches=0)
+    probabilities = teacher_probabilities(config.distill_from, dataset.images[train], dataset.class_names)
+    agreement = teacher_agreement(dataset.labels[train], probabilities)
+    if agreement < MIN_TEACHER_AGREEMENT:
+        print(f"The teacher agrees with only {agreement:.0%} of the training labels: it does not know this data, "
+              "so this job trains on the labels alone.", file=sys.stderr)
         return targets, agreement
-    return targets, None
+    targets[train] = distilled_targets(dataset.labels[train], probabilities)
+    return targets, agreement
 
 
 def compile_for_training(model, config: TrainingConfig) -> None:
@@ -258,10 +258,12 @@ def _load_leanly(path: str, skip_bad_rows: bool) -> FERDataset:
     """The data, parsed first in a short-lived child process that leaves the faces in the dataset cache, then read
     from the cache here: parsing the full CSV holds about 1.3 GB for a few seconds, which would otherwise stay in this
     process's peak on top of TensorFlow's (the host may have 2.7 GB for everything). A file the child cannot parse is
-    parsed here, so its error is the one the user sees."""
-    command = [sys.executable, "-m", "fer_core", "data", str(path), "--json"] + (["--skip-bad-rows"] if skip_bad_rows else [])
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-                   cwd=Path(__file__).resolve().parents[2], check=False)
+    parsed here, so its error is the one the user sees. A folder of photos is read photo by photo (no large peak) and
+    is not cached, so it is read here only: a child would search its photos for faces a second time."""
+    if not Path(path).is_dir():
+        command = [sys.executable, "-m", "fer_core", "data", str(path), "--json"] + (["--skip-bad-rows"] if skip_bad_rows else [])
+        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                       cwd=Path(__file__).resolve().parents[2], check=False)
     return load_fer2013(path, skip_bad_rows=skip_bad_rows, max_load_mb=max_load_mb_from_environment())
 
 
