@@ -241,6 +241,14 @@ def cpu_training_rows(section: dict | None) -> list[Row]:
     return rows
 
 
+def _people(n: int) -> str:
+    return f"{n} {'person' if n == 1 else 'people'}"
+
+
+def _nth(n: int) -> str:
+    return {1: "", 2: "other", 3: "third", 4: "fourth"}.get(n, f"{n}th")
+
+
 def video_rows(video: dict | None) -> list[Row]:
     if not video or "ours" not in video:
         return [_missing("video: 640×480 clip, every frame analysed", video)]
@@ -250,11 +258,24 @@ def video_rows(video: dict | None) -> list[Row]:
     # Against fer, ours as timed in the same turns (one run each, alternately), where the section has them.
     paired = (fer.get("ours_same_turns") or {}).get("frames_per_second") or small["frames_per_second"]
     clip = f"{video['clip_seconds']} s at {video['clip_fps']} frames/s, two people crossing"
-    one_view = video.get("one_view_640x480")
-    views = f", each face as `{video['video_tta']}` views (the video default)" if video.get("video_tta") else ""
+    views = (f", each face in one of the `{video['video_tta']}` views a frame, in turn"
+             if video.get("views_spread_over_frames") else
+             f", each face as `{video['video_tta']}` views" if video.get("video_tta") else "")
+    looks = (f", the detector on every {_nth(video['detector_every_frames'])} frame"
+             if video.get("detector_every_frames", 1) > 1 else "")
     served = video.get("served_views_640x480")
+
+    def what_if(key: str, label: str) -> list[Row]:
+        run = video.get(key)
+        if not run:
+            return []
+        return [Row(f"video: the same 640×480 clip, what-if: {label}",
+                    f"{run['frames_per_second']:.1f} frames/s (n={run['seconds']['n']})",
+                    f"`fer`: {fer_fps:.1f} frames/s" if fer_fps else "—",
+                    f"{run['frames_per_second'] / fer_fps:.1f}× faster" if fer_fps else "—")]
+
     rows = [
-        Row(f"video: 640×480 clip ({clip}), every frame analysed: `analyse_video`{views}",
+        Row(f"video: 640×480 clip ({clip}), every frame analysed: `analyse_video` (defaults{views}{looks})",
             f"{small['frames_per_second']:.1f} frames/s (n={small['seconds']['n']}); "
             f"{small['with_annotated_mp4']:.1f} with the annotated MP4",
             f"`fer` {fer['version']} `Video.analyze`: {fer_fps:.1f} frames/s (n={fer['seconds']['n']})" if fer_fps
@@ -263,12 +284,10 @@ def video_rows(video: dict | None) -> list[Row]:
                                                  if fer.get("ours_same_turns") else "")) if fer_fps else "—",
             "≥ 30 frames/s and ≥ 5× `fer`",
             small["frames_per_second"] >= 30 and bool(fer_fps) and paired >= 5 * fer_fps),
-        *([Row("video: the same 640×480 clip, what-if: each face classified once instead of as "
-               f"`{video.get('video_tta', video['model_tta'])}` test-time views",
-               f"{one_view['frames_per_second']:.1f} frames/s (n={one_view['seconds']['n']})",
-               f"`fer`: {fer_fps:.1f} frames/s" if fer_fps else "—",
-               f"{one_view['frames_per_second'] / fer_fps:.1f}× faster" if fer_fps else "—")] if one_view else []),
-        *([Row(f"video: the same 640×480 clip with the model's served `{served['tta']}` test-time views "
+        *what_if("every_frame_searched_640x480", "the detector on every frame"),
+        *what_if("before_640x480", "the detector on every frame and each face as its mirror pair on every frame "
+                                   "(the video default before the two savings)"),
+        *([Row(f"video: the same 640×480 clip with the model's served `{served['tta']}` test-time views on every frame "
                f"({view_count(served['tta'])} a face, as photos get)", f"{served['frames_per_second']:.1f} frames/s (n={served['seconds']['n']}); labels "
                f"agree with the video default's on {served['label_agreement']:.1%} of {served['labels_compared']} "
                f"person-frames", f"`fer`: {fer_fps:.1f} frames/s" if fer_fps else "—",
@@ -599,15 +618,19 @@ def _video_details(video: dict) -> list[str]:
     fer = video.get("fer_package") or {}
     lines = [
         f"- **Video.** Model: {video['model']}, served with test-time augmentation `{video['model_tta']}`; video "
-        f"classifies each face as `{video.get('video_tta', video['model_tta'])}` views (`fer` classifies one). Clips made by `scripts/make_test_clip.py` from tests/assets/astronaut.jpg "
-        f"(libx264): `analyse_video(clip, predictor)` with every frame analysed, after one warm-up run, frames are shrunk "
-        f"to at most 960 px before detection. `fer` baseline: "
+        + (f"scores each face once a frame, in one of the `{video['video_tta']}` views in turn, and averages them over "
+           "0.5 s" if video.get("views_spread_over_frames") else
+           f"classifies each face as `{video.get('video_tta', video['model_tta'])}` views")
+        + " (`fer` classifies one). Clips made by `scripts/make_test_clip.py` from tests/assets/astronaut.jpg "
+        "(libx264): `analyse_video(clip, predictor)` with every frame analysed, after one warm-up run, frames are shrunk "
+        "to at most 960 px before detection. `fer` baseline: "
         + (f"{fer['configuration']}; it found faces in {fer['frames_with_faces']} of {fer['frames']} frames; its "
            f"cv2.waitKey/destroyAllWindows calls are no-ops (the headless OpenCV wheel has no GUI). Installed with "
            f"`pip install --no-deps fer` (its requirements would add PyTorch and opencv-contrib-python, which clashes "
            f"with opencv-python-headless); not a requirement of FER Studio."
            if fer.get("frames_per_second") else f"not measured: {fer.get('skipped')}."),
         *_tta_agreement_lines(video.get("tta_agreement")),
+        *_between_looks_lines(video.get("between_looks")),
         f"  - Decoding alone, 1280×720 H.264, {decode['frames']} frames: PyAV {decode['pyav_frames_per_second']:.0f} "
         f"frames/s, OpenCV {decode['opencv_frames_per_second']:.0f} frames/s ({decode['note']}).",
     ]
@@ -633,7 +656,26 @@ def _tta_agreement_lines(agreement: dict | None) -> list[str]:
             f"a time (no smoothing over frames): top-1 the same as the served `{served}` views' for "
             + ", ".join(f"`{mode}` {agreement['agreement_with_served'][mode]:.1%}" for mode in modes if mode != served)
             + "; top-1 accuracy " + ", ".join(f"`{mode}` {agreement['accuracy'][mode]:.2%}" for mode in modes)
-            + f". Video uses `{video}`."]
+            + (f". Video spreads the served views over frames where two rounds fit a person's 0.5 s smoothing window "
+               f"(`{agreement['spread']}` above; otherwise `{video}` on every frame)." if agreement.get("spread")
+               else f". Video uses `{video}`.")]
+
+
+def _between_looks_lines(between: dict | None) -> list[str]:
+    """What boxing the frames between the detector's looks costs, against the detector looking at every frame."""
+    if not between:
+        return []
+    names = {"crossing_640x480": "two people crossing", "handheld_640x480": "one face under a shaking hand-held camera"}
+    return ["  - Boxes between the detector's looks, against the detector on every frame (same views), on the frames "
+            "between its scheduled looks: " + "; ".join(
+                f"{names.get(key, key)}: looked at {b['frames_searched']} of {b['frames']} frames, box centres "
+                f"{b['centre_offset_share_of_face']['median']:.1%} of the face's side away (median; 95th percentile "
+                f"{b['centre_offset_share_of_face']['p95']:.1%}, at most {b['centre_offset_share_of_face']['max']:.1%}), "
+                f"labels the same on {b['label_agreement']:.1%} of {b['person_frames_compared']} person-frames"
+                + (f" (probabilities {b['probability_difference']:.3f} apart on average, total variation)"
+                   if b.get("probability_difference") is not None else "") + ", "
+                f"{_people(b['people'])} found (looking at every frame: {_people(b['people_looking_every_frame'])})"
+                for key, b in between.items()) + "."]
 
 
 def _hosted_details(hosted: dict) -> list[str]:

@@ -1,21 +1,22 @@
 """Video: how many frames a second `analyse_video` gets through, every frame analysed, on clips this section makes
-from the test photos (two people crossing, 640×480 and 1280×720); the `fer` package's video analysis on the same
-640×480 clip in the same process; decoding alone with PyAV and with OpenCV; then, in the real app (`streamlit run`
-and headless Chromium), the server's memory while the Video page analyses a ten-minute 720p clip, and the Live
-mode's frames a second with Chromium's fake camera playing two faces."""
+from the test photos (two people crossing, 640×480 and 1280×720); what its two savings buy (the detector's looks,
+the views spread over frames) and cost (boxes between looks against the detector's own, on the crossing clip and on
+a hand-held one; labels against the served views); the `fer` package's video analysis on the same 640×480 clip in
+the same process; decoding alone with PyAV and with OpenCV; then, in the real app (`streamlit run` and headless
+Chromium), the server's memory while the Video page analyses a ten-minute 720p clip, and the Live mode's frames a
+second with Chromium's fake camera playing two faces."""
 
 from __future__ import annotations
 
 import os
 import re
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
-from .measure import REPO, rss_bytes, summary, timed, tree_rss_bytes
+from .measure import rss_bytes, summary, timed, tree_rss_bytes
 from .prediction import benchmark_model
 
 CLIP_SECONDS = 10
@@ -45,21 +46,48 @@ def _ours(predictor, clip: Path, repeats: int) -> dict:
                 ".annotated.mp4")), 1)["median"]}
 
 
-def _one_view(predictor, clip: Path, repeats: int) -> dict:
-    """What-if: the same analysis with each face classified once, not as the model contract's test-time views."""
-    import dataclasses
-
+def _what_if(predictor, clip: Path, repeats: int, **options) -> dict:
+    """The same analysis with other choices (analyse_video's `options`): its frames a second."""
     from fer_core.prediction.video_analysis import analyse_video
 
-    classifier = predictor.classifier
-    served = classifier.info
-    classifier.info = dataclasses.replace(served, tta="none")
-    try:
-        frames = analyse_video(clip, predictor).analysed_frames
-        runs = timed(lambda: analyse_video(clip, predictor), repeats)
-    finally:
-        classifier.info = served
-    return {"frames_per_second": frames / runs["median"], "seconds": runs}
+    analysis = analyse_video(clip, predictor, **options)
+    runs = timed(lambda: analyse_video(clip, predictor, **options), repeats)
+    return {"options": options, "frames_per_second": analysis.analysed_frames / runs["median"], "seconds": runs,
+            "frames_searched": analysis.frames_searched, "frames": analysis.analysed_frames}
+
+
+def _between_looks(predictor, clip: Path) -> dict:
+    """What boxing the frames between the detector's looks costs: the default analysis against the detector looking at
+    every frame (same views), on the frames it did not look at: how far each box's centre is from the detector's own,
+    as a share of the face's side, how often the person's label (top-1, smoothed) is the same, and how far apart the
+    probabilities are (total variation: half the summed absolute differences, 0 to 1). Compared on the
+    frames between scheduled looks (where the detector looked at them anyway, as people changed, they match)."""
+    from fer_core.prediction.video_analysis import analyse_video
+
+    default = analyse_video(clip, predictor)
+    every = analyse_video(clip, predictor, detect_every_frames=1)
+    offsets, differences, same, compared = [], [], 0, 0
+    for ours, theirs in zip(default.people, every.people):
+        their_place = {frame: i for i, frame in enumerate(theirs.frames)}
+        our_boxes = np.frombuffer(ours.boxes, dtype=np.int64).reshape(-1, 4)
+        their_boxes = np.frombuffer(theirs.boxes, dtype=np.int64).reshape(-1, 4)
+        ours_p, theirs_p = ours.probability_matrix(), theirs.probability_matrix()
+        for i, frame in enumerate(ours.frames):
+            j = their_place.get(frame)
+            if j is None or frame % default.detector_every_frames == 0:
+                continue
+            a, b = our_boxes[i], their_boxes[j]
+            offsets.append(float(np.hypot(*(a[:2] + a[2:] / 2 - b[:2] - b[2:] / 2)) / max(b[2], 1)))
+            same += int(ours_p[i].argmax() == theirs_p[j].argmax())
+            differences.append(float(np.abs(ours_p[i] - theirs_p[j]).sum() / 2))
+            compared += 1
+    offsets = np.array(offsets) if offsets else np.zeros(1)
+    return {"frames": default.analysed_frames, "frames_searched": default.frames_searched,
+            "people": len(default.people), "people_looking_every_frame": len(every.people),
+            "person_frames_compared": compared, "label_agreement": same / compared if compared else None,
+            "probability_difference": float(np.mean(differences)) if differences else None,
+            "centre_offset_share_of_face": {"median": float(np.median(offsets)),
+                                            "p95": float(np.percentile(offsets, 95)), "max": float(offsets.max())}}
 
 
 def _served_views(predictor, clip: Path, repeats: int) -> dict:
@@ -81,10 +109,12 @@ def _served_views(predictor, clip: Path, repeats: int) -> dict:
 
 
 def _tta_agreement(predictor, data: Path) -> dict:
-    """On real faces: FER2013's test faces, each scored with every test-time mode; how often the video default's top-1
-    (and one view's) is the served views' top-1, and each mode's accuracy. The bench reads the CSV; tests never do."""
+    """On real faces: FER2013's test faces, each scored with every test-time mode, and with the served views spread
+    over a 0.5 s window of a 30 frames/s clip (15 frames, one view each, as a still face gets them); how often each
+    top-1 is the served views' top-1, and each one's accuracy. The bench reads the CSV; tests never do."""
     from fer_core import load_fer2013
-    from fer_core.prediction.video_analysis import video_tta
+    from fer_core.prediction.frame_analysis import video_tta
+    from fer_core.prediction.tta import view_count
 
     dataset = load_fer2013(data)
     test = dataset.split("test")
@@ -92,11 +122,15 @@ def _tta_agreement(predictor, data: Path) -> dict:
     served, video = classifier.info.tta, video_tta(classifier.info.tta)
     modes = list(dict.fromkeys([served, video, "none"]))
     top1 = {mode: classifier.predict_proba(test.images, tta=mode).argmax(1) for mode in modes}
+    window = round(CLIP_FPS * 0.5)
+    views = [classifier.predict_proba(test.images, tta=served, view=v) for v in range(view_count(served))]
+    spread = f"{served} spread over {window} frames"
+    top1[spread] = np.mean([views[frame % len(views)] for frame in range(window)], axis=0).argmax(1)
     same_as_validation = np.array_equal(dataset.splits.test, dataset.splits.validation)
     return {"split": "test" + (" (PublicTest; this file has no PrivateTest rows)" if same_as_validation else ""),
-            "faces": len(test), "served": served, "video": video,
-            "agreement_with_served": {mode: float(np.mean(top1[mode] == top1[served])) for mode in modes},
-            "accuracy": {mode: float(np.mean(top1[mode] == test.labels)) for mode in modes}}
+            "faces": len(test), "served": served, "video": video, "spread": spread,
+            "agreement_with_served": {mode: float(np.mean(top1[mode] == top1[served])) for mode in top1},
+            "accuracy": {mode: float(np.mean(top1[mode] == test.labels)) for mode in top1}}
 
 
 def _fer_package(clip: Path):
@@ -227,13 +261,21 @@ def run(data: Path, quick: bool) -> dict:
     model_path, model_note = benchmark_model()
     from fer_core.prediction.predictor import Predictor
 
+    from scripts.make_test_clip import handheld_frames, write_clip
+
     predictor = Predictor(model_path)
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         clips = {key: _clip(folder, f"{key}.mp4", *size, seconds) for key, size in SIZES.items()}
         ours = {key: _ours(predictor, clip, repeats) for key, clip in clips.items()}
-        one_view = _one_view(predictor, clips["640x480"], repeats)
+        # What each saving buys: the detector on every frame; and both savings undone (the previous default).
+        every_frame_searched = _what_if(predictor, clips["640x480"], repeats, detect_every_frames=1)
+        before = _what_if(predictor, clips["640x480"], repeats, detect_every_frames=1, tta="flip")
         served_views = _served_views(predictor, clips["640x480"], repeats)
+        handheld = write_clip(folder / "handheld.mp4", handheld_frames(640, 480, round(seconds * CLIP_FPS), fps=CLIP_FPS),
+                              fps=CLIP_FPS, preset="veryfast")
+        between_looks = {"crossing_640x480": _between_looks(predictor, clips["640x480"]),
+                         "handheld_640x480": _between_looks(predictor, handheld)}
         agreement = _tta_agreement(predictor, data)
         decode = _decode_only(clips["1280x720"])
         rss_ours = rss_bytes(os.getpid())
@@ -244,10 +286,13 @@ def run(data: Path, quick: bool) -> dict:
             app = _in_the_app(folder, long_clip, quick)
         except Exception as exc:  # a browser or a WebRTC failure costs these figures, not the ones above
             app = {"error": f"{type(exc).__name__}: {exc}"}
-    from fer_core.prediction.video_analysis import video_tta
+    from fer_core.prediction.frame_analysis import detect_every, video_views
 
-    return {"model": model_note, "model_tta": predictor.classifier.info.tta,
-            "video_tta": video_tta(predictor.classifier.info.tta), "clip_seconds": seconds, "clip_fps": CLIP_FPS,
-            "ours": ours, "one_view_640x480": one_view, "served_views_640x480": served_views,
+    views, spread = video_views(predictor.classifier.info.tta, CLIP_FPS)
+    return {"model": model_note, "model_tta": predictor.classifier.info.tta, "video_tta": views,
+            "views_spread_over_frames": spread, "detector_every_frames": detect_every(CLIP_FPS),
+            "clip_seconds": seconds, "clip_fps": CLIP_FPS, "ours": ours,
+            "every_frame_searched_640x480": every_frame_searched, "before_640x480": before,
+            "served_views_640x480": served_views, "between_looks": between_looks,
             "tta_agreement": agreement, "fer_package": fer_package, "decode_1280x720": decode,
             "process_rss_after_ours_bytes": rss_ours, "app": app}

@@ -66,6 +66,26 @@ def crossing_frames(width: int, height: int, frames: int, faces: int = 2, face_f
         yield picture
 
 
+def handheld_frames(width: int, height: int, frames: int, fps: float = 30, face_fraction: float = 0.4,
+                    shake_pixels: float = 3.0, seed: int = 0) -> Iterator[np.ndarray]:
+    """RGB frames of one face filmed by a hand-held camera: it sways across the frame and back once a second, bobs,
+    comes closer and goes back (±20% in size), and the camera shakes by about `shake_pixels` a frame. Motion that is
+    neither steady nor smooth, to measure what boxes between two looks of the detector miss."""
+    rng = np.random.default_rng(seed)
+    patch = face_patch(FACE_PHOTOS[0])
+    base = min(width, height) * face_fraction
+    for index in range(frames):
+        t = index / fps
+        side = max(8, round(base * (1 + 0.2 * np.sin(2 * np.pi * 0.4 * t))))
+        cx = width / 2 + 0.25 * width * np.sin(2 * np.pi * t) + rng.normal(0, shake_pixels)
+        cy = height / 2 + 0.08 * height * np.sin(2 * np.pi * 1.7 * t + 1) + rng.normal(0, shake_pixels)
+        x = int(np.clip(round(cx - side / 2), 0, width - side))
+        y = int(np.clip(round(cy - side / 2), 0, height - side))
+        picture = np.full((height, width, 3), BACKGROUND, np.uint8)
+        picture[y:y + side, x:x + side] = np.asarray(patch.resize((side, side), Image.Resampling.BILINEAR))
+        yield picture
+
+
 def grid_frame(width: int, height: int, columns: int, rows: int) -> np.ndarray:
     """One frame with columns × rows faces, alternately mirrored: a crowd."""
     cell_w, cell_h = width // columns, height // rows

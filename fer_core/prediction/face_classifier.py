@@ -20,7 +20,7 @@ from ai_edge_litert.interpreter import Interpreter
 from ..atomic import write_bytes_atomically
 from ..errors import ModelError
 from .model_contract import ModelInfo, keras_path, litert_path, read_model_info
-from .tta import FACES_PER_CHUNK, TTA_MODES, average_views, tta_views
+from .tta import FACES_PER_CHUNK, TTA_MODES, average_views, one_view, tta_views
 
 BATCH = 64
 CONVERT_TIMEOUT_S = 600
@@ -68,9 +68,10 @@ class FaceClassifier:
     def class_names(self) -> tuple[str, ...]:
         return self.info.class_names
 
-    def predict_proba(self, crops: np.ndarray, tta: str | None = None) -> np.ndarray:
+    def predict_proba(self, crops: np.ndarray, tta: str | None = None, view=None) -> np.ndarray:
         """Probabilities (N, classes) for uint8 faces (N, size, size), averaged over the contract's TTA views (tta.py),
-        or over another mode's, to measure what the views buy."""
+        or over another mode's, to measure what the views buy. `view` (an int, or one per face): score each face in
+        only that one of the mode's views, unaveraged, as video does when it spreads the views over frames."""
         tta = self.info.tta if tta is None else tta
         if tta not in TTA_MODES:
             raise ModelError(f"Unknown test-time augmentation {tta!r}: choose one of {', '.join(TTA_MODES)}.")
@@ -81,17 +82,19 @@ class FaceClassifier:
         if crops.ndim != 3 or crops.shape[1:] != (size, size):
             raise ModelError(f"This model classifies {size}×{size} grey faces; it was given an array of shape {crops.shape}.")
         # A chunk of faces at a time: every view of 28,709 faces as float32 would be 0.5 GB at once.
-        return np.concatenate([self._predict_chunk(crops[start:start + FACES_PER_CHUNK], tta)
+        views = None if view is None else np.broadcast_to(np.asarray(view, dtype=np.int64), (len(crops),))
+        return np.concatenate([self._predict_chunk(crops[start:start + FACES_PER_CHUNK], tta,
+                                                   None if views is None else views[start:start + FACES_PER_CHUNK])
                                for start in range(0, len(crops), FACES_PER_CHUNK)] or
                               [np.empty((0, len(self.class_names)), np.float32)])
 
-    def _predict_chunk(self, crops: np.ndarray, tta: str) -> np.ndarray:
+    def _predict_chunk(self, crops: np.ndarray, tta: str, views: np.ndarray | None) -> np.ndarray:
         low, high = self.info.input_range
-        views = tta_views(crops, tta)
-        x = views.astype(np.float32)[..., None] * np.float32((high - low) / 255) + np.float32(low)
+        faces = tta_views(crops, tta) if views is None else one_view(crops, tta, views)
+        x = faces.astype(np.float32)[..., None] * np.float32((high - low) / 255) + np.float32(low)
         with self._lock:
             probabilities = self._run(x)
-        return average_views(probabilities, tta).astype(np.float32)
+        return probabilities if views is not None else average_views(probabilities, tta).astype(np.float32)
 
     def _run(self, x: np.ndarray) -> np.ndarray:
         out = np.empty((len(x), len(self.class_names)), np.float32)

@@ -47,12 +47,16 @@ class _Track:
 
 
 class FaceTracker:
-    """`update(time, faces)` once per analysed frame, in time order; faces are (box, probabilities) pairs."""
+    """`update(time, faces)` once per analysed frame, in time order; faces are (box, probabilities) pairs.
+
+    The two halves can also be called apart, as video does when the detector skips frames: `match(time, boxes)` gives
+    each face found its person, and `smooth(person, time, probabilities)` averages a person's probabilities, in time
+    order, for frames that may lie between two matches."""
 
     def __init__(self, smoothing_seconds: float = SMOOTHING_SECONDS, max_gap_seconds: float = MAX_GAP_SECONDS):
         self.smoothing_seconds = smoothing_seconds
         self.max_gap_seconds = max_gap_seconds
-        self._tracks: list[_Track] = []
+        self._tracks: dict[int, _Track] = {}
         self._next_person = 1
 
     @property
@@ -60,12 +64,47 @@ class FaceTracker:
         return self._next_person - 1
 
     def update(self, time: float, faces: list[tuple[tuple[int, int, int, int], np.ndarray]]) -> list[TrackedFace]:
-        self._tracks = [t for t in self._tracks if time - t.time <= self.max_gap_seconds]
-        boxes = [np.asarray(box, dtype=float) for box, _ in faces]
+        people = self.match(time, [box for box, _ in faces])
+        out = [TrackedFace(person, tuple(int(v) for v in box), self.smooth(person, time, probabilities))
+               for person, (box, probabilities) in zip(people, faces)]
+        return sorted(out, key=lambda face: face.person)
+
+    def last_found(self) -> dict[int, tuple[float, tuple[float, float, float, float]]]:
+        """Each person followed now: when, and where (x, y, w, h), they were last found."""
+        return {person: (track.time, tuple(track.box)) for person, track in self._tracks.items()}
+
+    def match(self, time: float, boxes: list[tuple[int, int, int, int]]) -> list[int]:
+        """The person each box found at `time` belongs to (a new number for a new face), in the boxes' order."""
+        self._tracks = {p: t for p, t in self._tracks.items() if time - t.time <= self.max_gap_seconds}
+        measured = [np.asarray(box, dtype=float) for box in boxes]
+        assignment = self._assignment(time, measured)
+        people = []
+        for fi, box in enumerate(measured):
+            track = assignment.get(fi)
+            if track is None:
+                track = self._tracks[self._next_person] = _Track(self._next_person, box, time)
+                self._next_person += 1
+            elif time > track.time:
+                speed = (_centre(box) - _centre(track.box)) / (time - track.time)
+                track.speed = SPEED_UPDATE * speed + (1 - SPEED_UPDATE) * track.speed
+                track.box, track.time = box, time
+            people.append(track.person)
+        return people
+
+    def finds_the_same_people(self, time: float, boxes: list[tuple[int, int, int, int]], found_at: float) -> bool:
+        """Whether the boxes found at `time` are exactly the people found at `found_at`, each where the tracker
+        expected them: no one new, no one missing. Changes nothing."""
+        then = {track.person for track in self._tracks.values() if track.time == found_at}
+        assignment = self._assignment(time, [np.asarray(box, dtype=float) for box in boxes])
+        return len(assignment) == len(boxes) == len(then) and {t.person for t in assignment.values()} == then
+
+    def _assignment(self, time: float, measured: list[np.ndarray]) -> dict[int, _Track]:
+        """Box index → the followed person it is: greedy on overlap with where each was heading, then on distance."""
+        tracks = [t for t in self._tracks.values() if time - t.time <= self.max_gap_seconds]
         pairs = []
-        for ti, track in enumerate(self._tracks):
+        for ti, track in enumerate(tracks):
             expected = track.predicted_box(time)
-            for fi, box in enumerate(boxes):
+            for fi, box in enumerate(measured):
                 score = _iou(expected, box)
                 if score < MIN_IOU:
                     distance = np.hypot(*(_centre(expected) - _centre(box)))
@@ -77,28 +116,18 @@ class FaceTracker:
         for score, ti, fi in sorted(pairs, reverse=True):
             if ti not in matched_tracks and fi not in assignment:
                 matched_tracks.add(ti)
-                assignment[fi] = self._tracks[ti]
-        out = []
-        for fi, ((box, probabilities), measured) in enumerate(zip(faces, boxes)):
-            track = assignment.get(fi)
-            if track is None:
-                track = _Track(self._next_person, measured, time)
-                self._next_person += 1
-                self._tracks.append(track)
-            elif time > track.time:
-                speed = (_centre(measured) - _centre(track.box)) / (time - track.time)
-                track.speed = SPEED_UPDATE * speed + (1 - SPEED_UPDATE) * track.speed
-                track.box, track.time = measured, time
-            out.append(TrackedFace(track.person, tuple(int(v) for v in box), self._smoothed(track, time, probabilities)))
-        return sorted(out, key=lambda face: face.person)
+                assignment[fi] = tracks[ti]
+        return assignment
 
-    def _smoothed(self, track: _Track, time: float, probabilities: np.ndarray) -> np.ndarray:
-        track.recent.append((time, np.asarray(probabilities, dtype=np.float32)))
-        while track.recent and track.recent[0][0] < time - self.smoothing_seconds + 1e-9:
-            track.recent.popleft()
-        if not track.recent:  # a window of 0 s: no smoothing
+    def smooth(self, person: int, time: float, probabilities: np.ndarray) -> np.ndarray:
+        """`person`'s probabilities at `time` averaged over their last `smoothing_seconds` (calls in time order)."""
+        recent = self._tracks[person].recent
+        recent.append((time, np.asarray(probabilities, dtype=np.float32)))
+        while recent and recent[0][0] < time - self.smoothing_seconds + 1e-9:
+            recent.popleft()
+        if not recent:  # a window of 0 s: no smoothing
             return np.asarray(probabilities, dtype=np.float32)
-        return np.mean([p for _, p in track.recent], axis=0).astype(np.float32)
+        return np.mean([p for _, p in recent], axis=0).astype(np.float32)
 
 
 def _centre(box: np.ndarray) -> np.ndarray:

@@ -5,7 +5,10 @@ what Predict does.
 - "none": the face.
 - "flip": the face and its mirror.
 - "flip_zoom": the face, 8% zoomed out and 8% zoomed in, each also mirrored (six views). Training augments with
-  ±10% zoom, so these views are faces the model has learnt from; averaging them is cheap multi-scale testing."""
+  ±10% zoom, so these views are faces the model has learnt from; averaging them is cheap multi-scale testing.
+
+Video can spread a mode's views over frames instead (`one_view`): each frame scores each face once, in the next view,
+and the smoothing over a person's recent frames does the averaging (docs/video.md)."""
 
 from __future__ import annotations
 
@@ -28,6 +31,22 @@ def tta_views(faces: np.ndarray, mode: str) -> np.ndarray:
         return faces
     scaled = [faces] + ([_zoom(faces, zoom) for zoom in ZOOMS] if mode == "flip_zoom" else [])
     return np.concatenate([view for face in scaled for view in (face, face[:, :, ::-1])])
+
+
+def one_view(faces: np.ndarray, mode: str, views) -> np.ndarray:
+    """uint8 or float faces (N, H, W) → each face in one of `mode`'s views, (N, H, W): face i in view `views[i]` (or all
+    in view `views`, an int), numbered as tta_views orders them (the face, its mirror, then each zoom and its mirror)
+    and taken modulo the mode's view count."""
+    count = view_count(mode)
+    chosen = np.broadcast_to(np.asarray(views, dtype=np.int64) % count, (len(faces),))
+    out = faces.copy()
+    for zoom_index, zoom in enumerate(ZOOMS if mode == "flip_zoom" else (), start=1):
+        zoomed = np.flatnonzero(chosen // 2 == zoom_index)
+        if zoomed.size:
+            out[zoomed] = _zoom(faces[zoomed], zoom)
+    mirrored = np.flatnonzero(chosen % 2 == 1)
+    out[mirrored] = out[mirrored, :, ::-1]
+    return out
 
 
 def average_views(probabilities: np.ndarray, mode: str) -> np.ndarray:

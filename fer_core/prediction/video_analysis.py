@@ -4,7 +4,10 @@ frame to frame (fer_core.prediction.face_tracking), and returns a `VideoAnalysis
 box, all probabilities (smoothed over SMOOTHING_SECONDS) and the top 3; per person a summary. `to_dict()` (JSON)
 and `csv_rows()` are the same data. Optionally it writes the clip with numbered boxes and labels burned in.
 
-`LiveAnalyser` does the same one frame at a time for a webcam."""
+`LiveAnalyser` does the same one frame at a time for a webcam. Both go through `frame_analysis.FrameAnalyser`, which
+says how often the detector looks and how the test-time views are spread over frames.
+
+`MAX_FACES_PER_FRAME`, `VIDEO_TTA` and `video_tta` are frame_analysis's, named here too for callers of this module."""
 
 from __future__ import annotations
 
@@ -26,31 +29,23 @@ import numpy as np
 
 from ..atomic import write_bytes_atomically, write_json_atomically
 from ..errors import FERError
+from .face_tracking import SMOOTHING_SECONDS, TrackedFace
+from .frame_analysis import MAX_FACES_PER_FRAME, VIDEO_TTA, FrameAnalyser, detect_every, video_tta, video_views
 from .ranking import rank, ranking_to_dicts
-from .tta import TTA_MODES, view_count
-from .face_tracking import SMOOTHING_SECONDS, FaceTracker, TrackedFace
+from .tta import TTA_MODES
 from .video_clips import ANALYSIS_MAX_SIDE, AnnotatedVideoWriter, ClipFrame, VideoClip, fit_within, open_clip
 
-# Beyond this many faces in one frame, the largest are followed: time per frame stays bounded in a crowd.
-MAX_FACES_PER_FRAME = 20
 TOP_K = 3
-# Video averages each face over its mirror only, not over the six views a model may serve photos with: a third of the
-# classifier's work a frame, and each person's label is averaged over 0.5 s of frames anyway. Agreement with the six
-# views, measured: docs/video.md.
-VIDEO_TTA = "flip"
 # Progress is reported at most this often (seconds of wall time), so a callback that redraws a page stays cheap.
 PROGRESS_EVERY_SECONDS = 0.25
+# Part of a saved analysis's key: a change to how clips are analysed makes the page analyse them afresh.
+ANALYSIS_VERSION = "2: views spread over frames, detector every 1/15 s"
 BOX_COLOURS_RGB = ((228, 87, 86), (76, 120, 168), (84, 162, 75), (245, 133, 24), (178, 121, 162), (114, 183, 178))
 
 NO_FACE_IN_CLIP = "No face was found in any analysed frame of this clip."
 # Half an hour: about 15 minutes of analysis for a 720p clip on 2 cores; a longer clip is refused before it is decoded.
 # A host sets its own cap with FER_MAX_VIDEO_SECONDS (the app reads it through its settings, the CLI here).
 DEFAULT_MAX_VIDEO_SECONDS = 1800
-
-
-def video_tta(model_tta: str) -> str:
-    """The test-time views video uses for a model served with `model_tta`: VIDEO_TTA, or the model's own if cheaper."""
-    return model_tta if view_count(model_tta) <= view_count(VIDEO_TTA) else VIDEO_TTA
 
 
 def max_video_seconds_from_environment() -> int:
@@ -141,6 +136,9 @@ class VideoAnalysis:
     notes: list[str]
     most_faces_in_a_frame: int = 0
     tta: str = VIDEO_TTA  # the test-time views each face was averaged over (tta.py)
+    views_spread_over_frames: bool = False  # one view a frame, in turn, averaged by the smoothing (frame_analysis)
+    detector_every_frames: int = 1  # how many analysed frames apart the detector looks (frame_analysis)
+    frames_searched: int = 0  # analysed frames the detector looked at: more than every n-th where people came and went
 
     @property
     def analysed_frames(self) -> int:
@@ -166,6 +164,9 @@ class VideoAnalysis:
             "every_seconds": self.every_seconds,
             "smoothing_seconds": self.smoothing_seconds,
             "tta": self.tta,
+            "views_spread_over_frames": self.views_spread_over_frames,
+            "detector_every_frames": self.detector_every_frames,
+            "frames_searched_for_faces": self.frames_searched,
             "class_names": list(self.class_names),
             "notes": list(self.notes),
             "people": [{"person": p.person, "summary": p.summary(seconds), "timeline": p.entries(top_k)}
@@ -198,29 +199,37 @@ class VideoAnalysis:
 def analyse_video(source, predictor, fps: float | None = None, name: str | None = None,
                   max_seconds: float | None = DEFAULT_MAX_VIDEO_SECONDS, annotated_path: str | Path | None = None,
                   progress: Callable[[VideoProgress], None] | None = None,
-                  smoothing_seconds: float = SMOOTHING_SECONDS, tta: str | None = None) -> VideoAnalysis:
+                  smoothing_seconds: float = SMOOTHING_SECONDS, tta: str | None = None,
+                  detect_every_frames: int | None = None) -> VideoAnalysis:
     """Every person's emotions through the clip at `source` (a path, bytes or file object). `fps`: analyse this many
     frames a second (None: every frame). `annotated_path`: also write the analysed frames with numbered boxes and the
-    top emotion as an H.264 MP4. `tta`: the test-time views per face (None: `video_tta` of the model's). Raises
-    VideoError for a clip that cannot be read or is longer than `max_seconds`."""
+    top emotion as an H.264 MP4. `tta`: score each face in every frame with these test-time views (None: `video_views`
+    chooses, and spreads the model's views over frames where the frame rate allows).
+    `detect_every_frames`: how many analysed frames apart the detector looks (None: `detect_every` chooses; 1: every
+    frame). Raises VideoError for a clip that cannot be read or is longer than `max_seconds`."""
     if fps is not None and not 0 < fps <= 120:
         raise FERError(f"fps must be above 0 and at most 120, not {fps}.")
-    tta = tta or video_tta(predictor.classifier.info.tta)
-    if tta not in TTA_MODES:
+    if detect_every_frames is not None and detect_every_frames < 1:
+        raise FERError(f"The detector must look at least every frame, not every {detect_every_frames}.")
+    if tta is not None and tta not in TTA_MODES:
         raise FERError(f"Unknown test-time augmentation {tta!r}: choose one of {', '.join(TTA_MODES)}.")
     with open_clip(source, name=name, max_seconds=max_seconds) as clip:
         every = 1 / fps if fps else None
         expected = _expected_frames(clip, every)
-        tracker = FaceTracker(smoothing_seconds=smoothing_seconds)
+        analysed_rate = min(fps or np.inf, clip.frame_rate or np.inf)
+        analysed_rate = None if np.isinf(analysed_rate) else analysed_rate
+        views, spread = (tta, False) if tta else video_views(predictor.classifier.info.tta, analysed_rate,
+                                                              smoothing_seconds)
+        analyser = FrameAnalyser(predictor, views, spread, detect_every_frames or detect_every(analysed_rate),
+                                 smoothing_seconds)
         timelines: dict[int, PersonTimeline] = {}
         frame_times = array("d")
-        most_faces = 0
         writer = AnnotatedVideoWriter(annotated_path, *clip.analysis_size) if annotated_path else None
         started = last_report = clock_time.perf_counter()
-        try:
-            for frame in clip.frames(every_seconds=every, max_seconds=max_seconds):
-                tracked, found = _analyse_frame(predictor, tracker, frame, tta)
-                most_faces = max(most_faces, found)
+
+        def record(completed: list[tuple[ClipFrame, list[TrackedFace]]]) -> None:
+            nonlocal last_report
+            for frame, tracked in completed:
                 for face in tracked:
                     if face.person not in timelines:
                         timelines[face.person] = PersonTimeline(face.person, predictor.class_names)
@@ -228,10 +237,15 @@ def analyse_video(source, predictor, fps: float | None = None, name: str | None 
                 frame_times.append(frame.time)
                 if writer:
                     writer.write(draw_people(frame.pixels, tracked, predictor.class_names), frame.time)
-                now = clock_time.perf_counter()
-                if progress and now - last_report >= PROGRESS_EVERY_SECONDS:
-                    last_report = now
-                    progress(_progress(len(frame_times), expected, frame.time, now - started))
+            now = clock_time.perf_counter()
+            if progress and completed and now - last_report >= PROGRESS_EVERY_SECONDS:
+                last_report = now
+                progress(_progress(len(frame_times), expected, frame_times[-1], now - started))
+
+        try:
+            for frame in clip.frames(every_seconds=every, max_seconds=max_seconds):
+                record(analyser.push(frame))
+            record(analyser.finish())
         finally:
             if writer:
                 writer.close()
@@ -239,6 +253,7 @@ def analyse_video(source, predictor, fps: float | None = None, name: str | None 
             progress(_progress(len(frame_times), len(frame_times), frame_times[-1] if frame_times else 0.0,
                                clock_time.perf_counter() - started))
         notes = list(clip.notes)
+        most_faces = analyser.most_faces
         if most_faces > MAX_FACES_PER_FRAME:
             notes.append(f"Some frames hold {most_faces} faces; the {MAX_FACES_PER_FRAME} largest in each frame were "
                          f"followed.")
@@ -251,15 +266,8 @@ def analyse_video(source, predictor, fps: float | None = None, name: str | None 
         return VideoAnalysis(clip=facts, class_names=tuple(predictor.class_names), every_seconds=every,
                              smoothing_seconds=smoothing_seconds, frame_times=frame_times,
                              people=[timelines[p] for p in sorted(timelines)], notes=notes,
-                             most_faces_in_a_frame=most_faces, tta=tta)
-
-
-def _analyse_frame(predictor, tracker: FaceTracker, frame: ClipFrame, tta: str) -> tuple[list[TrackedFace], int]:
-    found = predictor.predict_frame(frame.pixels, top_k=1, tta=tta)
-    faces = found[:MAX_FACES_PER_FRAME]  # largest first
-    probabilities = [np.array([face.probabilities[name] for name in predictor.class_names], np.float32)
-                     for face in faces]
-    return tracker.update(frame.time, [(face.box, p) for face, p in zip(faces, probabilities)]), len(found)
+                             most_faces_in_a_frame=most_faces, tta=views, views_spread_over_frames=spread,
+                             detector_every_frames=analyser.detect_every, frames_searched=analyser.searched)
 
 
 def _expected_frames(clip: VideoClip, every: float | None) -> int | None:
@@ -304,8 +312,9 @@ class LiveAnalyser:
 
     def __init__(self, predictor, smoothing_seconds: float = SMOOTHING_SECONDS):
         self.predictor = predictor
-        self.tta = video_tta(predictor.classifier.info.tta)
-        self.tracker = FaceTracker(smoothing_seconds=smoothing_seconds)
+        # The detector looks at every frame; the views are spread over frames once the camera's rate allows it.
+        self.frames = FrameAnalyser(predictor, video_tta(predictor.classifier.info.tta),
+                                    smoothing_seconds=smoothing_seconds)
         self.frames_done = 0
         self.faces_in_last_frame = 0
         self.last_labels: list[str] = []
@@ -326,8 +335,9 @@ class LiveAnalyser:
         height, width = pixels.shape[:2]
         small_size = fit_within(width, height, ANALYSIS_MAX_SIDE)
         small = pixels if small_size == (width, height) else cv2.resize(pixels, small_size, interpolation=cv2.INTER_AREA)
-        tracked, _ = _analyse_frame(self.predictor, self.tracker, ClipFrame(self.frames_done, time, small),
-                                    self.tta)
+        self.frames.tta, self.frames.spread = video_views(self.predictor.classifier.info.tta, self.frames_per_second,
+                                                          self.frames.smoothing_seconds)
+        [(_, tracked)] = self.frames.push(ClipFrame(self.frames_done, time, small))
         if small is not pixels:
             ratio = width / small_size[0]
             tracked = [TrackedFace(f.person, tuple(int(v * ratio) for v in f.box), f.probabilities) for f in tracked]
@@ -359,7 +369,7 @@ class SavedAnalysis:
             for chunk in iter(lambda: clip.read(1 << 20), b""):
                 key.update(chunk)
             clip.seek(0)
-        key.update(f"{model.resolve()}|{model.stat().st_mtime if model.exists() else 0}|{fps}|{VIDEO_TTA}".encode())
+        key.update(f"{model.resolve()}|{model.stat().st_mtime if model.exists() else 0}|{fps}|{ANALYSIS_VERSION}".encode())
         return cls(Path(videos_dir) / key.hexdigest()[:20])
 
     @property

@@ -1,0 +1,146 @@
+"""Frames in time order in; each frame's people, numbered, boxed and with their smoothed emotions, out. The step
+`analyse_video` and the live webcam share, with two savings over running the photo pipeline on every frame of a
+30 frames/s clip (both measured in docs/video.md):
+
+- **The detector looks at DETECTIONS_PER_SECOND frames a second of clip** (every other frame at 30 frames/s; every
+  frame of a clip at 20 frames/s or less, or of one analysed with `--fps` that low). When a look finds the same people
+  the one before found, each where the tracker expected, the frames between get each of them at the box between
+  their two boxes, in proportion to time. When it does not (someone came or went, or moved faster than foreseen),
+  the detector looks at each frame between as well, so nobody is guessed into a frame. Every frame's faces are still
+  cropped and classified.
+- **The test-time views are spread over frames** when a person's smoothing window holds at least SPREAD_ROUNDS rounds
+  of them: each frame scores each face once, in the next view, and the smoothing averages the views. On a steady face
+  the window's mean is the views' mean, for a sixth of the classifier's work with the model's six views. With fewer
+  frames in the window (a low `--fps`, a slow webcam) each frame gets all the views of `video_tta`.
+
+Live analysis looks at every frame: the latency of holding one back would show on the webcam."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .face_detection import FaceBox, detect_faces
+from .face_tracking import SMOOTHING_SECONDS, FaceTracker, TrackedFace
+from .predictor import frame_face
+from .tta import view_count
+from .video_clips import ClipFrame
+
+DETECTIONS_PER_SECOND = 15
+# Never more than this many frames between two looks, whatever the frame rate: frames wait in memory for the next look.
+MAX_DETECT_EVERY = 4
+SPREAD_ROUNDS = 2
+# Beyond this many faces in one frame, the largest are followed: time per frame stays bounded in a crowd.
+MAX_FACES_PER_FRAME = 20
+# Video averages each face over its mirror only when it cannot spread views over frames: a third of the classifier's
+# work a frame of the six views a model may serve photos with, and each person is averaged over 0.5 s anyway.
+VIDEO_TTA = "flip"
+
+
+def video_tta(model_tta: str) -> str:
+    """The views video scores each frame's faces with, unspread, for a model served with `model_tta`: VIDEO_TTA, or the
+    model's own where fewer."""
+    return model_tta if view_count(model_tta) <= view_count(VIDEO_TTA) else VIDEO_TTA
+
+
+def video_views(model_tta: str, frames_per_second: float | None,
+                smoothing_seconds: float = SMOOTHING_SECONDS) -> tuple[str, bool]:
+    """(views, spread): the test-time views video uses at this many analysed frames a second, and whether they are
+    spread over frames. The model's own views spread if SPREAD_ROUNDS rounds fit the smoothing window, else the
+    video default's, else the video default's on every frame."""
+    in_window = smoothing_seconds * frames_per_second if frames_per_second else 0.0
+    for mode in dict.fromkeys((model_tta, video_tta(model_tta))):
+        if view_count(mode) > 1 and in_window >= SPREAD_ROUNDS * view_count(mode):
+            return mode, True
+    return video_tta(model_tta), False
+
+
+def detect_every(frames_per_second: float | None) -> int:
+    """How many analysed frames apart the detector looks, at this many analysed frames a second."""
+    if not frames_per_second:
+        return 1
+    return int(min(MAX_DETECT_EVERY, max(1, round(frames_per_second / DETECTIONS_PER_SECOND))))
+
+
+@dataclass
+class FrameAnalyser:
+    """`push(frame)` each analysed frame in time order, then `finish()`; each returns the frames it completed, in
+    order, as (frame, people). With `detect_every` above 1 a frame waits until the detector's next look."""
+
+    predictor: object
+    tta: str
+    spread: bool = False
+    detect_every: int = 1
+    smoothing_seconds: float = SMOOTHING_SECONDS
+    most_faces: int = 0  # the most faces the detector found in one frame
+    searched: int = 0  # frames the detector looked at
+    analysed: int = 0  # frames completed: the next frame's place in the round of views
+    _waiting: list = field(default_factory=list)
+    _last_look: float | None = None  # the time of the detector's last look
+
+    def __post_init__(self):
+        self.tracker = FaceTracker(smoothing_seconds=self.smoothing_seconds)
+
+    def push(self, frame: ClipFrame) -> list[tuple[ClipFrame, list[TrackedFace]]]:
+        self._waiting.append(frame)
+        if self._last_look is not None and len(self._waiting) < self.detect_every:
+            return []
+        return self._complete_waiting()
+
+    def finish(self) -> list[tuple[ClipFrame, list[TrackedFace]]]:
+        """The frames still waiting: the detector looks at the last of them."""
+        return self._complete_waiting() if self._waiting else []
+
+    def _complete_waiting(self) -> list[tuple[ClipFrame, list[TrackedFace]]]:
+        frames, self._waiting = self._waiting, []
+        looked = frames[-1]
+        boxes = self._search(looked)
+        if len(frames) > 1 and self.tracker.finds_the_same_people(looked.time, boxes, self._last_look):
+            faces = self._faces_between_looks(frames, boxes)
+        else:  # someone came, went, or moved where the tracker did not expect: the detector looks at every frame
+            faces = []
+            for place, frame in enumerate(frames):
+                found = boxes if place == len(frames) - 1 else self._search(frame)
+                faces += [(place, person, box) for person, box in zip(self.tracker.match(frame.time, found), found)]
+        self._last_look = looked.time
+        probabilities = self._classify(frames, faces)
+        completed = [(frame, []) for frame in frames]
+        for (place, person, box), row in zip(faces, probabilities):
+            smoothed = self.tracker.smooth(person, frames[place].time, row)
+            completed[place][1].append(TrackedFace(person, box, smoothed))
+        for _, people_in_frame in completed:
+            people_in_frame.sort(key=lambda face: face.person)
+        self.analysed += len(frames)
+        return completed
+
+    def _search(self, frame: ClipFrame) -> list[tuple[int, int, int, int]]:
+        """The detector's look at one frame: the boxes of its largest MAX_FACES_PER_FRAME faces."""
+        found = detect_faces(frame.pixels)  # largest first
+        self.searched += 1
+        self.most_faces = max(self.most_faces, len(found))
+        return [(f.x, f.y, f.w, f.h) for f in found[:MAX_FACES_PER_FRAME]]
+
+    def _faces_between_looks(self, frames: list[ClipFrame], boxes: list) -> list[tuple[int, int, tuple]]:
+        """(place in `frames`, person, box) for every face: each person at the box between their two boxes, in
+        proportion to time, in the frames between the two looks; then the looked-at frame's faces."""
+        before, previous = self.tracker.last_found(), self._last_look
+        looked = frames[-1]
+        people = self.tracker.match(looked.time, boxes)
+        faces = []
+        for place, frame in enumerate(frames[:-1]):
+            share = (frame.time - previous) / max(looked.time - previous, 1e-9)
+            faces += [(place, person, _between(before[person][1], box, share)) for person, box in zip(people, boxes)]
+        return faces + [(len(frames) - 1, person, box) for person, box in zip(people, boxes)]
+
+    def _classify(self, frames: list[ClipFrame], faces: list) -> np.ndarray:
+        """Every face of the waiting frames in one classifier call; spread views go by each frame's place in the clip."""
+        size = self.predictor.classifier.info.input_size
+        crops = np.stack([frame_face(frames[place].pixels, FaceBox(*box, score=1.0), size) for place, _, box in faces]
+                         ) if faces else np.zeros((0, size, size), np.uint8)
+        views = np.array([self.analysed + place for place, _, _ in faces], np.int64) if self.spread else None
+        return self.predictor.classifier.predict_proba(crops, tta=self.tta, view=views)
+
+
+def _between(start, end, share: float) -> tuple[int, int, int, int]:
+    return tuple(int(round(a + (b - a) * share)) for a, b in zip(start, end))
