@@ -267,12 +267,13 @@ def test_a_frames_faces_scored_in_one_call_match_each_scored_alone(tiny_flip_zoo
 
 
 def test_a_video_frame_gives_the_faces_and_answers_of_the_same_photo(predictor):
-    frame = np.asarray(Image.open(ASSETS / "astronaut.jpg").convert("RGB"))
-    photo = predictor.predict(frame, top_k=3)
-    faces = predictor.predict_frame(frame, top_k=3)
-    assert [face.box for face in faces] == [face.box for face in photo.faces] and len(faces) == 1
-    assert np.array_equal(faces[0].crop, photo.faces[0].crop)
-    assert faces[0].probabilities == pytest.approx(photo.faces[0].probabilities, abs=1e-6)
-    flipped = predictor.predict_frame(frame, top_k=3, tta="flip")[0]
-    assert flipped.probabilities == pytest.approx(predictor.predict(frame, tta="flip").faces[0].probabilities, abs=1e-6)
+    from fer_core.prediction.frame_analysis import FrameAnalyser
+    from fer_core.prediction.video_clips import ClipFrame
 
+    frame = np.asarray(Image.open(ASSETS / "astronaut.jpg").convert("RGB"))
+    for tta in ("flip_zoom", "flip"):
+        [(_, people)] = FrameAnalyser(predictor, tta, smoothing_seconds=0).push(ClipFrame(0, 0.0, frame))
+        photo = predictor.predict(frame, top_k=3, tta=tta)
+        assert [face.box for face in people] == [face.box for face in photo.faces] and len(people) == 1
+        served = np.array([photo.faces[0].probabilities[name] for name in predictor.class_names])
+        assert np.allclose(people[0].probabilities, served, atol=1e-6)

@@ -101,13 +101,6 @@ class Predictor:
             message = NO_FACE
         return PredictionResult(faces=self._classified(found, top_k, tta), message=message, image_size=photo.size)
 
-    def predict_frame(self, pixels: np.ndarray, top_k: int = 3, tta: str | None = None) -> list[FacePrediction]:
-        """The faces in one video frame (RGB uint8, height × width × 3, upright), as `predict` finds and frames
-        them, without its photo decoding: no PIL image is made, only each face's square is turned grey."""
-        size = self.classifier.info.input_size
-        found = [((f.x, f.y, f.w, f.h), frame_face(pixels, f, size)) for f in detect_faces(pixels)]
-        return self._classified(found, top_k, tta)
-
     def _classified(self, found: list, top_k: int, tta: str | None) -> list[FacePrediction]:
         """Every face's crop scored in one call to the classifier: its views go through the model as one batch."""
         size = self.classifier.info.input_size
