@@ -46,5 +46,13 @@ def test_live_mode_finds_the_faces_in_the_camera_picture(tmp_path):
         frame = page.frame_locator('iframe[title*="streamlit_webrtc"]')
         frame.get_by_role("button", name="Start").click(timeout=120_000)
         # Real faces, found by the server in the camera's frames (one while the two cross, else two).
-        page.get_by_text(re.compile(r"faces in view: [12] \(\d+: [a-z]+")).first.wait_for(timeout=150_000)
+        try:
+            page.get_by_text(re.compile(r"faces in view: [12] \(\d+: [a-z]+")).first.wait_for(timeout=150_000)
+        except playwright.sync_api.TimeoutError:
+            # Say where it stopped: "Live: not started." (the Start click was lost), "waiting for the camera…" (no
+            # WebRTC connection), or frames without faces.
+            page.screenshot(path=str(tmp_path / "live_timeout.png"), full_page=True)
+            status = page.locator("p", has_text="Live").all_inner_texts()
+            pytest.fail(f"no faces within 150 s; the page's live line: {status}; the component's buttons: "
+                        f"{frame.get_by_role('button').all_inner_texts()}; screenshot {tmp_path / 'live_timeout.png'}")
         assert page.locator('[data-testid="stException"]').count() == 0
