@@ -672,7 +672,7 @@ def _between_looks_lines(between: dict | None) -> list[str]:
                 f"{b['centre_offset_share_of_face']['median']:.1%} of the face's side away (median; 95th percentile "
                 f"{b['centre_offset_share_of_face']['p95']:.1%}, at most {b['centre_offset_share_of_face']['max']:.1%}), "
                 f"labels the same on {b['label_agreement']:.1%} of {b['person_frames_compared']} person-frames"
-                + (f" (probabilities {b['probability_difference']:.3f} apart on average, total variation)"
+                + (f" (probabilities {b['probability_difference']:.4f} apart on average, total variation)"
                    if b.get("probability_difference") is not None else "") + ", "
                 f"{_people(b['people'])} found (looking at every frame: {_people(b['people_looking_every_frame'])})"
                 for key, b in between.items()) + "."]
