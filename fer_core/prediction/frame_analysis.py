@@ -11,7 +11,8 @@
 - **The test-time views are spread over frames** when a person's smoothing window holds at least SPREAD_ROUNDS rounds
   of them: each frame scores each face once, in the next view, and the smoothing averages the views. On a steady face
   the window's mean is the views' mean, for a sixth of the classifier's work with the model's six views. With fewer
-  frames in the window (a low `--fps`, a slow webcam) each frame gets all the views of `video_tta`.
+  frames in the window (a low `--fps`, a slow webcam) the face and its mirror are spread instead, and below 8
+  analysed frames a second each frame gets both (`video_tta`).
 
 Live analysis looks at every frame: the latency of holding one back would show on the webcam."""
 
@@ -76,8 +77,8 @@ class FrameAnalyser:
     most_faces: int = 0  # the most faces the detector found in one frame
     searched: int = 0  # frames the detector looked at
     analysed: int = 0  # frames completed: the next frame's place in the round of views
-    _waiting: list = field(default_factory=list)
-    _last_look: float | None = None  # the time of the detector's last look
+    _waiting: list = field(default_factory=list, init=False, repr=False)
+    _last_look: float | None = field(default=None, init=False)  # the time of the detector's last look
 
     def __post_init__(self):
         self.tracker = FaceTracker(smoothing_seconds=self.smoothing_seconds)

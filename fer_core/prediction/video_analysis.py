@@ -216,8 +216,8 @@ def analyse_video(source, predictor, fps: float | None = None, name: str | None 
     with open_clip(source, name=name, max_seconds=max_seconds) as clip:
         every = 1 / fps if fps else None
         expected = _expected_frames(clip, every)
-        analysed_rate = min(fps or np.inf, clip.frame_rate or np.inf)
-        analysed_rate = None if np.isinf(analysed_rate) else analysed_rate
+        rates = [rate for rate in (fps, clip.frame_rate) if rate]
+        analysed_rate = min(rates) if rates else None  # frames analysed a second of clip
         views, spread = (tta, False) if tta else video_views(predictor.classifier.info.tta, analysed_rate,
                                                               smoothing_seconds)
         analyser = FrameAnalyser(predictor, views, spread, detect_every_frames or detect_every(analysed_rate),
