@@ -101,9 +101,12 @@ def grid_frame(width: int, height: int, columns: int, rows: int) -> np.ndarray:
 
 
 def write_clip(path: str | Path, frames, fps: float = 30, codec: str = "libx264", rotation: int = 0,
-               times: list[float] | None = None, preset: str = "medium") -> Path:
+               times: list[float] | None = None, preset: str = "medium", pix_fmt: str | None = None,
+               with_sound: bool = False) -> Path:
     """Frames (RGB arrays) to a clip; `times` gives each frame its own timestamp (a variable frame rate), `rotation`
-    tags it as a phone does; `preset` trades H.264's file size for encoding time (ultrafast for long clips)."""
+    tags it as a phone does; `preset` trades H.264's file size for encoding time (ultrafast for long clips). Phones'
+    other choices: `codec` "libx265" (HEVC) or "libsvtav1" (AV1), `pix_fmt` "yuv420p10le" (10-bit, as an iPhone
+    records), `with_sound` a silent AAC track as long as the clip."""
     import av
 
     path = Path(path)
@@ -111,10 +114,15 @@ def write_clip(path: str | Path, frames, fps: float = 30, codec: str = "libx264"
     first = next(frames)
     height, width = first.shape[:2]
     container_format = {".gif": "gif", ".webm": "webm", ".avi": "avi", ".mov": "mov", ".mkv": "matroska"}.get(path.suffix.lower(), "mp4")
+    options = {"libx264": {"preset": preset}, "libx265": {"preset": "ultrafast", "x265-params": "log-level=error"},
+               "libsvtav1": {"preset": "10"}}.get(codec, {})
     with av.open(str(path), "w", format=container_format) as out:
-        stream = out.add_stream(codec, rate=round(fps), options={"preset": preset} if codec == "libx264" else {})
+        stream = out.add_stream(codec, rate=round(fps), options=options)
         stream.width, stream.height = width, height
-        stream.pix_fmt = {"gif": "rgb8", "mpeg4": "yuv420p"}.get(codec, "yuv420p")
+        stream.pix_fmt = pix_fmt or {"gif": "rgb8", "mpeg4": "yuv420p"}.get(codec, "yuv420p")
+        sound = out.add_stream("aac", rate=44100) if with_sound else None  # every stream before the first packet
+        if sound:
+            sound.layout = "mono"
         if times is not None:
             stream.time_base = stream.codec_context.time_base = Fraction(1, 1000)
         if rotation:
@@ -125,7 +133,20 @@ def write_clip(path: str | Path, frames, fps: float = 30, codec: str = "libx264"
                 frame.pts, frame.time_base = round(times[index] * 1000), Fraction(1, 1000)
             out.mux(stream.encode(frame))
         out.mux(stream.encode(None))
+        if sound:
+            _write_silence(out, sound, seconds=(times[-1] if times else (index + 1) / fps))
     return path
+
+
+def _write_silence(out, sound, seconds: float, rate: int = 44100) -> None:
+    import av
+
+    block = 1024
+    for start in range(0, round(seconds * rate), block):
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, block), np.float32), format="fltp", layout="mono")
+        frame.sample_rate, frame.pts = rate, start
+        out.mux(sound.encode(frame))
+    out.mux(sound.encode(None))
 
 
 def write_y4m(path: str | Path, frames, fps: int = 15) -> Path:

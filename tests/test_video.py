@@ -202,6 +202,34 @@ def test_a_rotated_phone_clip_is_turned_upright(tmp_path, predictor):  # noqa: F
     assert (analysis.clip["analysed_width"], analysis.clip["analysed_height"]) == (320, 480)
 
 
+# How phones and browsers record: the frames are stored sideways with a rotation tag (the faces are found only once
+# the frame is turned upright), 10-bit HEVC in a MOV with sound (an iPhone), H.264 with a jittery frame rate and
+# sound (Android), VP9 in WebM (a browser's MediaRecorder), AV1 (newer phones and downloads).
+PHONE_CLIPS = {
+    "iphone.mov": {"codec": "libx265", "pix_fmt": "yuv420p10le", "rotation": 90, "with_sound": True},
+    "android.mp4": {"codec": "libx264", "rotation": 270, "with_sound": True,
+                    "times": [i / 30 + (0.004 if i % 3 == 1 else 0.0) for i in range(24)]},
+    "browser.webm": {"codec": "libvpx-vp9"},
+    "av1.mp4": {"codec": "libsvtav1"},
+}
+
+
+@pytest.mark.parametrize("name", list(PHONE_CLIPS))
+def test_clips_as_phones_and_browsers_record_them(name, tmp_path, predictor):  # noqa: F811
+    options = dict(PHONE_CLIPS[name])
+    turns = options.get("rotation", 0) // 90
+    # Portrait frames of two people crossing, stored as the phone stores them: turned back by the tag's rotation.
+    stored = [np.ascontiguousarray(np.rot90(frame, -turns)) for frame in crossing_frames(360, 640, 24)]
+    path = write_clip(tmp_path / name, stored, fps=30, **options)
+    analysis = analyse_video(path, predictor)
+    assert (analysis.clip["analysed_width"], analysis.clip["analysed_height"]) == (360, 640)
+    assert analysis.analysed_frames == 24 and analysis.clip["rotation"] == 90 * turns
+    assert [p.person for p in analysis.people] == [1, 2]
+    assert all(len(person) >= 20 for person in analysis.people)  # found upright in (nearly) every frame
+    if "times" in options:
+        assert list(analysis.frame_times) == pytest.approx(options["times"], abs=1e-3)
+
+
 def test_4k_frames_are_shrunk_before_detection(tmp_path, predictor):  # noqa: F811
     path = write_clip(tmp_path / "uhd.mp4", still_frames(next(crossing_frames(3840, 2160, 2)), 3), fps=30)
     analysis = analyse_video(path, predictor)
