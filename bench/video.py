@@ -69,8 +69,7 @@ def _between_looks(predictor, clip: Path) -> dict:
     offsets, differences, same, compared = [], [], 0, 0
     for ours, theirs in zip(default.people, every.people):
         their_place = {frame: i for i, frame in enumerate(theirs.frames)}
-        our_boxes = np.frombuffer(ours.boxes, dtype=np.int64).reshape(-1, 4)
-        their_boxes = np.frombuffer(theirs.boxes, dtype=np.int64).reshape(-1, 4)
+        our_boxes, their_boxes = ours.box_matrix(), theirs.box_matrix()
         ours_p, theirs_p = ours.probability_matrix(), theirs.probability_matrix()
         for i, frame in enumerate(ours.frames):
             j = their_place.get(frame)

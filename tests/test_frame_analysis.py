@@ -18,10 +18,6 @@ from scripts.make_test_clip import BACKGROUND, crossing_frames, face_patch, hand
 from video_fixtures import predictor  # noqa: F401 (fixture)
 
 
-def _boxes(person) -> np.ndarray:
-    return np.frombuffer(person.boxes, dtype=np.int64).reshape(-1, 4)
-
-
 def _centres(boxes: np.ndarray) -> np.ndarray:
     return boxes[:, :2] + boxes[:, 2:] / 2
 
@@ -61,8 +57,8 @@ def test_a_30_fps_clip_is_searched_half_as_often_with_the_same_people_and_boxes(
     assert [p.person for p in analysis.people] == [1, 2]
     for ours, theirs in zip(analysis.people, looked_at_every.people):
         assert list(ours.frames) == list(range(60)) == list(theirs.frames)  # one entry per frame, no one dropped
-        offset = np.hypot(*(_centres(_boxes(ours)) - _centres(_boxes(theirs))).T)
-        assert np.median(offset) <= 3 and offset.max() <= 0.1 * _boxes(theirs)[:, 2].min()
+        offset = np.hypot(*(_centres(ours.box_matrix()) - _centres(theirs.box_matrix())).T)
+        assert np.median(offset) <= 3 and offset.max() <= 0.1 * theirs.box_matrix()[:, 2].min()
         assert np.mean(ours.probability_matrix().argmax(1) == theirs.probability_matrix().argmax(1)) >= 0.95
 
 
@@ -71,7 +67,7 @@ def test_a_face_moving_fast_under_a_shaking_camera_keeps_one_number(predictor, t
     clip = write_clip(tmp_path / "handheld.mp4", handheld_frames(640, 480, 60), fps=30)
     analysis = analyse_video(clip, predictor)
     assert [len(p) for p in analysis.people] == [60]
-    steps = np.hypot(*np.diff(_centres(_boxes(analysis.people[0])), axis=0).T)
+    steps = np.hypot(*np.diff(_centres(analysis.people[0].box_matrix()), axis=0).T)
     assert steps.max() < 60  # no box thrown across the frame between two looks
 
 

@@ -98,10 +98,14 @@ class PersonTimeline:
         """(entries, classes) float32."""
         return np.frombuffer(self.probabilities, dtype=np.float32).reshape(-1, len(self.class_names))
 
+    def box_matrix(self) -> np.ndarray:
+        """(entries, 4) int64: x, y, w, h."""
+        return np.frombuffer(self.boxes, dtype=np.int64).reshape(-1, 4)
+
     def entries(self, top_k: int = TOP_K) -> list[dict]:
         """The timeline as plain data: [{time, frame, box, probabilities, top_k: [{label, probability}]}]."""
         matrix, names = self.probability_matrix(), self.class_names
-        boxes = np.frombuffer(self.boxes, dtype=np.int64).reshape(-1, 4)
+        boxes = self.box_matrix()
         out = []
         for i, (time, row, box) in enumerate(zip(self.times, matrix, boxes)):
             out.append({"time": round(time, 3), "frame": int(self.frames[i]),
