@@ -157,5 +157,8 @@ def chosen_model_path_or_stop() -> Path:
 
 
 def use_model(path: str) -> None:
-    """Button callback: make `path` the model Predict uses."""
+    """Button callback: make `path` the model Predict uses. The sidebar's picker holds that choice (its key), and the
+    whole app reruns so the picker shows it: a click in a fragment reruns only the fragment, and the browser would
+    send the picker's old value back on the next page."""
     st.session_state["model_path"] = path
+    st.rerun(scope="app")

@@ -1,0 +1,69 @@
+"""Buttons do what they say, seen in a real browser: what the next page (or the rest of this one) shows after a
+click, not only what session state holds."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app_fixtures import install_model_run
+from fer_core.prediction.model_contract import ModelInfo, write_model_info
+from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+# Seven neutral names for the tiny model's seven outputs: a run of one's own classes, not FER2013's emotions.
+OWN_CLASSES = ("apple", "ball", "cup", "door", "egg", "fork", "glove")
+
+try:
+    import playwright.sync_api  # noqa: F401
+except ImportError:
+    pytest.skip("the playwright Python package is not installed (pip install playwright)", allow_module_level=True)
+from scripts.take_screenshots import CHROMIUM, chromium_page, running_app, wait_until_idle
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"no browser at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+
+
+def own_classes_model(tiny_model: Path, folder: Path) -> Path:  # noqa: F811
+    """The tiny model's weights under a contract with OWN_CLASSES."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for suffix in (".keras", ".tflite"):
+        shutil.copyfile(tiny_model.with_suffix(suffix), folder / f"objects{suffix}")
+    write_model_info(folder / "objects.keras", ModelInfo(architecture="tiny_test", class_names=OWN_CLASSES))
+    return folder / "objects.keras"
+
+
+def model_line(page) -> str:
+    return page.locator("[data-testid=stMarkdownContainer]", has_text="Model:").first.inner_text()
+
+
+def test_use_for_prediction_makes_predict_answer_with_that_run(tiny_model, tmp_path):  # noqa: F811
+    run_name = "20260101-000000-tiny_objects"
+    install_model_run(tmp_path / "runs", run_name, own_classes_model(tiny_model, tmp_path / "model"))
+    env = {"FER_RUNS_DIR": str(tmp_path / "runs"), "FER_CACHE_DIR": str(tmp_path / "cache")}
+    with running_app(env) as (url, _), chromium_page() as page:
+        page.goto(f"{url}/predict")
+        page.get_by_text("Model:").first.wait_for(timeout=60_000)
+        wait_until_idle(page)
+        assert "Shipped model (fer_studio)" in model_line(page)  # the default, before the click
+
+        page.locator('[data-testid="stSidebarNav"]').get_by_text("Train", exact=True).click()
+        page.get_by_role("button", name="Use for prediction").wait_for(timeout=60_000)
+        wait_until_idle(page)
+        page.get_by_role("button", name="Use for prediction").click()
+        page.get_by_text("Predict uses this model.").wait_for(timeout=60_000)
+        wait_until_idle(page)
+        assert page.get_by_label("Model for prediction").input_value() == f"Run {run_name}"  # the sidebar follows
+
+        page.locator('[data-testid="stSidebarNav"]').get_by_text("Predict", exact=True).click()
+        page.get_by_text(f"Run {run_name}").first.wait_for(timeout=60_000)
+        wait_until_idle(page)
+        assert f"Run {run_name}" in model_line(page)
+        assert page.get_by_text(f"Its own classes: {', '.join(OWN_CLASSES)}.").count() == 1
+
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files([ASSETS / "astronaut.jpg"])
+        page.get_by_text("Face 1:").first.wait_for(timeout=60_000)
+        wait_until_idle(page)
+        label = page.get_by_text("Face 1:").first.inner_text().split(":", 1)[1].split("(")[0].strip()
+        assert label in OWN_CLASSES  # the answer is in the run's classes, not FER2013's emotions
+        assert page.locator('[data-testid="stException"]').count() == 0
