@@ -118,3 +118,66 @@ def test_live_spreads_the_views_once_the_camera_is_fast_enough(predictor):  # no
     assert live.frames_done == 12 and live.faces_in_last_frame == 2
     assert live.frames.detect_every == 1 and live.frames.searched == 12  # live looks at every frame
     assert live.frames_per_second > 8 and live.frames.spread
+
+
+# A person is someone seen more than once: a new face is numbered once found in 2 of its first 3 looks.
+
+def _a_then_b_with_flashes(frames: int, b_from: int, flashes: tuple[int, ...]):
+    """Face A on the left all along; face B on the right from frame `b_from`; in each frame of `flashes` a white
+    square top-left, which the fake detector below reports as a face (a title card, a pattern)."""
+    patch = np.asarray(face_patch("astronaut.jpg").resize((200, 200), Image.Resampling.BILINEAR))
+    for index in range(frames):
+        picture = np.full((480, 640, 3), BACKGROUND, np.uint8)
+        picture[140:340, 40:240] = patch
+        if index >= b_from:
+            picture[140:340, 400:600] = patch[:, ::-1]
+        if index in flashes:
+            picture[0:60, 0:60] = 255
+        yield picture
+
+
+def test_a_one_look_detection_is_no_one_and_a_real_persons_first_frames_are_kept(predictor, tmp_path, monkeypatch):  # noqa: F811
+    from fer_core.prediction import frame_analysis
+    from fer_core.prediction.face_detection import FaceBox
+
+    real_detector, phantoms = frame_analysis.detect_faces, []
+
+    def detector_with_phantoms(pixels):
+        found = real_detector(pixels)
+        if pixels[5:55, 5:55].mean() > 200:  # the flash: one look sees a "face" there
+            phantoms.append(FaceBox(0, 0, 60, 60, score=0.9))
+            found = found + [phantoms[-1]]
+        return found
+
+    monkeypatch.setattr(frame_analysis, "detect_faces", detector_with_phantoms)
+    # 30 frames/s: the detector looks at frames 0, 2, 4, …; B comes in at frame 9, between two looks; the flashes at
+    # frames 14 and 20 fall on looks, each alone.
+    clip = write_clip(tmp_path / "flashes.mp4", _a_then_b_with_flashes(30, 9, (14, 20)), fps=30)
+    analysis = analyse_video(clip, predictor)
+    assert analysis.detector_every_frames == 2 and len(phantoms) == 2  # the detector did report both flashes
+    assert [p.person for p in analysis.people] == [1, 2]  # no person 3
+    a, b = analysis.people
+    assert list(a.frames) == list(range(30))
+    assert list(b.frames) == list(range(9, 30))  # B's first frame is kept, from before B was confirmed
+    assert b.times[0] == pytest.approx(analysis.frame_times[9]) and b.summary(analysis.frame_seconds())[
+        "first_seen"] == pytest.approx(9 / 30, abs=1e-3)
+    assert all(p.box_matrix()[:, 0].min() > 20 for p in analysis.people)  # nobody boxed at the flash
+
+
+def test_a_face_shown_in_one_frame_of_a_real_clip_is_no_one(predictor, tmp_path):  # noqa: F811
+    # 12 frames/s: the detector looks at every frame, so the real detector does find B in frame 6, and only there.
+    clip = write_clip(tmp_path / "one_frame.mp4", _two_faces_coming_and_going(18, 6, 7), fps=12)
+    analysis = analyse_video(clip, predictor)
+    assert analysis.detector_every_frames == 1 and analysis.most_faces_in_a_frame == 2
+    assert [(p.person, list(p.frames)) for p in analysis.people] == [(1, list(range(18)))]
+
+
+def test_live_does_not_draw_a_face_until_its_second_look(predictor):  # noqa: F811
+    live = LiveAnalyser(predictor)
+    frames = list(_two_faces_coming_and_going(6, 3, 4))  # B in frame 3 only
+    labels = []
+    for index, frame in enumerate(frames):
+        live.annotate(frame, time=index / 15)
+        labels.append(list(live.last_labels))
+    assert [len(frame_labels) for frame_labels in labels] == [0, 1, 1, 1, 1, 1]  # A from frame 1; B never
+    assert all(label.startswith("1: ") for frame_labels in labels for label in frame_labels)

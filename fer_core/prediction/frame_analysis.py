@@ -14,7 +14,11 @@
   frames in the window (a low `--fps`, a slow webcam) the face and its mirror are spread instead, and below 8
   analysed frames a second each frame gets both (`video_tta`).
 
-Live analysis looks at every frame: the latency of holding one back would show on the webcam."""
+A new face is tentative until the tracker confirms it (face_tracking: found in 2 of its first 3 looks). A clip's
+frames in which a tentative face was seen are held back until it is confirmed, then given out with its number from
+its first frame on, or without it once it is dropped: no one-look phantom, and no real person's first frames lost
+(`hold_tentative`). Live analysis looks at every frame and holds none back (the latency would show on the webcam): a
+tentative face is not drawn, and appears with its number at its second look, one camera frame later."""
 
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .face_detection import FaceBox, detect_faces
-from .face_tracking import SMOOTHING_SECONDS, FaceTracker, TrackedFace
+from .face_tracking import SMOOTHING_SECONDS, FaceTracker, Track, TrackedFace
 from .predictor import frame_face
 from .tta import view_count
 from .video_clips import ClipFrame
@@ -67,17 +71,20 @@ def detect_every(frames_per_second: float | None) -> int:
 @dataclass
 class FrameAnalyser:
     """`push(frame)` each analysed frame in time order, then `finish()`; each returns the frames it completed, in
-    order, as (frame, people). With `detect_every` above 1 a frame waits until the detector's next look."""
+    order, as (frame, people). With `detect_every` above 1 a frame waits until the detector's next look; with
+    `hold_tentative`, until every face in it is confirmed or dropped (without, tentative faces are left out)."""
 
     predictor: object
     tta: str
     spread: bool = False
     detect_every: int = 1
     smoothing_seconds: float = SMOOTHING_SECONDS
+    hold_tentative: bool = True
     most_faces: int = 0  # the most faces the detector found in one frame
     searched: int = 0  # frames the detector looked at
     analysed: int = 0  # frames completed: the next frame's place in the round of views
     _waiting: list = field(default_factory=list, init=False, repr=False)
+    _held: list = field(default_factory=list, init=False, repr=False)  # (frame, [(track, box, probabilities)])
     _last_look: float | None = field(default=None, init=False)  # the time of the detector's last look
 
     def __post_init__(self):
@@ -90,10 +97,31 @@ class FrameAnalyser:
         return self._complete_waiting()
 
     def finish(self) -> list[tuple[ClipFrame, list[TrackedFace]]]:
-        """The frames still waiting: the detector looks at the last of them."""
-        return self._complete_waiting() if self._waiting else []
+        """The frames still waiting (the detector looks at the last of them) and those held: a face still tentative
+        at the end was seen too few times to be anyone."""
+        done = self._complete_waiting() if self._waiting else []
+        for _, faces in self._held:
+            for track, _, _ in faces:
+                track.dropped = track.dropped or track.person is None
+        return done + self._release()
 
     def _complete_waiting(self) -> list[tuple[ClipFrame, list[TrackedFace]]]:
+        self._held += self._analyse_waiting()
+        return self._release()
+
+    def _release(self) -> list[tuple[ClipFrame, list[TrackedFace]]]:
+        """The held frames up to the first that shows a face still tentative, each with its confirmed people. A track
+        is settled within CONFIRM_LOOKS looks of its first, so no more than that many looks' frames are ever held."""
+        ready = 0
+        while ready < len(self._held) and not (self.hold_tentative and any(
+                track.tentative for track, _, _ in self._held[ready][1])):
+            ready += 1
+        released, self._held = self._held[:ready], self._held[ready:]
+        return [(frame, sorted((TrackedFace(track.person, box, row) for track, box, row in faces
+                                if track.person is not None), key=lambda face: face.person))
+                for frame, faces in released]
+
+    def _analyse_waiting(self) -> list[tuple[ClipFrame, list[tuple[Track, tuple, np.ndarray]]]]:
         frames, self._waiting = self._waiting, []
         looked = frames[-1]
         boxes = self._search(looked)
@@ -103,15 +131,12 @@ class FrameAnalyser:
             faces = []
             for place, frame in enumerate(frames):
                 found = boxes if place == len(frames) - 1 else self._search(frame)
-                faces += [(place, person, box) for person, box in zip(self.tracker.match(frame.time, found), found)]
+                faces += [(place, track, box) for track, box in zip(self.tracker.match(frame.time, found), found)]
         self._last_look = looked.time
         probabilities = self._classify(frames, faces)
         completed = [(frame, []) for frame in frames]
-        for (place, person, box), row in zip(faces, probabilities):
-            smoothed = self.tracker.smooth(person, frames[place].time, row)
-            completed[place][1].append(TrackedFace(person, box, smoothed))
-        for _, people_in_frame in completed:
-            people_in_frame.sort(key=lambda face: face.person)
+        for (place, track, box), row in zip(faces, probabilities):
+            completed[place][1].append((track, box, self.tracker.smooth(track, frames[place].time, row)))
         self.analysed += len(frames)
         return completed
 
@@ -122,17 +147,17 @@ class FrameAnalyser:
         self.most_faces = max(self.most_faces, len(found))
         return [(f.x, f.y, f.w, f.h) for f in found[:MAX_FACES_PER_FRAME]]
 
-    def _faces_between_looks(self, frames: list[ClipFrame], boxes: list) -> list[tuple[int, int, tuple]]:
-        """(place in `frames`, person, box) for every face: each person at the box between their two boxes, in
+    def _faces_between_looks(self, frames: list[ClipFrame], boxes: list) -> list[tuple[int, Track, tuple]]:
+        """(place in `frames`, track, box) for every face: each track at the box between its two boxes, in
         proportion to time, in the frames between the two looks; then the looked-at frame's faces."""
         before, previous = self.tracker.last_found(), self._last_look
         looked = frames[-1]
-        people = self.tracker.match(looked.time, boxes)
+        tracks = self.tracker.match(looked.time, boxes)
         faces = []
         for place, frame in enumerate(frames[:-1]):
             share = (frame.time - previous) / max(looked.time - previous, 1e-9)
-            faces += [(place, person, _between(before[person][1], box, share)) for person, box in zip(people, boxes)]
-        return faces + [(len(frames) - 1, person, box) for person, box in zip(people, boxes)]
+            faces += [(place, track, _between(before[track][1], box, share)) for track, box in zip(tracks, boxes)]
+        return faces + [(len(frames) - 1, track, box) for track, box in zip(tracks, boxes)]
 
     def _classify(self, frames: list[ClipFrame], faces: list) -> np.ndarray:
         """Every face of the waiting frames in one classifier call; spread views go by each frame's place in the clip."""

@@ -316,9 +316,10 @@ class LiveAnalyser:
 
     def __init__(self, predictor, smoothing_seconds: float = SMOOTHING_SECONDS):
         self.predictor = predictor
-        # The detector looks at every frame; the views are spread over frames once the camera's rate allows it.
+        # The detector looks at every frame; the views are spread over frames once the camera's rate allows it. No frame
+        # is held back for a face to be confirmed: a new face is drawn from its second look, one frame later.
         self.frames = FrameAnalyser(predictor, video_tta(predictor.classifier.info.tta),
-                                    smoothing_seconds=smoothing_seconds)
+                                    smoothing_seconds=smoothing_seconds, hold_tentative=False)
         self.frames_done = 0
         self.faces_in_last_frame = 0
         self.last_labels: list[str] = []
