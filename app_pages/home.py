@@ -53,7 +53,7 @@ with model_column, st.container(border=True):
         else:
             evaluation = card.get("evaluation") or {}
             if "accuracy" in evaluation:
-                st.markdown(f"{card.get('architecture', 'model')}: test accuracy **{evaluation['accuracy']:.1%}**, "
+                st.markdown(f"{plain(card.get('architecture', 'model'))}: test accuracy **{evaluation['accuracy']:.1%}**, "
                             f"top-3 {evaluation['top3_accuracy']:.1%}, macro F1 {evaluation['macro_f1']:.3f}.")
     st.caption("Pick another in the sidebar, or from a run on the Train page.")
 

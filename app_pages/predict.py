@@ -8,6 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from fer_core.data.confined_files import MAX_PHOTO_MB
 from fer_core.data.fer2013 import CLASS_NAMES as FER2013_CLASSES
 from fer_core.errors import FERError, ImageError
 from fer_core.prediction.photos import load_image
@@ -16,7 +17,6 @@ from ui.plain_text import plain
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "examples"
 PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "bmp"]
-MAX_PHOTO_MB = 50
 CROP_SCALE = 4
 # Saliency costs one batch of occluded faces per face: drawn at once for the first few, on request for the rest.
 SALIENCY_AT_ONCE = 3
@@ -37,7 +37,8 @@ def model_card_panel(model_path: Path) -> None:
     card = cached.model_card(str(model_path), model_path.stat().st_mtime)
     evaluation = card.get("evaluation") or {}
     with st.container(border=True):
-        st.markdown(f"**Model:** {choices.get(str(model_path), model_path.name)} · {card.get('architecture', '?')}")
+        st.markdown(f"**Model:** {plain(choices.get(str(model_path), model_path.name))} · "
+                    f"{plain(card.get('architecture', '?'))}")
         class_names = cached.model_class_names(str(model_path), model_path.stat().st_mtime)
         own_classes = class_names != FER2013_CLASSES
         if own_classes:
@@ -47,7 +48,7 @@ def model_card_panel(model_path: Path) -> None:
             return
         chance = evaluation.get("chance_level") or {}
         if chance.get("flagged"):
-            st.warning(chance["reason"], icon=":material/warning:")
+            st.warning(plain(chance["reason"]), icon=":material/warning:")
         accuracy, top3, f1, seed = st.columns(4)
         accuracy.metric("Test accuracy", f"{evaluation['accuracy']:.1%}")
         top3.metric("Top-3 accuracy", f"{evaluation['top3_accuracy']:.1%}")
@@ -65,7 +66,7 @@ def model_card_panel(model_path: Path) -> None:
                  f"trained in {training_time(card['train_seconds'])}" if card.get("train_seconds") else None,
                  card.get("machine"), f"on {evaluation.get('n', '?'):,} {evaluation.get('split', 'test')} faces"
                  if isinstance(evaluation.get("n"), int) else None]
-        st.caption(" · ".join(fact for fact in facts if fact))
+        st.caption(plain(" · ".join(fact for fact in facts if fact)))
 
 
 def training_time(seconds: float) -> str:
@@ -100,7 +101,7 @@ def show_face(photo_number: int, number: int, face, model_path: Path) -> None:
     crop_column, chart_column, saliency_column = st.columns([1, 2, 1])
     crop_column.image(pictures.upscale(face.crop, CROP_SCALE), caption="What the model saw (48×48)")
     chart_column.plotly_chart(charts.top_k_figure(face.top_k), key=f"top-k-{photo_number}-{number}")
-    if number > SALIENCY_AT_ONCE and not saliency_column.checkbox(f"Show what made it say {label}",
+    if number > SALIENCY_AT_ONCE and not saliency_column.checkbox(f"Show what made it say {plain(label)}",
                                                                   key=f"saliency-{photo_number}-{number}"):
         return
     try:
@@ -108,7 +109,7 @@ def show_face(photo_number: int, number: int, face, model_path: Path) -> None:
     except FERError as error:
         saliency_column.caption(plain(f"No saliency map: {error}"))
     else:
-        saliency_column.image(pictures.upscale(heat, CROP_SCALE), caption=f"What made it say {label}")
+        saliency_column.image(pictures.upscale(heat, CROP_SCALE), caption=f"What made it say {plain(label)}")
 
 
 settings = sidebar.hosted_settings()

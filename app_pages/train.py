@@ -156,7 +156,7 @@ def live_job(runs_dir, settings, password: str) -> None:
         return
     st.session_state["watched_run"] = run.name
     with st.container(border=True):
-        st.subheader(f"Running: {run.name}")
+        st.subheader(f"Running: {plain(run.name)}")
         done, line = progress_line(run.progress())
         st.progress(done, text=line)
         if run.stop_requested:
@@ -319,7 +319,7 @@ else:
         except FERError as error:
             st.error(plain(error))
         else:
-            st.toast(f"Started {run.name}.")
+            st.toast(plain(f"Started {run.name}."))
             if pruned := run.status_record.get("pruned_runs"):
                 st.info(plain(f"To keep the last {jobs.DEFAULT_KEEP_RUNS} runs (FER_KEEP_RUNS), the oldest were removed: "
                               f"{', '.join(pruned)}. Runs younger than a day, and runs chosen for prediction, are kept."))

@@ -9,6 +9,7 @@ from fer_core.errors import FERError, VideoError
 from fer_core.prediction.video_analysis import AnalysisJob, SavedAnalysis
 from fer_core.prediction.video_clips import VIDEO_TYPES, clock
 from ui import cached, sidebar, video_charts
+from ui.plain_text import plain
 
 MODE_LABELS = {"clip": "Analyse a clip", "live": "Live webcam"}
 EVERY_FRAME = "every frame"
@@ -69,9 +70,9 @@ def summary_rows(people: list[dict], class_names: list[str]) -> list[dict]:
 
 def show_clip_analysis(saved: SavedAnalysis) -> None:
     analysis = saved.load()
-    st.caption(clip_facts(analysis["clip"], analysis))
+    st.caption(plain(clip_facts(analysis["clip"], analysis)))
     for note in analysis["notes"]:
-        st.info(note)
+        st.info(plain(note))
     video_column, _ = st.columns([3, 2])
     video_column.video(str(saved.video_path))
     video_column.caption("Each person keeps their number for the whole clip; the label is their top emotion, "
@@ -123,7 +124,7 @@ def live_mode(model_path) -> None:
                                   media_stream_constraints={"video": {"width": 640, "height": 480}, "audio": False},
                                   async_processing=True)
     except Exception as error:  # the component needs a real Streamlit server and session; say so, never a traceback
-        st.warning(f"Live mode cannot run here ({type(error).__name__}: {error}). Analyse a recorded clip instead.")
+        st.warning(plain(f"Live mode cannot run here ({type(error).__name__}: {error}). Analyse a recorded clip instead."))
         return
     live_status(live, context.state.playing)
 
@@ -134,7 +135,7 @@ def live_status(live, playing: bool) -> None:
         st.caption("Live: waiting for the camera…" if playing else "Live: not started.")
         return
     rate = live.frames_per_second
-    people = ", ".join(live.last_labels) or "none"
+    people = plain(", ".join(live.last_labels) or "none")
     st.markdown(f"**Live:** {live.frames_done:,} frames analysed"
                 + (f" · {rate:.1f} frames/s" if rate else "")
                 + f" · faces in view: {live.faces_in_last_frame} ({people})")
@@ -164,7 +165,7 @@ try:
     settings.check_upload(upload.size, upload.name)
     saved = analysis_of(upload, None if rate == EVERY_FRAME else rate, model_path)
 except FERError as error:
-    st.error(str(error))
+    st.error(plain(error))
     st.stop()
 if saved is not None:
     show_clip_analysis(saved)

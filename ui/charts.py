@@ -1,4 +1,5 @@
-"""Plotly figures for the pages. Plain data in (lists, dicts, arrays), a figure out; no Streamlit here."""
+"""Plotly figures for the pages. Plain data in (lists, dicts, arrays), a figure out; no Streamlit here. Class names
+are the user's own folder names: every one goes through plotly_text, as Plotly draws HTML in labels."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from fer_core.prediction.ranking import Ranked
+from ui.plain_text import plotly_text
 
 SPLIT_COLOURS = {"train": "#4C78A8", "validation": "#F58518", "test": "#54A24B"}
 BEFORE_AFTER_COLOURS = ("#9DA5B4", "#4C78A8")
@@ -16,7 +18,7 @@ _MARGIN = dict(l=10, r=10, t=40, b=10)
 
 def class_counts_figure(counts_by_split: dict[str, Sequence[int]], class_names: Sequence[str]) -> go.Figure:
     figure = go.Figure([
-        go.Bar(name=split, x=list(class_names), y=list(counts), marker_color=SPLIT_COLOURS.get(split),
+        go.Bar(name=split, x=_labels(class_names), y=list(counts), marker_color=SPLIT_COLOURS.get(split),
                text=[f"{int(c):,}" for c in counts], textposition="outside")
         for split, counts in counts_by_split.items()
     ])
@@ -28,8 +30,8 @@ def class_counts_figure(counts_by_split: dict[str, Sequence[int]], class_names: 
 def balancing_figure(before: Sequence[float], after: Sequence[float], class_names: Sequence[str],
                      after_label: str) -> go.Figure:
     figure = go.Figure([
-        go.Bar(name="as loaded", x=list(class_names), y=list(before), marker_color=BEFORE_AFTER_COLOURS[0]),
-        go.Bar(name=after_label, x=list(class_names), y=list(after), marker_color=BEFORE_AFTER_COLOURS[1]),
+        go.Bar(name="as loaded", x=_labels(class_names), y=list(before), marker_color=BEFORE_AFTER_COLOURS[0]),
+        go.Bar(name=after_label, x=_labels(class_names), y=list(after), marker_color=BEFORE_AFTER_COLOURS[1]),
     ])
     figure.update_layout(barmode="group", title="Training faces per class, before and after balancing",
                          yaxis_title="faces (weighted)", margin=_MARGIN, height=340)
@@ -64,7 +66,7 @@ def confusion_matrix_figure(matrix: Sequence[Sequence[int]], class_names: Sequen
     totals = [max(sum(row), 1) for row in matrix]
     shares = [[value / total for value in row] for row, total in zip(matrix, totals)]
     figure = go.Figure(go.Heatmap(
-        z=shares, x=list(class_names), y=list(class_names), colorscale="Blues", zmin=0, zmax=1,
+        z=shares, x=_labels(class_names), y=_labels(class_names), colorscale="Blues", zmin=0, zmax=1,
         text=[[f"{value:,}" for value in row] for row in matrix], texttemplate="%{text}",
         hovertemplate="true %{y}, predicted %{x}: %{text} (%{z:.0%} of %{y})<extra></extra>",
         colorbar=dict(title="share", tickformat=".0%"),
@@ -76,10 +78,14 @@ def confusion_matrix_figure(matrix: Sequence[Sequence[int]], class_names: Sequen
 
 def top_k_figure(top_k: Sequence[Ranked]) -> go.Figure:
     """Horizontal bars, the most likely emotion on top."""
-    labels = [label for label, _ in top_k][::-1]
+    labels = _labels(label for label, _ in top_k)[::-1]
     probabilities = [float(p) for _, p in top_k][::-1]
     figure = go.Figure(go.Bar(x=probabilities, y=labels, orientation="h", marker_color="#4C78A8",
                               text=[f"{p:.0%}" for p in probabilities], textposition="auto"))
     figure.update_layout(xaxis=dict(range=[0, 1], tickformat=".0%"), margin=dict(l=10, r=10, t=10, b=10),
                          height=40 + 45 * len(labels))
     return figure
+
+
+def _labels(names) -> list[str]:
+    return [plotly_text(name) for name in names]

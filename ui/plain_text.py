@@ -1,9 +1,12 @@
 """Text from a user or a file (a file name, a column's values, a run's message) shown as itself: Streamlit renders the
 body of st.error, st.markdown, st.caption… as Markdown, where `[x](url)` becomes a link and `![x](url)` an image that
-every visitor's browser fetches. Every such string goes through plain() first."""
+every visitor's browser fetches. Every such string goes through plain() first; in a Plotly figure, through
+plotly_text(). Widget labels (buttons, checkboxes, radio and segmented options, metrics, image captions) are Markdown
+too; select-box options and table cells are shown as text and need neither."""
 
 from __future__ import annotations
 
+import html
 import re
 
 # The marks that start Markdown anywhere in a line: links and images ([ ] !), emphasis (* _ ~; an _ inside a word,
@@ -25,3 +28,9 @@ def plain(text: object) -> str:
     escaped = _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2) if m.group(2)[0] in "#>+=-"
                               else m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], escaped)
     return escaped.replace("\n", "  \n")
+
+
+def plotly_text(text: object) -> str:
+    """`text` for a Plotly label (axis ticks, hover text, legend, title): Plotly draws a subset of HTML there
+    (<a href>, <b>, <br>) and reads entities, so & < > are written as entities and show as themselves."""
+    return html.escape(str(text), quote=False)

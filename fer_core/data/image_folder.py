@@ -12,12 +12,14 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 from PIL import Image
 
 from ..errors import DataError, FERError
+from .confined_files import read_confined
 from .fer2013 import CLASS_NAMES, IMAGE_SIZE, USAGE_TO_SPLIT
 from .load_budget import LoadBudget
 from .splits import stratified_split
@@ -70,8 +72,9 @@ def names_in_short(names: list[str]) -> str:
 
 def read_image_folder(path: Path, skip_bad_rows: bool = False, budget: LoadBudget = LoadBudget()) -> FolderFaces:
     found = sorted(path.rglob("*"))
-    # is_file follows links, but never to a device or a pipe: those are not files
-    entries = [(file.relative_to(path).parts, file.read_bytes) for file in found if file.is_file()]
+    # Each file is opened from the folder down: links out of it, pipes, devices and files over the photo cap are refused
+    entries = [(parts, partial(read_confined, path, parts))
+               for parts in (file.relative_to(path).parts for file in found if not file.is_dir())]
     folders = {folder.relative_to(path).parts for folder in found if folder.is_dir()}
     return _collect(entries, folders, path.name, skip_bad_rows, budget)
 
