@@ -7,7 +7,7 @@ import streamlit as st
 from fer_core.data.dataset import default_cache_dir
 from fer_core.errors import FERError, VideoError
 from fer_core.prediction.video_analysis import AnalysisJob, SavedAnalysis
-from fer_core.prediction.video_clips import VIDEO_TYPES, clock
+from fer_core.prediction.video_clips import VIDEO_TYPES, clock, frame_rate_text
 from ui import cached, sidebar, video_charts
 from ui.plain_text import plain
 
@@ -26,38 +26,65 @@ def progress_text(progress) -> str:
     return f"Analysed {progress.frames_done:,}{total} frames{left}"
 
 
+def queue_text(ahead: int) -> str:
+    others = "Another visitor's clip is" if ahead == 1 else "Other visitors' clips are"
+    return f"{others} being analysed; yours starts when {'it ends' if ahead == 1 else 'they end'} — {ahead} ahead of you."
+
+
+def this_session() -> tuple[str | None, object]:
+    """(this browser session's id, a function saying whether it is still connected, or None where nobody can tell)."""
+    from streamlit import runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    context = get_script_run_ctx()
+    if context is None:
+        return None, None
+    if not runtime.exists():
+        return context.session_id, None
+    server, session = runtime.get_instance(), context.session_id
+    return session, lambda: server.is_active_session(session)
+
+
 def analysis_of(upload, fps, model_path) -> SavedAnalysis | None:
     """The clip's saved analysis, or None while it is being made: then this starts the job (or finds it running,
-    for this visitor or another) and shows its progress, polled by a fragment that reruns the page when it ends."""
+    for this visitor or another) and shows its progress, polled by a fragment that reruns the page when it ends.
+    This session's previous clip or rate is let go (stopped unless another visitor waits on it); a new upload of a
+    clip that failed is analysed again."""
     # Hashed where it lies (getbuffer is a view): a long clip is hundreds of MB, and the job reads the upload itself.
     saved = SavedAnalysis.for_clip(default_cache_dir() / "videos", upload.getbuffer(), model_path, fps)
     if saved.exists():
         return saved
     predictor = cached.load_predictor(str(model_path), model_path.stat().st_mtime)
-    job = AnalysisJob.start(saved, upload, predictor, fps=fps, name=upload.name,
-                            max_seconds=settings.max_video_seconds)
+    session, alive = this_session()
+    job = AnalysisJob.start(saved, upload, predictor, session=session, attempt=upload.file_id, alive=alive,
+                            at_once=settings.video_analyses, fps=fps, max_seconds=settings.max_video_seconds,
+                            max_pixels=settings.max_video_gigapixels * 1e9)
     if job.error:
         raise VideoError(job.error)
-    analysis_progress(job)
+    analysis_progress(job, session)
     return None
 
 
 @st.fragment(run_every=0.5)
-def analysis_progress(job: AnalysisJob) -> None:
+def analysis_progress(job: AnalysisJob, session: str | None) -> None:
+    job.poll(session)  # this session still waits: a job nobody polls is stopped (a closed tab)
     if job.done:
         st.rerun()  # the whole page: the results, or the clip's sentence
-    progress = job.progress
-    if progress is None:
+    progress, ahead = job.progress, job.ahead
+    if ahead:
+        st.info(queue_text(ahead))
+    elif progress is None:
         st.progress(0.0, text="Opening the clip…")
     else:
         st.progress(progress.fraction or 0.0, text=progress_text(progress))
 
 
-def clip_facts(clip: dict, analysis: dict) -> str:
+def clip_facts(name: str, clip: dict, analysis: dict) -> str:
+    """The clip's facts under the visitor's own file name (a saved analysis holds none: it is shared by content)."""
     people = len(analysis["people"])
-    facts = [clip["name"], f"{clip['width']}×{clip['height']}",
+    facts = [name, f"{clip['width']}×{clip['height']}",
              clock(clip["duration"]) if clip.get("duration") else None,
-             f"{clip['frame_rate']:.3g} frames/s" if clip.get("frame_rate") else None,
+             frame_rate_text(clip["frame_rate"]) if clip.get("frame_rate") else None,
              f"{analysis['analysed_frames']:,} frames analysed", f"{people} {'person' if people == 1 else 'people'}"]
     return " · ".join(fact for fact in facts if fact)
 
@@ -68,9 +95,9 @@ def summary_rows(people: list[dict], class_names: list[str]) -> list[dict]:
              **{name: p["summary"]["share_of_time"][name] for name in class_names}} for p in people]
 
 
-def show_clip_analysis(saved: SavedAnalysis) -> None:
+def show_clip_analysis(saved: SavedAnalysis, name: str) -> None:
     analysis = saved.load()
-    st.caption(plain(clip_facts(analysis["clip"], analysis)))
+    st.caption(plain(clip_facts(name, analysis["clip"], analysis)))
     for note in analysis["notes"]:
         st.info(plain(note))
     video_column, _ = st.columns([3, 2])
@@ -87,7 +114,7 @@ def show_clip_analysis(saved: SavedAnalysis) -> None:
                                                      f"Person {person['person']}: mostly {person['summary']['dominant_emotion']}"),
                         key=f"timeline-{person['person']}")
     st.subheader("Download the results")
-    stem = analysis["clip"]["name"].rsplit(".", 1)[0]
+    stem = name.rsplit(".", 1)[0]
     video_download, csv_download, json_download = st.columns(3)
     video_download.download_button("Annotated video (MP4)", saved.video_path.read_bytes(), file_name=f"{stem}_emotions.mp4",
                                    mime="video/mp4", icon=":material/download:")
@@ -168,4 +195,4 @@ except FERError as error:
     st.error(plain(error))
     st.stop()
 if saved is not None:
-    show_clip_analysis(saved)
+    show_clip_analysis(saved, upload.name)

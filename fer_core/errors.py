@@ -48,3 +48,7 @@ class TrainingDisabled(JobError):
 
 class VideoError(FERError):
     """A clip that cannot be read as a video, or that this server will not analyse (too long, frames too large)."""
+
+
+class AnalysisStopped(VideoError):
+    """A clip's analysis stopped before its end: its visitor asked for another, or left."""

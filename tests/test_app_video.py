@@ -60,7 +60,8 @@ def test_a_bad_clip_gets_its_sentence(monkeypatch, tmp_path):
     bad.write_text("not a video")
     at = until_analysed(video_page(monkeypatch, bad))
     assert not at.exception
-    assert at.error[0].value.startswith("notes.mp4 is not a video FER Studio can read")
+    # The job never sees the visitor's file name (it is shared by content): its sentence calls it "This clip".
+    assert at.error[0].value.startswith("This clip is not a video FER Studio can read")
 
 
 def test_a_clip_over_the_hosted_cap_is_refused(monkeypatch, crossing_clip):  # noqa: F811

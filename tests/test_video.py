@@ -3,10 +3,12 @@ crossing, a crowd, a clip with no face, and every kind of bad file the issue lis
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import subprocess
 import sys
+import time
 
 import av
 import numpy as np
@@ -15,10 +17,12 @@ import pytest
 from ui.app_settings import load_settings
 from fer_core.errors import FERError, VideoError
 from fer_core.prediction.face_tracking import FaceTracker
-from fer_core.prediction.video_analysis import MAX_FACES_PER_FRAME, NO_FACE_IN_CLIP, LiveAnalyser, analyse_video
-from fer_core.prediction.video_clips import ANALYSIS_MAX_SIDE, open_clip
+from fer_core.prediction.video_analysis import (MAX_FACES_PER_FRAME, NO_FACE_IN_CLIP, AnalysisJob, LiveAnalyser,
+                                                SavedAnalysis, analyse_video)
+from fer_core.prediction.video_clips import ANALYSIS_MAX_SIDE, frame_rate_text, open_clip
 from scripts.make_test_clip import crossing_frames, grid_frame, write_clip
-from video_fixtures import ASSETS, CLIP_FPS, REPO, crossing_clip, predictor, still_frames  # noqa: F401 (fixtures)
+from video_fixtures import (ASSETS, CLIP_FPS, REPO, SHIPPED_MODEL, SlowPredictor, crossing_clip, predictor,  # noqa: F401
+                            still_frames)
 
 
 def test_each_person_keeps_one_number_as_they_cross(crossing_clip, predictor):  # noqa: F811
@@ -339,24 +343,183 @@ def test_cli_video_bad_input_is_one_line_and_exit_2(tmp_path):
 
 
 def test_a_saved_analysis_is_made_once_in_the_background_and_shared(crossing_clip, predictor, tmp_path):  # noqa: F811
-    from fer_core.prediction.video_analysis import AnalysisJob, SavedAnalysis
-
     clip = crossing_clip.read_bytes()
-    saved = SavedAnalysis.for_clip(tmp_path / "videos", clip, REPO / "models" / "fer_studio.keras", 4)
-    assert saved == SavedAnalysis.for_clip(tmp_path / "videos", io.BytesIO(clip), REPO / "models" / "fer_studio.keras", 4)
+    saved = SavedAnalysis.for_clip(tmp_path / "videos", clip, SHIPPED_MODEL, 4)
+    assert saved == SavedAnalysis.for_clip(tmp_path / "videos", io.BytesIO(clip), SHIPPED_MODEL, 4)
     job = AnalysisJob.start(saved, io.BytesIO(clip), predictor, fps=4, name="crossing.mp4")
     assert job.done or AnalysisJob.start(saved, io.BytesIO(clip), predictor, fps=4) is job  # no second analysis
     job.wait(120)
-    assert job.done and job.error is None and saved.exists()
+    assert job.state == "done" and job.error is None and saved.exists()
     data = saved.load()
-    assert data["analysed_frames"] == 10 and data["clip"]["name"] == "crossing.mp4"
+    assert data["analysed_frames"] == 10 and data["clip"]["name"] == "This clip"  # no visitor's name kept
     assert saved.csv_path.read_text().count("\n") == 21
 
-    bad = SavedAnalysis.for_clip(tmp_path / "videos", b"not a video", REPO / "models" / "fer_studio.keras", None)
-    failed = AnalysisJob.start(bad, io.BytesIO(b"not a video"), predictor, name="notes.mp4")
+    bad = SavedAnalysis.for_clip(tmp_path / "videos", b"not a video", SHIPPED_MODEL, None)
+    failed = AnalysisJob.start(bad, io.BytesIO(b"not a video"), predictor, session="a", attempt=1, name="notes.mp4")
     failed.wait(60)
-    assert failed.error.startswith("notes.mp4 is not a video") and not bad.exists()
-    assert AnalysisJob.start(bad, io.BytesIO(b"not a video"), predictor) is failed  # its sentence, not a second run
+    assert failed.error.startswith("This clip is not a video") and not bad.exists()
+    # The page's reruns for the same upload get its sentence; a new upload, or another visitor, analyses it again.
+    assert AnalysisJob.start(bad, io.BytesIO(b"not a video"), predictor, session="a", attempt=1) is failed
+    assert AnalysisJob.start(bad, io.BytesIO(b"not a video"), predictor, session="a", attempt=2) is not failed
+    assert AnalysisJob.start(bad, io.BytesIO(b"not a video"), predictor, session="b", attempt=1) is not failed
+
+
+# Bounded, cancellable analyses: one per session, a few at once in the server, stopped when nobody waits.
+
+@pytest.fixture
+def jobs(monkeypatch):
+    """AnalysisJob's server-wide state as it is between tests: every job this test left is stopped at its end."""
+    monkeypatch.setattr(AnalysisJob, "at_once", 1)
+    yield AnalysisJob
+    for job in list(AnalysisJob._jobs.values()):
+        job.stop()
+        job.wait(30)
+
+
+def _until(condition, seconds: float = 30) -> float:
+    """Seconds until `condition()` held (fails after `seconds`)."""
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < seconds, "timed out"
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
+def _connected():
+    return True
+
+
+def test_a_sessions_new_clip_or_rate_stops_its_old_analysis(jobs, crossing_clip, predictor, tmp_path):  # noqa: F811
+    clip, slow = crossing_clip.read_bytes(), SlowPredictor(predictor, 0.1)
+    every_frame = SavedAnalysis.for_clip(tmp_path / "videos", clip, SHIPPED_MODEL, None)
+    first = AnalysisJob.start(every_frame, io.BytesIO(clip), slow, session="s", alive=_connected)
+    assert first.state == "running"
+    shared = AnalysisJob.start(every_frame, io.BytesIO(clip), slow, session="other", alive=_connected)
+    assert shared is first  # another visitor with the same clip waits on the same job
+
+    four = SavedAnalysis.for_clip(tmp_path / "videos", clip, SHIPPED_MODEL, 4)
+    second = AnalysisJob.start(four, io.BytesIO(clip), slow, session="s", alive=_connected, fps=4)
+    assert second.state == "queued" and first.state == "running"  # "other" still waits on the first
+    AnalysisJob.start(four, io.BytesIO(clip), slow, session="other", alive=_connected, fps=4)
+    assert _until(lambda: first.done) < 5 and first.state == "stopped" and not every_frame.exists()
+    second.wait(60)
+    assert second.state == "done" and four.exists() and AnalysisJob.running_count() == 0
+
+
+def test_the_server_runs_at_most_its_cap_and_queues_the_rest(jobs, crossing_clip, predictor, tmp_path):  # noqa: F811
+    clip, slow = crossing_clip.read_bytes(), SlowPredictor(predictor, 0.1)
+    started = [AnalysisJob.start(SavedAnalysis.for_clip(tmp_path / "videos", clip, SHIPPED_MODEL, fps),
+                                 io.BytesIO(clip), slow, session=f"visitor {i}", alive=_connected, at_once=2, fps=fps)
+               for i, fps in enumerate((None, 6, 4))]
+    assert [job.state for job in started] == ["running", "running", "queued"]
+    assert started[2].ahead == 2 and AnalysisJob.running_count() == 2
+    started[0].stop()
+    _until(lambda: started[2].state == "running")
+    assert started[0].state == "stopped" and started[2].ahead == 0 and AnalysisJob.running_count() == 2
+    for job in started[1:]:
+        job.wait(120)
+        assert job.state == "done" and job.saved.exists()
+
+
+def test_an_analysis_nobody_waits_for_is_stopped(jobs, crossing_clip, predictor, tmp_path, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(AnalysisJob, "ABANDONED_AFTER_SECONDS", 1.0)
+    clip, slow = crossing_clip.read_bytes(), SlowPredictor(predictor, 0.3)
+    connected = [True]
+    saved = [SavedAnalysis.for_clip(tmp_path / "videos", clip, SHIPPED_MODEL, fps) for fps in (None, 10, 6)]
+    # A tab that polls; a tab closed at once (nobody can tell whether it is connected); a session that stopped
+    # polling (it is on another page) but is still connected, until it is not.
+    polled = AnalysisJob.start(saved[0], io.BytesIO(clip), slow, session="polls", at_once=3)
+    closed = AnalysisJob.start(saved[1], io.BytesIO(clip), slow, session="closed")
+    away = AnalysisJob.start(saved[2], io.BytesIO(clip), slow, session="away", alive=lambda: connected[0])
+    queued = AnalysisJob.start(SavedAnalysis.for_clip(tmp_path / "videos", clip, SHIPPED_MODEL, 5), io.BytesIO(clip),
+                               slow, session="queued and closed", fps=5)
+    assert queued.state == "queued"
+    started = time.monotonic()
+    while not closed.done:
+        polled.poll("polls")
+        time.sleep(0.2)
+        assert time.monotonic() - started < 10
+    assert time.monotonic() - started < AnalysisJob.ABANDONED_AFTER_SECONDS + 1.5
+    assert closed.state == "stopped" and polled.state == "running" and away.state == "running"
+    polled.poll("polls")
+    assert queued.state == "stopped"  # abandoned in the queue: never started
+    connected[0] = False
+    assert _until(lambda: away.done, 5) < 1.5 and away.state == "stopped"
+    assert polled.state == "running" and AnalysisJob.running_count() == 1
+
+
+def test_a_failed_analysis_is_not_kept_for_anyone(jobs, crossing_clip, predictor, tmp_path, monkeypatch):  # noqa: F811
+    from fer_core import atomic
+    from fer_core.prediction import video_analysis
+
+    def disk_full(path, data):
+        def write(tmp):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return atomic.write_atomically(path, write)
+
+    clip = crossing_clip.read_bytes()
+    saved = SavedAnalysis.for_clip(tmp_path / "videos", clip, SHIPPED_MODEL, 4)
+    monkeypatch.setattr(video_analysis, "write_json_atomically", disk_full)
+    failed = AnalysisJob.start(saved, io.BytesIO(clip), predictor, session="a", attempt="upload 1", fps=4)
+    failed.wait(60)
+    assert failed.error == "The disk is full: could not write analysis.json. Free some space and try again."
+    assert failed.state == "failed" and not saved.exists()
+    # Another visitor asking for the same clip meanwhile gets an analysis of their own, not the first one's failure.
+    theirs = AnalysisJob.start(saved, io.BytesIO(clip), predictor, session="b", attempt="upload 7", fps=4)
+    assert theirs is not failed
+    theirs.wait(60)
+    assert theirs.state == "failed"  # the disk is still full: it was tried
+
+    monkeypatch.setattr(video_analysis, "write_json_atomically", atomic.write_json_atomically)  # space freed
+    again = AnalysisJob.start(saved, io.BytesIO(clip), predictor, session="a", attempt="upload 2", fps=4)
+    again.wait(60)
+    assert again.state == "done" and again.error is None and saved.exists()
+
+
+def test_a_clip_over_the_pixel_budget_is_refused_from_its_header_before_decoding(tmp_path, predictor):  # noqa: F811
+    path = write_clip(tmp_path / "8k.mp4", still_frames(np.full((4320, 7680, 3), 90, np.uint8), 2), fps=30,
+                      preset="ultrafast")
+    sentence = (r"8k.mp4 is 2 frames of 7,680×4,320, 66 million pixels to decode; this server decodes up to 60 million "
+                r"pixels a clip \(about 1.0 s of 1080p at 30 frames/s; FER_MAX_VIDEO_GIGAPIXELS\)")
+    with pytest.raises(VideoError, match=sentence):
+        open_clip(path, max_pixels=60e6)  # open_clip decodes the first frame only after its checks
+    with pytest.raises(VideoError, match=sentence):
+        analyse_video(path, predictor, max_pixels=60e6)
+    assert analyse_video(path, predictor, max_pixels=70e6).analysed_frames == 2
+
+
+def _streamed_mkv(path, frames, fps: int = 30):
+    """A Matroska clip written to a pipe, as a live encoder writes it: its header holds no length and no frame count."""
+    class Pipe(io.RawIOBase):
+        def writable(self):
+            return True
+
+        def write(self, data):
+            handle.write(data)
+            return len(data)
+
+    with open(path, "wb") as handle, av.open(Pipe(), "w", format="matroska") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        for picture in frames:
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")))
+        out.mux(stream.encode(None))
+    return path
+
+
+def test_a_clip_whose_header_hides_its_length_stops_at_the_pixel_budget(tmp_path, predictor):  # noqa: F811
+    path = _streamed_mkv(tmp_path / "streamed.mkv", crossing_frames(320, 240, 30))
+    with open_clip(path, max_pixels=320 * 240 * 10) as clip:  # the header cannot tell
+        assert clip.duration is None and clip.frame_count is None
+    with pytest.raises(VideoError, match="streamed.mkv decodes to more pixels than its header says; this server "
+                                         "decodes up to 1 million pixels a clip"):
+        analyse_video(path, predictor, max_pixels=320 * 240 * 10)
+    assert analyse_video(path, predictor, max_pixels=320 * 240 * 30).analysed_frames == 30
+
+
+def test_frame_rates_are_written_as_numbers():
+    assert [frame_rate_text(rate) for rate in (29.97, 30.0, 23.976, 1000.0, 120.0, 0.5)] == [
+        "29.97 frames/s", "30 frames/s", "23.98 frames/s", "1,000 frames/s", "120 frames/s", "0.5 frames/s"]
 
 
 def test_video_scores_each_face_as_its_mirror_pair_and_says_so(crossing_clip, predictor):  # noqa: F811

@@ -33,3 +33,23 @@ def predictor():
 
 def still_frames(picture: np.ndarray, count: int):
     return [picture] * count
+
+
+class SlowPredictor:
+    """`predictor` whose classifier takes `delay` seconds more for each batch of faces: a short clip whose analysis
+    lasts long enough to be stopped, queued or abandoned while it runs."""
+
+    def __init__(self, predictor, delay: float):
+        self.class_names = predictor.class_names
+        self.classifier = _SlowClassifier(predictor.classifier, delay)
+
+
+class _SlowClassifier:
+    def __init__(self, classifier, delay: float):
+        self.info, self._classifier, self._delay = classifier.info, classifier, delay
+
+    def predict_proba(self, *args, **kwargs):
+        import time
+
+        time.sleep(self._delay)
+        return self._classifier.predict_proba(*args, **kwargs)

@@ -13,6 +13,9 @@ live and which server files a visitor may load. Read from environment variables,
                            server (default none: server paths are off)
     FER_SERVER_PATHS       off turns server paths off even where FER_DATA_DIRS names folders
     FER_MAX_VIDEO_SECONDS  longest clip the Video page and `fer_core video` analyse (default 1800, half an hour)
+    FER_MAX_VIDEO_GIGAPIXELS  most pixels the Video page decodes for one clip, every frame's width × height summed
+                           (default 112: half an hour of 1080p at 30 frames/s), checked from the header and while decoding
+    FER_VIDEO_ANALYSES     clips the Video page analyses at once in the server; more wait their turn (default 1)
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from typing import Mapping
 
 from fer_core.data.load_budget import DEFAULT_MAX_LOAD_MB
 from fer_core.errors import DataError, FERError, TrainingDisabled
-from fer_core.prediction.video_analysis import DEFAULT_MAX_VIDEO_SECONDS
+from fer_core.prediction.video_analysis import (DEFAULT_MAX_VIDEO_GIGAPIXELS, DEFAULT_MAX_VIDEO_SECONDS,
+                                                DEFAULT_VIDEO_ANALYSES)
 
 TRAINING_MODES = ("on", "off", "password")
 DEFAULT_MAX_UPLOAD_MB = 300
@@ -45,6 +49,8 @@ class AppSettings:
     max_load_mb: int = DEFAULT_MAX_LOAD_MB
     uploads_mb: int = DEFAULT_UPLOADS_MB
     max_video_seconds: int = DEFAULT_MAX_VIDEO_SECONDS
+    max_video_gigapixels: int = DEFAULT_MAX_VIDEO_GIGAPIXELS
+    video_analyses: int = DEFAULT_VIDEO_ANALYSES
 
     @property
     def server_paths(self) -> bool:
@@ -128,6 +134,8 @@ def load_settings(secrets: Mapping | None = None, environ: Mapping | None = None
         max_load_mb=_positive_int(values, "FER_MAX_LOAD_MB", DEFAULT_MAX_LOAD_MB),
         uploads_mb=_positive_int(values, "FER_UPLOADS_MB", DEFAULT_UPLOADS_MB),
         max_video_seconds=_positive_int(values, "FER_MAX_VIDEO_SECONDS", DEFAULT_MAX_VIDEO_SECONDS),
+        max_video_gigapixels=_positive_int(values, "FER_MAX_VIDEO_GIGAPIXELS", DEFAULT_MAX_VIDEO_GIGAPIXELS),
+        video_analyses=_positive_int(values, "FER_VIDEO_ANALYSES", DEFAULT_VIDEO_ANALYSES),
     )
 
 

@@ -15,12 +15,12 @@ import os
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import cv2
 import numpy as np
 
-from ..errors import VideoError, file_read_errors
+from ..errors import AnalysisStopped, VideoError, file_read_errors
 
 # Frames are analysed at most this large: the face detector looks at a 640-px copy in one pass up to 960 px, and a
 # 4K frame costs four times a 1080p one to convert for nothing.
@@ -32,6 +32,8 @@ VIDEO_TYPES = ("mp4", "webm", "mov", "avi", "gif", "mkv", "m4v")
 VARIABLE_RATE_SPREAD = 0.25
 # Signatures of the containers we accept: a file that starts like one but will not open is damaged or cut short.
 _SIGNATURES = ((4, b"ftyp", "MP4/MOV"), (0, b"\x1a\x45\xdf\xa3", "WebM/MKV"), (8, b"AVI ", "AVI"), (0, b"GIF8", "GIF"))
+# What a clip is called where no name is given, and in analyses shared between visitors (no visitor's name in them).
+UNNAMED_CLIP = "This clip"
 _STILL_FORMATS = ("image2", "jpeg_pipe", "png_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe")
 
 
@@ -72,18 +74,28 @@ class VideoClip:
         """(width, height) of the frames `frames()` yields."""
         return fit_within(self.width, self.height, ANALYSIS_MAX_SIDE)
 
-    def frames(self, every_seconds: float | None = None, max_seconds: float | None = None) -> Iterator[ClipFrame]:
+    def frames(self, every_seconds: float | None = None, max_seconds: float | None = None,
+               max_pixels: float | None = None, stop: Callable[[], bool] | None = None) -> Iterator[ClipFrame]:
         """The clip's frames in order: every one, or the first at or after each multiple of `every_seconds`. Frames
-        past `max_seconds` raise VideoError (a header can lie about the length). A clip is streamed once."""
+        past `max_seconds`, or decoding past `max_pixels` (every decoded frame's width × height, the frames skipped
+        by `every_seconds` too: each is decoded), raise VideoError: a header can lie about the length and the size.
+        `stop()` is asked before each frame is decoded; True raises AnalysisStopped. A clip is streamed once."""
         width, height = self.analysis_size
         if (width, height) != (self.width, self.height):
             self.notes.append(f"Frames of {self.width}×{self.height} were analysed at {width}×{height}.")
         stream = self._stream
         start = float(stream.start_time * stream.time_base) if stream.start_time is not None else None
         rate = self.frame_rate or 25.0
-        next_due, last_time, intervals, decoded = 0.0, None, [], 0
+        next_due, last_time, intervals, decoded, pixels = 0.0, None, [], 0, 0
         try:
             for frame in itertools.chain([self._first_frame], self._decoded):
+                if stop is not None and stop():
+                    raise AnalysisStopped(f"The analysis of {self.name} was stopped.")
+                pixels += frame.width * frame.height
+                if frame.width * frame.height > MAX_FRAME_PIXELS:
+                    raise VideoError(too_large_frames(self.name, frame.width, frame.height))
+                if max_pixels is not None and pixels > max_pixels:
+                    raise VideoError(too_many_pixels(self.name, None, max_pixels))
                 if start is None:
                     start = float(frame.time or 0.0)
                 time = float(frame.time) - start if frame.time is not None else decoded / rate
@@ -123,8 +135,10 @@ class VideoClip:
         self.close()
 
 
-def open_clip(source, name: str | None = None, max_seconds: float | None = None) -> VideoClip:
-    """The clip at `source` (a path, bytes, or a file object) opened and checked; VideoError says what is wrong."""
+def open_clip(source, name: str | None = None, max_seconds: float | None = None,
+              max_pixels: float | None = None) -> VideoClip:
+    """The clip at `source` (a path, bytes, or a file object) opened and checked, before a frame is decoded, against
+    `max_seconds` and `max_pixels` as its header tells them; VideoError says what is wrong."""
     import av
 
     name, opened, head = _opened_source(source, name)
@@ -140,13 +154,13 @@ def open_clip(source, name: str | None = None, max_seconds: float | None = None)
         raise VideoError(f"{name} is not a video FER Studio can read (its contents are not in a video format FFmpeg "
                          f"knows). Try an MP4, WebM, MOV, AVI or GIF clip.") from exc
     try:
-        return _checked_clip(container, name, max_seconds)
+        return _checked_clip(container, name, max_seconds, max_pixels)
     except BaseException:
         container.close()
         raise
 
 
-def _checked_clip(container, name: str, max_seconds: float | None) -> VideoClip:
+def _checked_clip(container, name: str, max_seconds: float | None, max_pixels: float | None) -> VideoClip:
     if container.format.name in _STILL_FORMATS:
         raise VideoError(f"{name} is a still image, not a video: use the Predict page for photos.")
     if not container.streams.video:
@@ -160,11 +174,14 @@ def _checked_clip(container, name: str, max_seconds: float | None) -> VideoClip:
     if width <= 0 or height <= 0:
         raise VideoError(f"{name} has a video stream with no picture size, so it cannot be decoded.")
     if width * height > MAX_FRAME_PIXELS:
-        raise VideoError(f"{name} has frames of {width:,}×{height:,} pixels; FER Studio reads clips up to 8K "
-                         f"(7680×4320), so it was refused unopened.")
+        raise VideoError(too_large_frames(name, width, height))
     duration = _duration(container, stream)
     if max_seconds is not None and duration is not None and duration > max_seconds:
         raise VideoError(too_long(name, duration, max_seconds))
+    rate = stream.average_rate or stream.guessed_rate
+    frame_count = int(stream.frames) or (round(duration * float(rate)) if duration and rate else None)
+    if max_pixels is not None and frame_count and frame_count * width * height > max_pixels:
+        raise VideoError(too_many_pixels(name, (frame_count, width, height), max_pixels))
     # The first frame is decoded now: a clip whose pictures cannot be decoded is refused before any work starts.
     decoded = container.decode(stream)
     try:
@@ -179,7 +196,6 @@ def _checked_clip(container, name: str, max_seconds: float | None) -> VideoClip:
         notes.append(f"The clip is stored turned {rotation}° (a phone's rotation tag); it was turned upright.")
         if rotation % 180:
             width, height = height, width
-    rate = stream.average_rate or stream.guessed_rate
     return VideoClip(name=name, width=width, height=height, duration=duration,
                      frame_rate=float(rate) if rate else None, frame_count=int(stream.frames) or None,
                      rotation=rotation, codec=context.name, container_format=container.format.name, notes=notes,
@@ -191,6 +207,37 @@ def too_long(name: str, seconds: float | None, max_seconds: float) -> str:
     length = f"is {clock(seconds)} long" if seconds is not None else f"runs past {clock(max_seconds)}"
     return (f"{name} {length}; this server analyses clips up to {clock(max_seconds)} (FER_MAX_VIDEO_SECONDS). "
             f"Trim it, or analyse it with `python -m fer_core video` on your own machine.")
+
+
+def too_large_frames(name: str, width: int, height: int) -> str:
+    return (f"{name} has frames of {width:,}×{height:,} pixels; FER Studio reads clips up to 8K (7680×4320), so it "
+            f"was refused unopened.")
+
+
+def too_many_pixels(name: str, frames: tuple[int, int, int] | None, max_pixels: float) -> str:
+    """The sentence for a clip over the decoding budget: from its header (frames, width, height), or found while
+    decoding (None) when the header said less."""
+    budget = (f"this server decodes up to {_pixels(max_pixels)} a clip (about {clock(max_pixels / (1920 * 1080 * 30))} "
+              f"of 1080p at 30 frames/s; FER_MAX_VIDEO_GIGAPIXELS)")
+    if frames is None:
+        what = f"{name} decodes to more pixels than its header says; {budget}, and it ran past that"
+    else:
+        count, width, height = frames
+        what = f"{name} is {count:,} frames of {width:,}×{height:,}, {_pixels(count * width * height)} to decode; {budget}"
+    return (f"{what}. Trim it or make it smaller, or analyse it with `python -m fer_core video` on your own "
+            f"machine.")
+
+
+def _pixels(pixels: float) -> str:
+    if pixels < 1e9:
+        return f"{pixels / 1e6:,.0f} million pixels"
+    return f"{pixels / 1e9:,.1f} billion pixels" if pixels < 1e10 else f"{pixels / 1e9:,.0f} billion pixels"
+
+
+def frame_rate_text(rate: float) -> str:
+    """29.97 frames/s, 30 frames/s, 1,000 frames/s: never 1e+03."""
+    number = f"{rate:,.0f}" if rate >= 100 else f"{rate:.2f}".rstrip("0").rstrip(".")
+    return f"{number} frames/s"
 
 
 def clock(seconds: float) -> str:
@@ -206,7 +253,7 @@ def _opened_source(source, name: str | None):
     """(name, what av.open reads: a path or a file object, the first 16 bytes)."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
-        return name or "This clip", io.BytesIO(data), data[:16]
+        return name or UNNAMED_CLIP, io.BytesIO(data), data[:16]
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         with file_read_errors(path, VideoError, "a video file"):
