@@ -103,6 +103,16 @@ def config_summary(config: dict) -> str:
     return " · ".join(part for part in parts if part)
 
 
+def data_line(run: TrainingRun) -> str:
+    """A run's data as this visitor may see it: an upload by its file name to the session that uploaded it, and to
+    other visitors only as an upload (never a server folder, nor another visitor's file name)."""
+    if not run.trained_on_upload:
+        return run.data_name
+    if run.data_path == Path(data_file.path):
+        return f"{data_file.label} (your upload)"
+    return "a file a visitor uploaded"
+
+
 def finished_epochs(run: TrainingRun) -> int:
     """Epochs that ran to the end (a stop mid-epoch records a partial one, which is not counted)."""
     return len([row for row in run.epochs() if not row.get("partial")])
@@ -174,7 +184,7 @@ def show_run(run: TrainingRun, settings, password: str) -> None:
     STATUS_BOXES.get(status, st.info)(f"**{status}**: {plain(run.message or 'no message')}")
     config = run.config
     st.caption(plain(config_summary(config)))
-    st.caption(plain(f"Data: {config.get('data', '?')}"))
+    st.caption(plain(f"Data: {data_line(run)}"))
     if epochs := run.epochs():
         st.plotly_chart(charts.training_curves_figure(epochs), key=f"curves-{run.name}")
     evaluation = run.evaluation()

@@ -94,19 +94,30 @@ def upload_digest(file_id: str, _upload) -> str:
 def saved_upload(upload, uploads_dir: Path, max_bytes: int) -> Path:
     """The path of an uploaded file once saved on the server, so that a training job, which runs in another process,
     can read it: UPLOADS/<digest>/<the user's file name>, so every message names the file as the user knows it.
-    The folder keeps at most max_bytes, the uploads used longest ago evicted first."""
+    The folder keeps at most max_bytes, the uploads used longest ago evicted first, those a stopped or running
+    training run needs last."""
     from fer_core.atomic import write_bytes_atomically
     from fer_core.bounded_store import evict_oldest
+    from fer_core.training.runs import uploads_needed
 
     folder = Path(uploads_dir) / upload_digest(upload.file_id, upload)[:16]
     name = re.sub(r"[^\w.\-() ]+", "_", Path(upload.name).name).strip(". ")[:120] or "upload.csv"
     path = folder / name
     if not path.exists():
         write_bytes_atomically(path, upload.getvalue())
+        for needed in uploads_needed(Path(uploads_dir).parent):
+            _touch(needed)  # as if used now: evicted only once every other upload is gone
         evict_oldest(uploads_dir, max_bytes, keep=folder)
     else:
         os.utime(folder)  # used now: evicted last
     return path
+
+
+def _touch(folder: Path) -> None:
+    try:
+        os.utime(folder)
+    except OSError:
+        pass  # already gone
 
 
 @st.cache_data(ttl=600)

@@ -12,7 +12,7 @@ from ui.app_settings import AppSettings, load_settings
 from fer_core.data.dataset import DATA_FILE_SUFFIXES
 from fer_core.data.fer2013 import CLASS_NAMES as FER2013_CLASSES
 from fer_core.errors import DataError
-from fer_core.training.runs import TrainingRun, list_runs
+from fer_core.training.runs import TrainingRun, list_runs, uploads_dir
 from fer_core.data.sampling import BUILT_IN_SAMPLE
 from ui import cached
 from ui.pages import TRAIN
@@ -72,7 +72,7 @@ def chosen_data_file(settings: AppSettings) -> DataFile:
         if upload is None:
             raise DataError("Upload a FER2013 file in the sidebar, or choose the built-in sample.")
         settings.check_upload(upload.size, upload.name)  # the bytes the server received, whatever the browser said
-        path = cached.saved_upload(upload, settings.runs_dir / "uploads", settings.uploads_mb * 1_000_000)
+        path = cached.saved_upload(upload, uploads_dir(settings.runs_dir), settings.uploads_mb * 1_000_000)
         label = upload.name
     elif source == "server":
         typed = (st.session_state.get("data_path") or "").strip()

@@ -89,6 +89,8 @@ def resume_training_job(run: TrainingRun, runs_dir: str | Path, max_load_mb: int
     if run.status in ACTIVE_STATES:
         raise JobAlreadyRunning(f"Run {run.name} is still running.")
     run.checkpoint()  # raises, with its sentence, where there is no finished epoch to go on from
+    if missing := run.missing_data_sentence():
+        raise JobError(missing)
     return start_training_job(TrainingConfig.from_dict(run.config), runs_dir, resume_run=run, max_load_mb=max_load_mb)
 
 

@@ -15,6 +15,9 @@
     train.log        the training process's output
     STOP             present when a stop was requested
     IN_USE           touched while some session of the app predicts with this run's model
+
+Uploads from the app are saved beside the runs, in RUNS_DIR/uploads/<digest>/<the user's file name> (uploads_dir), so
+that a job, which runs in another process, can read them; a run that trained on one names it by that file name.
 """
 
 from __future__ import annotations
@@ -36,10 +39,15 @@ PRUNE_SPARES_SECONDS = 24 * 3600
 IN_USE_FILE = "IN_USE"
 # A run in one of these states, with a finished epoch to go on from, offers Resume.
 RESUMABLE_STATES = ("stopped", "interrupted")
+UPLOADS_FOLDER = "uploads"
 
 
 def default_runs_dir() -> Path:
     return Path(os.environ.get("FER_RUNS_DIR") or "runs")
+
+
+def uploads_dir(runs_dir: str | Path) -> Path:
+    return Path(runs_dir) / UPLOADS_FOLDER
 
 
 def _read_json(path: Path, default=None):
@@ -118,6 +126,43 @@ class TrainingRun:
     @property
     def message(self) -> str:
         return self.status_record.get("message", "")
+
+    @property
+    def data_path(self) -> Path | None:
+        data = self.config.get("data")
+        return Path(data) if data else None
+
+    @property
+    def trained_on_upload(self) -> bool:
+        """Whether the run's data is a file a visitor uploaded (saved in the uploads folder beside the runs)."""
+        path = self.data_path
+        return path is not None and path.parent.parent.name == UPLOADS_FOLDER and \
+            path.parent.parent.resolve() == uploads_dir(self.path.parent).resolve()
+
+    @property
+    def data_name(self) -> str:
+        """The run's data as its owner knows it: an upload by its own file name, never the server folder it is
+        saved in; anything else by the path it was given."""
+        path = self.data_path
+        if path is None:
+            return "?"
+        return path.name if self.trained_on_upload else str(path)
+
+    @property
+    def needs_its_data(self) -> bool:
+        """Running, or able to resume: its data must stay on the server."""
+        return self.status in ACTIVE_STATES or self.offers_resume
+
+    def missing_data_sentence(self) -> str | None:
+        """What to do when the data this run trained on is gone (an upload evicted to make room), else None."""
+        path = self.data_path
+        if path is None or path.exists():
+            return None
+        if self.trained_on_upload:
+            return (f"The data run {self.name} trained on, {path.name}, is no longer on the server (uploads are kept "
+                    f"within the server's space for them): upload {path.name} again in the sidebar, the same file, "
+                    "then press Resume.")
+        return f"The data run {self.name} trained on, {path}, is no longer there, so it cannot resume."
 
     def epochs(self) -> list[dict]:
         """One dict per finished epoch: epoch, loss, accuracy, val_loss, val_accuracy, seconds, learning_rate.
@@ -241,6 +286,12 @@ def list_runs(runs_dir: str | Path | None = None) -> list[TrainingRun]:
         return []
     runs = [run for run in map(TrainingRun, runs_dir.iterdir()) if run.path.is_dir() and run.config_file.exists()]
     return sorted(runs, key=lambda run: run.status_record.get("started_at", 0) or run.path.stat().st_mtime, reverse=True)
+
+
+def uploads_needed(runs_dir: str | Path) -> list[Path]:
+    """The upload folders that a running or resumable run trains on: evicted last, so another visitor's upload never
+    takes a stopped run's data while the rest of the uploads folder can make room."""
+    return [run.data_path.parent for run in list_runs(runs_dir) if run.trained_on_upload and run.needs_its_data]
 
 
 def _modified(path: Path) -> float:
