@@ -19,7 +19,7 @@ try:
     data_file, dataset = sidebar.chosen_dataset(settings)
 except FERError as error:
     st.error(plain(error))
-    if hint := sidebar.bad_rows_hint():
+    if hint := sidebar.bad_rows_hint(error):
         st.caption(hint)
     st.stop()
 key = (data_file.path, data_file.skip_bad_rows, data_file.modified)

@@ -26,6 +26,10 @@ class DataError(FERError):
     """A dataset file or folder that cannot be read as FER2013."""
 
 
+class UploadTooLarge(DataError):
+    """A data file over the server's upload limit: the sentence says the limit and how to make the file fit."""
+
+
 class ImageError(FERError):
     """A photo that cannot be opened, or is unsafe to open."""
 

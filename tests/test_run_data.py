@@ -19,7 +19,7 @@ class FakeUpload:
     """What st.file_uploader hands the page: a name, an id and the bytes."""
 
     def __init__(self, name: str, data: bytes):
-        self.name, self._data = name, data
+        self.name, self._data, self.size = name, data, len(data)
         self.file_id = hashlib.sha1(data).hexdigest()
 
     def getbuffer(self):

@@ -11,7 +11,7 @@ import streamlit as st
 from ui.app_settings import AppSettings, load_settings
 from fer_core.data.dataset import DATA_FILE_SUFFIXES
 from fer_core.data.fer2013 import CLASS_NAMES as FER2013_CLASSES
-from fer_core.errors import DataError
+from fer_core.errors import DataError, FERError, UploadTooLarge
 from fer_core.training.runs import TrainingRun, list_runs, uploads_dir
 from fer_core.data.sampling import BUILT_IN_SAMPLE
 from ui import cached
@@ -56,6 +56,7 @@ def data_source_picker(settings: AppSettings) -> None:
         if source == "upload":
             st.file_uploader("FER2013 CSV, .csv.gz, or a zip of photos in one folder per class", type=UPLOAD_TYPES,
                              key="data_upload", max_upload_size=settings.max_upload_mb)
+            st.caption(settings.upload_limit_line)
         elif source == "server":
             st.text_input("Path on the server", key="data_path", placeholder=str(settings.data_dirs[0] / "fer2013.csv"),
                           help="A FER2013 file or folder inside " + ", ".join(str(d) for d in settings.data_dirs))
@@ -70,8 +71,10 @@ def chosen_data_file(settings: AppSettings) -> DataFile:
     if source == "upload":
         upload = st.session_state.get("data_upload")
         if upload is None:
-            raise DataError("Upload a FER2013 file in the sidebar, or choose the built-in sample.")
-        settings.check_upload(upload.size, upload.name)  # the bytes the server received, whatever the browser said
+            # Also what the page says after the browser refused a file for its size: Python never sees that file.
+            raise DataError(f"Upload a FER2013 file in the sidebar, or choose the built-in sample. "
+                            f"{settings.upload_limit_line}")
+        settings.check_data_upload(upload.size, upload.name)  # the bytes the server received, whatever the browser said
         path = cached.saved_upload(upload, uploads_dir(settings.runs_dir), settings.uploads_mb * 1_000_000)
         label = upload.name
     elif source == "server":
@@ -92,9 +95,10 @@ def chosen_dataset(settings: AppSettings):
                                           settings.max_load_mb)
 
 
-def bad_rows_hint() -> str | None:
-    """What to try after a DataError, when skipping bad rows is still off."""
-    if st.session_state.get("skip_bad_rows"):
+def bad_rows_hint(error: FERError) -> str | None:
+    """What to try after a DataError, when skipping bad rows is still off and rows are what is wrong."""
+    if st.session_state.get("skip_bad_rows") or isinstance(error, UploadTooLarge) or \
+            st.session_state.get("data_source") == "upload" and st.session_state.get("data_upload") is None:
         return None
     return "If the file is mostly good, tick “Skip bad rows” in the sidebar to drop the rows that are not faces."
 
