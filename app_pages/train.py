@@ -13,7 +13,7 @@ from fer_core.training import jobs
 from fer_core.data.balance import BALANCE_METHODS, balanced_class_counts
 from fer_core.errors import FERError
 from fer_core.training.architectures import ARCHITECTURES
-from fer_core.training.runs import TrainingRun, list_runs
+from fer_core.training.runs import TrainingRun, epochs_text, list_runs
 from fer_core.training.config import SHIPPED_MODEL, TrainingConfig, cpu_has_bfloat16, resolve_precision
 from fer_core.training.transfer import TRANSFER_CHOICES, resolve_transfer
 from ui import cached, charts, sidebar
@@ -74,7 +74,7 @@ def job_estimate_line(config: TrainingConfig, settings, calibrate: bool) -> str 
                                  settings.runs_dir, calibrate=calibrate, shipped_cards=tuple(cached.shipped_cards()))
     if estimate is None:
         return None
-    return (f"About {duration(estimate.seconds)} on this machine for {config.epochs} epochs of {train_faces:,} faces, "
+    return (f"About {duration(estimate.seconds)} on this machine for {epochs_text(config.epochs)} of {train_faces:,} faces, "
             f"evaluation included ({estimate.basis}).")
 
 
@@ -91,7 +91,7 @@ def config_summary(config: dict) -> str:
     start = {"head": f"new head on {Path(config.get('transfer_base', '')).stem}",
              "head_and_last_block": f"new head and last block of {Path(config.get('transfer_base', '')).stem}"}
     parts = [start.get(transfer, config.get("arch", "?") + (" (transfer for own classes)" if transfer == "auto" else "")),
-             f"{config.get('epochs', '?')} epochs", f"batch {config.get('batch_size', '?')}",
+             epochs_text(config.get('epochs', '?')), f"batch {config.get('batch_size', '?')}",
              f"learning rate {config.get('learning_rate', '?')}",
              f"weight decay {config['weight_decay']}" if config.get("weight_decay") else None,
              f"balancing: {BALANCE_METHODS.get(config.get('balance'), config.get('balance'))}",

@@ -29,10 +29,10 @@ class FakeUpload:
         return self._data
 
 
-def stopped_run(runs: Path, name: str, data: Path, state: str = "stopped") -> TrainingRun:
+def stopped_run(runs: Path, name: str, data: Path, state: str = "stopped", epochs: int = 3) -> TrainingRun:
     run = TrainingRun(runs / name)
     run.path.mkdir(parents=True)
-    run.config_file.write_text(json.dumps({"arch": "tiny_cnn", "epochs": 3, "data": str(data)}))
+    run.config_file.write_text(json.dumps({"arch": "tiny_cnn", "epochs": epochs, "data": str(data)}))
     run.status_file.write_text(json.dumps({"state": state, "started_at": 1.0}))
     run.checkpoint_file.write_text(json.dumps({"epoch": 1, "best_val_accuracy": 0.5}))
     run.last_model_file.write_bytes(b"weights")
@@ -86,11 +86,12 @@ def test_the_train_page_names_another_visitors_upload_only_as_an_upload(tmp_path
 
     runs = Path(os.environ["FER_RUNS_DIR"])
     upload = cached.saved_upload(FakeUpload("holiday_secret.zip", b"a" * 1000), uploads_dir(runs), 10_000)
-    stopped_run(runs, "20260101-000000-tiny_cnn", upload)
+    stopped_run(runs, "20260101-000000-tiny_cnn", upload, epochs=1)
     at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "streamlit_app.py"), default_timeout=60).run()
     at.switch_page("app_pages/train.py").run()
     assert not at.exception
     captions = [caption.value for caption in at.caption]
     assert "Data: a file a visitor uploaded" in captions
+    assert any(" · 1 epoch · batch" in caption for caption in captions), captions
     shown = " ".join(captions + [block.value for block in at.markdown])
     assert "holiday_secret" not in shown and "uploads" not in shown

@@ -79,7 +79,9 @@ class RunRecorder(keras.callbacks.Callback):
         }
         if not self.stopped_by_request:
             save_model(self.model, self.run.last_model_file)
-        if row["val_accuracy"] > self.best:
+        # An epoch cut short by Stop is scored (Keras validates it) but never kept: the best model is always a whole
+        # epoch's, so a Stop during the first epoch keeps no model at all.
+        if row["val_accuracy"] > self.best and not self.stopped_by_request:
             self.best = row["val_accuracy"]
             save_model(self.model, self.run.best_model_file)
         self.run.append_epoch(row)

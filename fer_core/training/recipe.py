@@ -37,7 +37,7 @@ from .job_clock import EXPORT_SECONDS, JobClock
 from .model_card import keep_start_card, model_card
 from .progress import RunRecorder
 from .publishing import load_for_serving, publish_model, save_model, score_as_served, stage_model
-from .runs import ACTIVE_STATES, TrainingRun, new_run
+from .runs import ACTIVE_STATES, TrainingRun, epochs_text, new_run
 from .transfer import base_architecture, build_transfer_model, resolve_transfer
 
 WARMUP_SHARE = 1 / 15  # of the epochs: 2 of 30
@@ -178,7 +178,7 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
     run.write_progress(phase="done", epoch=epochs_done, epochs=config.epochs, batch=len(batches),
                        batches=len(batches), eta_seconds=0.0)
     state = "stopped" if recorder.stopped_by_request else "finished"
-    summary = (f"{info.card['epochs_completed']} epochs; test accuracy {evaluation['accuracy']:.1%}, "
+    summary = (f"{epochs_text(info.card['epochs_completed'])}; test accuracy {evaluation['accuracy']:.1%}, "
                f"top-3 {evaluation['top3_accuracy']:.1%}, macro F1 {evaluation['macro_f1']:.3f}.")
     if evaluation["chance_level"]["flagged"]:
         summary += " " + evaluation["chance_level"]["reason"]

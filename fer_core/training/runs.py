@@ -46,6 +46,11 @@ def default_runs_dir() -> Path:
     return Path(os.environ.get("FER_RUNS_DIR") or "runs")
 
 
+def epochs_text(epochs) -> str:
+    """"1 epoch", "30 epochs" (or "? epochs" for an unknown count), as every line about a run says it."""
+    return f"{epochs} epoch" if epochs == 1 else f"{epochs} epochs"
+
+
 def uploads_dir(runs_dir: str | Path) -> Path:
     return Path(runs_dir) / UPLOADS_FOLDER
 
