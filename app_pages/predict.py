@@ -2,6 +2,7 @@
 saliency map of what drove the top one. Results download as CSV and JSON."""
 
 import csv
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -91,8 +92,13 @@ def chosen_photos(source: str) -> list[tuple[str, bytes]]:
     return [(example.name, example.read_bytes())]
 
 
-def turn_on_whole_image() -> None:
-    st.session_state["whole_image"] = True
+def photo_digest(photo: bytes) -> str:
+    return hashlib.sha256(photo).hexdigest()
+
+
+def classify_whole_image(digest: str) -> None:
+    """Button callback: this photo (by its bytes) is classified whole; other photos keep the page's setting."""
+    st.session_state["whole_image_photos"] = st.session_state.get("whole_image_photos", frozenset()) | {digest}
 
 
 def show_face(photo_number: int, number: int, face, model_path: Path) -> None:
@@ -101,8 +107,9 @@ def show_face(photo_number: int, number: int, face, model_path: Path) -> None:
     crop_column, chart_column, saliency_column = st.columns([1, 2, 1])
     crop_column.image(pictures.upscale(face.crop, CROP_SCALE), caption="What the model saw (48×48)")
     chart_column.plotly_chart(charts.top_k_figure(face.top_k), key=f"top-k-{photo_number}-{number}")
-    if number > SALIENCY_AT_ONCE and not saliency_column.checkbox(f"Show what made it say {plain(label)}",
-                                                                  key=f"saliency-{photo_number}-{number}"):
+    # The offer goes under the face's row, where its label has room (the map's column would cut it short).
+    if number > SALIENCY_AT_ONCE and not st.checkbox(f"Show what made it say {plain(label)}",
+                                                     key=f"saliency-{photo_number}-{number}"):
         return
     try:
         heat = cached.saliency_overlay(str(model_path), model_path.stat().st_mtime, face.crop, label)
@@ -137,14 +144,17 @@ for photo_number, (name, photo) in enumerate(photos, start=1):  # two uploads ma
         # Checked here, on the bytes the server received: the uploader's own limit is enforced only by the browser.
         settings.check_upload(len(photo), name, limit_mb=MAX_PHOTO_MB, error=ImageError)
         image = load_image(photo)
-        result = cached.predict_photo(str(model_path), model_path.stat().st_mtime, photo,
-                                      st.session_state.get("whole_image", False))
+        digest = photo_digest(photo)
+        whole_image = (st.session_state.get("whole_image", False)
+                       or digest in st.session_state.get("whole_image_photos", frozenset()))
+        result = cached.predict_photo(str(model_path), model_path.stat().st_mtime, photo, whole_image)
     except FERError as error:
         st.error(plain(error))
         continue
     if not result.faces:
         st.warning(plain(result.message or "No face was found in this photo."))
-        st.button("Classify the whole image", key=f"whole-{photo_number}", on_click=turn_on_whole_image)
+        st.button("Classify the whole image", key=f"whole-{photo_number}", on_click=classify_whole_image,
+                  args=(digest,), help="This photo only; the switch above does it for every photo without a face.")
         continue
     if result.message:
         st.caption(plain(result.message))

@@ -4,6 +4,7 @@ click, not only what session state holds."""
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from app_fixtures import install_model_run
@@ -18,6 +19,8 @@ try:
     import playwright.sync_api  # noqa: F401
 except ImportError:
     pytest.skip("the playwright Python package is not installed (pip install playwright)", allow_module_level=True)
+from playwright.sync_api import expect  # noqa: E402
+
 from scripts.take_screenshots import CHROMIUM, chromium_page, running_app, wait_until_idle
 
 if not Path(CHROMIUM).exists():
@@ -67,3 +70,61 @@ def test_use_for_prediction_makes_predict_answer_with_that_run(tiny_model, tmp_p
         label = page.get_by_text("Face 1:").first.inner_text().split(":", 1)[1].split("(")[0].strip()
         assert label in OWN_CLASSES  # the answer is in the run's classes, not FER2013's emotions
         assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_classify_the_whole_image_under_one_photo_changes_that_photo_only(tmp_path):
+    from PIL import Image
+
+    stripes = tmp_path / "stripes.png"  # a second photo without a face
+    Image.fromarray(((np.indices((240, 320)).sum(axis=0) // 20 % 2) * 200).astype(np.uint8)).save(stripes)
+    env = {"FER_CACHE_DIR": str(tmp_path / "cache")}
+    with running_app(env) as (url, _), chromium_page() as page:
+        page.goto(f"{url}/predict")
+        page.get_by_text("Upload photos").first.wait_for(timeout=60_000)
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files([ASSETS / "coffee.jpg", stripes])
+        page.get_by_role("button", name="Classify the whole image", exact=True).nth(1).wait_for(timeout=60_000)
+        wait_until_idle(page)
+        assert page.get_by_text("No face was found in this photo.").count() == 2
+
+        page.get_by_role("button", name="Classify the whole image", exact=True).first.click()  # under coffee.jpg
+        page.get_by_text("its centre square was classified as one face").first.wait_for(timeout=60_000)
+        wait_until_idle(page)
+        main = page.locator("[data-testid=stMain]").inner_text()
+        # The uploader lists both names first; each photo's results follow its own heading, the last of its name.
+        coffee, after_coffee = main.rsplit("coffee.jpg", 1)[1].split("stripes.png", 1)
+        assert "Face 1:" in coffee and "No face was found in this photo." not in coffee
+        assert "No face was found in this photo." in after_coffee and "Face 1:" not in after_coffee
+        expect(page.get_by_role("button", name="Classify the whole image", exact=True)).to_have_count(1)
+        assert not page.get_by_role("switch").first.is_checked()  # the page-wide switch stays off
+        assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def truncated_texts(locator) -> list[str]:
+    """The texts under `locator` that the browser cuts short (wider than the box that shows them)."""
+    return locator.evaluate("""e => [e, ...e.querySelectorAll('*')]
+        .filter(x => x.innerText.trim() && x.scrollWidth > x.clientWidth + 1
+                     && getComputedStyle(x).overflow !== 'visible')
+        .map(x => x.innerText)""")
+
+
+def test_the_saliency_checkbox_of_a_fourth_face_reads_in_full(tmp_path):
+    from PIL import Image
+
+    astronaut = Image.open(ASSETS / "astronaut.jpg")
+    four = Image.new("RGB", (2 * astronaut.width, 2 * astronaut.height))
+    for corner in ((0, 0), (astronaut.width, 0), (0, astronaut.height), (astronaut.width, astronaut.height)):
+        four.paste(astronaut, corner)
+    four.save(tmp_path / "four.jpg")
+    with running_app({"FER_CACHE_DIR": str(tmp_path / "cache")}) as (url, _), chromium_page() as page:
+        page.goto(f"{url}/predict")
+        page.get_by_text("Upload photos").first.wait_for(timeout=60_000)
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files([tmp_path / "four.jpg"])
+        page.get_by_text("Face 4:").first.wait_for(timeout=60_000)
+        wait_until_idle(page)
+        label = page.get_by_text("Face 4:").first.inner_text().split(":", 1)[1].split("(")[0].strip()
+        checkbox = page.locator("[data-testid=stCheckbox]", has_text="Show what made it say")
+        expect(checkbox).to_have_count(1)  # faces 1 to 3 have their map at once
+        assert checkbox.inner_text().strip() == f"Show what made it say {label}"
+        assert truncated_texts(checkbox) == []
+        checkbox.locator("label").click()
+        page.get_by_text(f"What made it say {label}").nth(3).wait_for(timeout=60_000)  # the fourth face's map
