@@ -250,8 +250,9 @@ else:
     # Plain widgets, not a form: the time estimate below follows every change.
     try:
         class_names = sidebar.chosen_dataset(settings)[1].class_names
-    except FERError:
-        class_names = ()  # the data's own error is shown where it is chosen
+    except FERError as error:  # the job would fail on it: say so before Start
+        st.error(plain(error))
+        class_names = ()
     if class_names:
         st.caption(plain(f"Classes: {', '.join(class_names)} ({len(class_names)})."))
     own_classes = bool(class_names) and resolve_transfer("auto", class_names) != "off"

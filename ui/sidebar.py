@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
 import streamlit as st
 
 from ui.app_settings import AppSettings, load_settings
@@ -14,6 +15,7 @@ from fer_core.data.fer2013 import CLASS_NAMES as FER2013_CLASSES
 from fer_core.errors import DataError, FERError, UploadTooLarge
 from fer_core.training.runs import TrainingRun, list_runs, uploads_dir
 from fer_core.data.sampling import BUILT_IN_SAMPLE
+from fer_core.data.splits import HELD_OUT_FROM_CLASS_SIZE
 from ui import cached
 from ui.pages import TRAIN
 from ui.plain_text import plain
@@ -91,8 +93,23 @@ def chosen_data_file(settings: AppSettings) -> DataFile:
 def chosen_dataset(settings: AppSettings):
     """The chosen data file and its dataset (loaded once, cached); DataError says what is missing or wrong."""
     data_file = chosen_data_file(settings)
-    return data_file, cached.load_dataset(data_file.path, data_file.skip_bad_rows, data_file.modified,
-                                          settings.max_load_mb)
+    dataset = cached.load_dataset(data_file.path, data_file.skip_bad_rows, data_file.modified, settings.max_load_mb)
+    if problem := too_few_to_validate(dataset, data_file.label):
+        raise DataError(problem)
+    return data_file, dataset
+
+
+def too_few_to_validate(dataset, label: str) -> str | None:
+    """Why your own classes cannot train, said where they are chosen: photos split here hold a validation and a
+    test face out of a class only from HELD_OUT_FROM_CLASS_SIZE photos on, and a job needs validation faces."""
+    if dataset.class_names == FER2013_CLASSES or len(dataset.splits.validation) or not len(dataset):
+        return None
+    counts = np.bincount(dataset.labels, minlength=dataset.num_classes)
+    largest = int(np.argmax(counts))
+    return (f"{label}: no class has enough photos to hold some out for validation: a class needs at least "
+            f"{HELD_OUT_FROM_CLASS_SIZE} photos with a face (one to validate on, one to test on), and the largest "
+            f"here, {dataset.class_names[largest]}, has {counts[largest]}. Add photos so that each class has at "
+            f"least {HELD_OUT_FROM_CLASS_SIZE}.")
 
 
 def bad_rows_hint(error: FERError) -> str | None:
