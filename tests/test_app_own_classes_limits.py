@@ -44,3 +44,23 @@ def test_five_photos_a_class_are_enough(tmp_path, monkeypatch):
     at = page("app_pages/explore.py", face_crops(tmp_path / "classes", ["calm", "tired"], per_class=5))
     assert not at.exception and not at.error
     assert {metric.label: metric.value for metric in at.metric}["Faces"] == "10"
+
+
+def test_folders_that_differ_only_in_capitals_or_spaces_are_refused_not_merged(tmp_path):
+    import pytest
+
+    from fer_core.data.dataset import load_fer2013
+    from fer_core.errors import DataError
+
+    data = face_crops(tmp_path / "classes", ["Bored", "bored", "bored ", "focused"], per_class=5)
+    with pytest.raises(DataError, match=r"^classes: the class folders 'Bored', 'bored', 'bored ' differ only in "
+                                        r"capitals or spaces, so they would be one class; merge them"):
+        load_fer2013(data)
+
+
+def test_the_same_class_under_train_and_test_is_still_one_class(tmp_path):
+    from fer_core.data.dataset import load_fer2013
+
+    face_crops(tmp_path / "classes" / "train", ["Bored", "focused"], per_class=5)
+    face_crops(tmp_path / "classes" / "test", ["bored", "focused"], per_class=2)
+    assert [n.casefold() for n in load_fer2013(tmp_path / "classes").class_names] == ["bored", "focused"]

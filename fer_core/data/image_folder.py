@@ -157,9 +157,14 @@ def _key(folder_name: str) -> str:
 
 def _class_names(class_folders: set[tuple[str, ...]], loose: bool, name: str) -> tuple[tuple[str, ...], dict[str, int]]:
     """The class names, and each folder name's (casefolded) label."""
-    written = {}
+    written, spellings = {}, {}
     for folder in sorted(class_folders):
         written.setdefault(_key(folder[-1]), folder[-1].strip())
+        spellings.setdefault((folder[:-1], _key(folder[-1])), set()).add(folder[-1])
+    # Side by side, `Bored`, `bored` and `bored ` are three folders someone meant apart, or sorted by mistake: ask.
+    if clash := min((sorted(names) for names in spellings.values() if len(names) > 1), default=None):
+        raise DataError(f"{name}: the class folders {', '.join(repr(n) for n in clash)} differ only in capitals or "
+                        "spaces, so they would be one class; merge them into one folder, or rename them apart.")
     # Photos beside a single folder were never sorted into classes: the layout, not the class count, is wrong.
     if not written or (len(written) < MIN_CLASSES and loose):
         raise DataError(f"{name} has no class folders with images: expected train/<class>/*.jpg with classes "
