@@ -181,7 +181,7 @@ def live_job(runs_dir, settings, password: str) -> None:
 
 def show_run(run: TrainingRun, settings, password: str) -> None:
     status = run.status
-    STATUS_BOXES.get(status, st.info)(f"**{status}**: {plain(run.message or 'no message')}")
+    STATUS_BOXES.get(status, st.info)(f"**{status}**: {plain(run.shown_message or 'no message')}")
     config = run.config
     st.caption(plain(config_summary(config)))
     st.caption(plain(f"Data: {data_line(run)}"))

@@ -149,6 +149,7 @@ def command_video(args) -> int:
     from .prediction.video_analysis import analyse_video, max_video_seconds_from_environment
     from .prediction.video_clips import clock
 
+    _refuse_unless_regular(Path(args.clip), "clip")  # a pipe would leave the decoder waiting forever
     predictor = Predictor(args.model)
     show = _progress_printer(sys.stderr)
     analysis = analyse_video(args.clip, predictor, fps=args.fps, annotated_path=args.out, progress=show,
@@ -171,6 +172,17 @@ def command_video(args) -> int:
             print(f"person {summary['person']}: {summary['dominant_emotion']} (seen {clock(summary['first_seen'])}–"
                   f"{clock(summary['last_seen'])}, {summary['frames']:,} frames; {shares})")
     return 0
+
+
+def _refuse_unless_regular(path: Path, kind: str) -> None:
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # missing or unreadable: the reader's own sentence says so
+    if not stat.S_ISREG(mode):
+        raise FERError(f"{path} is not a regular file (a device, a pipe or a socket), so it was not read as a {kind}.")
 
 
 def _progress_printer(stream):
@@ -310,8 +322,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("interrupted: stopped by Ctrl-C (SIGINT) before the end; a training run resumes with "
+              "`python -m fer_core train --resume RUN_FOLDER`.", file=sys.stderr)
         return 130
+    except OSError as exc:  # the system refused a file or folder on the way (a permission, a full disk)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}; FER Studio could not read or write it.", file=sys.stderr)
+        return EXIT_USER_ERROR
     except MemoryError:
         print("error: out of memory; try a smaller batch size or a smaller data file.", file=sys.stderr)
         return 1

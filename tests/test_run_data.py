@@ -95,3 +95,16 @@ def test_the_train_page_names_another_visitors_upload_only_as_an_upload(tmp_path
     assert any(" · 1 epoch · batch" in caption for caption in captions), captions
     shown = " ".join(captions + [block.value for block in at.markdown])
     assert "holiday_secret" not in shown and "uploads" not in shown
+
+
+def test_an_interrupted_run_says_what_is_known_of_why(tmp_path):
+    run = stopped_run(tmp_path / "runs", "20260101-000000-tiny_cnn", tmp_path / "fer2013.csv", state="running")
+    run.write_status("running", pid=2 ** 22 + 12345, message="Training tiny_cnn on 285 faces of 7 classes (none).")
+    run.append_epoch({"epoch": 1, "val_accuracy": 0.4})
+    assert run.status == "interrupted"
+    assert run.shown_message == (
+        "The training process stopped after 1 epoch of 3: it was ended from outside (out of memory, a restart of the "
+        "server or a kill), so it could not say why. Resume goes on from the last finished epoch. Its last message: "
+        "Training tiny_cnn on 285 faces of 7 classes (none).")
+    run.log_file.write_text("Epoch 2/3\nMemoryError: Unable to allocate 1.2 GiB\n")
+    assert "after 1 epoch of 3: it ran out of memory." in run.shown_message

@@ -48,8 +48,8 @@ def read_regular_file(path: str | Path, max_bytes: int = MAX_PHOTO_BYTES, error:
     except FileNotFoundError:
         raise error(f"There is no file {path}.") from None
     except OSError as exc:
-        raise error(_open_failure(path.name, exc)) from None
-    return _read_checked(fd, path.name, max_bytes, error)
+        raise error(_open_failure(str(path), exc)) from None
+    return _read_checked(fd, str(path), max_bytes, error)
 
 
 def _open_below(folder_fd: int, folder_real: str, todo: list[str], shown: str, folder_name: str,

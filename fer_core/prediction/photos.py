@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import ExifTags, Image, ImageOps
 
+from ..data.confined_files import MAX_PHOTO_BYTES, read_regular_file
 from ..errors import ImageError, file_read_errors
 
 # A photo may be this large on disk (a 108 MP phone photo is 12,000×9,000); beyond it the header is a lie or a bomb.
@@ -41,8 +42,10 @@ def load_image(source) -> Image.Image:
 
 
 def _read_file(path: Path) -> bytes:
+    """The file's bytes, refused unread when it is a pipe or a device (a FIFO would wait, /dev/zero never end) or
+    larger than the photo cap."""
     with file_read_errors(path, ImageError, "an image file"):
-        return path.read_bytes()
+        return read_regular_file(path, MAX_PHOTO_BYTES, ImageError)
 
 
 def _read_stream(stream) -> bytes:

@@ -133,6 +133,28 @@ class TrainingRun:
         return self.status_record.get("message", "")
 
     @property
+    def shown_message(self) -> str:
+        """The run's message; for a run whose process died without a word, what is known of why and where."""
+        if self.status != "interrupted":
+            return self.message
+        done = len([row for row in self.epochs() if not row.get("partial")])
+        where = f"after {epochs_text(done)} of {self.config.get('epochs', '?')}" if done else "before its first epoch ended"
+        ran_out = any(sign in self._log_tail() for sign in ("MemoryError", "std::bad_alloc", "Out of memory"))
+        why = ("it ran out of memory" if ran_out else
+               "it was ended from outside (out of memory, a restart of the server or a kill), so it could not say why")
+        go_on = " Resume goes on from the last finished epoch." if self.offers_resume else ""
+        last = f" Its last message: {self.message}" if self.message else ""
+        return f"The training process stopped {where}: {why}.{go_on}{last}"
+
+    def _log_tail(self, n_bytes: int = 4096) -> str:
+        try:
+            with open(self.log_file, "rb") as log:
+                log.seek(max(log.seek(0, os.SEEK_END) - n_bytes, 0))
+                return log.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    @property
     def data_path(self) -> Path | None:
         data = self.config.get("data")
         return Path(data) if data else None
