@@ -111,7 +111,8 @@ def test_results_are_plain_json(predictor):
     data = json.loads(json.dumps(result.to_dict()))
     assert data["image_size"] == {"width": 512, "height": 512}
     [face] = data["faces"]
-    assert set(face) == {"box", "top_k", "probabilities"}
+    assert set(face) == {"box", "top_k", "probabilities", "found_after_padding"}
+    assert face["found_after_padding"] is False  # the astronaut's face is found by the detector's first look
     assert face["top_k"][0]["label"] in CLASS_NAMES
     with_crop = result.to_dict(include_crops=True)["faces"][0]
     assert np.array_equal(np.array(with_crop["crop"], np.uint8), result.faces[0].crop)

@@ -5,6 +5,11 @@ The model file and its licence are in face_detector/.
 
 One pass sees the whole photo at 192×192 and finds faces down to about 7% of its longer side. Photos longer than
 TILE_ABOVE_SIDE pixels are also searched in overlapping square tiles, which finds faces down to about 4%.
+
+The full-range model rarely finds a face that fills the picture (a cropped headshot, a face dataset's crop). When
+a photo gives nothing, it is searched again centred on black canvases PAD_FACTORS times its longer side, and a
+face those passes find, large and seen by two of them, is kept, marked `found_after_padding`. Measured, with the
+fills and factors tried and the phantom faces counted: docs/face_framing.md.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from ai_edge_litert.interpreter import Interpreter
 from PIL import Image
 
 from ..errors import ModelError
+from .litert_runtime import allocate_tensors
 
 MODEL_FILE = Path(__file__).with_name("face_detector") / "face_detection_full_range.tflite"
 INPUT_SIDE = 192
@@ -33,17 +39,28 @@ TILE_FRACTION = 0.6
 # Tiles narrower than this (in the detector's copy) are not searched: a thin strip (a 1×100,000 PNG) would need
 # hundreds of them, and a face is never smaller than the strip is thin. So a photo costs at most 10 passes.
 MIN_TILE_SIDE = INPUT_SIDE // 2
+# The padded search: the photo centred on black canvases this many times its longer side (black beat edge-repeated
+# and grey fills); a face counts only if at least PAD_AGREEMENT passes see it (boxes sharing PAD_SAME_FACE_IOU) and
+# it spans at least PAD_MIN_SHARE of the photo: a face that fills the frame, not a phantom in noise or text.
+PAD_FACTORS = (2.0, 3.0, 4.0, 5.0)
+PAD_AGREEMENT = 2
+PAD_SAME_FACE_IOU = 0.4
+PAD_MIN_SHARE = 0.4
 
 
 @dataclass(frozen=True)
 class FaceBox:
-    """A face in image pixel coordinates: left, top, width, height, and the detector's confidence 0..1."""
+    """A face in image pixel coordinates: left, top, width, height, and the detector's confidence 0..1; the centres
+    of its right and left eye (the person's: the right eye is on the picture's left) where the detector gave them;
+    whether it was found only by the padded search."""
 
     x: int
     y: int
     w: int
     h: int
     score: float
+    eyes: tuple[tuple[float, float], tuple[float, float]] | None = None
+    found_after_padding: bool = False
 
     @property
     def area(self) -> int:
@@ -64,7 +81,7 @@ class _BlazeFace:
     def __init__(self, model_file: Path):
         try:
             self._interpreter = Interpreter(model_path=str(model_file), num_threads=2)
-            self._interpreter.allocate_tensors()
+            allocate_tensors(self._interpreter)
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"The face detector {model_file.name} is missing or damaged ({exc}).") from exc
         outputs = self._interpreter.get_output_details()
@@ -92,23 +109,46 @@ class _BlazeFace:
         else:  # below the tiling size the whole photo goes straight to the detector's input
             pixels = np.asarray(image)
         small_width, small_height = pixels.shape[1], pixels.shape[0]
-        scale = np.array([width / small_width, height / small_height] * 2)
+        scale = np.array([width / small_width, height / small_height] * 4)
         candidates = []
         with self._lock:
             for window in _windows(small_width, small_height, tiled):
                 for box, score in self._detect_window(pixels, *window):
                     if window[2] == max(small_width, small_height) or not _cut_by_tile(box, window, (small_width, small_height)):
                         candidates.append((box * scale, score))
+            if not candidates:
+                return self._padded_search(pixels, scale, width, height)
         return _distinct_faces(candidates, width, height)
 
+    def _padded_search(self, pixels: np.ndarray, scale: np.ndarray, width: int, height: int) -> list[FaceBox]:
+        """The faces that fill the photo: found on black canvases around it, large, and seen by two passes."""
+        small_width, small_height = pixels.shape[1], pixels.shape[0]
+        passes = []
+        for factor in PAD_FACTORS:
+            side = round(factor * max(small_width, small_height))
+            window = (-((side - small_width) // 2), -((side - small_height) // 2), side)
+            passes.append([(box, score) for box, score in self._detect_window(pixels, *window)
+                           if max(box[2] / small_width, box[3] / small_height) >= PAD_MIN_SHARE])
+        confirmed = []
+        for k, found in enumerate(passes):
+            for box, score in found:
+                seen_by = 1 + sum(any(_iou(box, other) > PAD_SAME_FACE_IOU for other, _ in others)
+                                  for j, others in enumerate(passes) if j != k)
+                if seen_by >= PAD_AGREEMENT:
+                    confirmed.append((box * scale, score))
+        return _distinct_faces(confirmed, width, height, found_after_padding=True)
+
     def _detect_window(self, pixels: np.ndarray, left: int, top: int, side: int):
-        # Beyond the photo's edge the window is black, as MediaPipe pads: only the part inside is shrunk.
-        part = pixels[top:top + side, left:left + side]
+        """(box, score) of the faces in the square window at (left, top); a box is x, y, w, h, then both eyes' x, y.
+        Beyond the photo's edge the window is black, as MediaPipe pads: only the part inside is shrunk. A window
+        may start left of or above the photo (the padded search): the photo then sits inside it."""
+        part = pixels[max(top, 0):top + side, max(left, 0):left + side]
         shrink = INPUT_SIDE / side
         part_size = (max(1, min(INPUT_SIDE, round(part.shape[1] * shrink))), max(1, min(INPUT_SIDE, round(part.shape[0] * shrink))))
+        at_x, at_y = min(round(-min(left, 0) * shrink), INPUT_SIDE - part_size[0]), min(round(-min(top, 0) * shrink), INPUT_SIDE - part_size[1])
         window = self._window
         window.fill(0)
-        window[:part_size[1], :part_size[0]] = _shrink(part, part_size, side)
+        window[at_y:at_y + part_size[1], at_x:at_x + part_size[0]] = _shrink(part, part_size, side)
         np.multiply(window, np.float32(1 / 127.5), out=self._input_buffer[0])
         self._input_buffer -= np.float32(1.0)
         self._interpreter.set_tensor(self._input, self._input_buffer)
@@ -118,10 +158,13 @@ class _BlazeFace:
         found = np.flatnonzero(raw_scores > math.log(SCORE_THRESHOLD / (1 - SCORE_THRESHOLD)))
         if found.size == 0:
             return []
-        raw = self._interpreter.get_tensor(self._boxes)[0, found, :4] / INPUT_SIDE
-        centres = raw[:, :2] + self._anchors[found]
+        raw = self._interpreter.get_tensor(self._boxes)[0, found, :8] / INPUT_SIDE
+        anchors = self._anchors[found]
+        centres = raw[:, :2] + anchors
         sizes = raw[:, 2:4]
-        boxes = np.concatenate([centres - sizes / 2, sizes], axis=1) * side + [left, top, 0, 0]
+        # The keypoints follow the box: right eye, left eye (then nose, mouth, ears: unused), each from the anchor.
+        eyes = raw[:, 4:8] + np.tile(anchors, 2)
+        boxes = np.concatenate([centres - sizes / 2, sizes, eyes], axis=1) * side + [left, top, 0, 0, left, top, left, top]
         scores = 1 / (1 + np.exp(-np.clip(raw_scores[found], -80, 80)))
         return list(zip(boxes, scores.tolist()))
 
@@ -155,24 +198,33 @@ def _starts(length: int, side: int) -> list[int]:
 
 def _cut_by_tile(box: np.ndarray, window: tuple[int, int, int], image_size: tuple[int, int]) -> bool:
     """A tile sees only part of a face that crosses one of its inner edges; the overlapping tile sees it whole."""
-    x, y, w, h = box
+    x, y, w, h = box[:4]
     left, top, side = window
     width, height = image_size
     return bool((left > 0 and x < left) or (top > 0 and y < top)
                 or (left + side < width and x + w > left + side) or (top + side < height and y + h > top + side))
 
 
-def _distinct_faces(candidates, width: int, height: int) -> list[FaceBox]:
+def _distinct_faces(candidates, width: int, height: int, found_after_padding: bool = False) -> list[FaceBox]:
     kept: list[FaceBox] = []
     for box, score in sorted(candidates, key=lambda c: -c[1]):
         x0, y0 = max(0, round(box[0])), max(0, round(box[1]))
         x1, y1 = min(width, round(box[0] + box[2])), min(height, round(box[1] + box[3]))
         if x1 - x0 < 2 or y1 - y0 < 2:
             continue
-        face = FaceBox(x0, y0, x1 - x0, y1 - y0, float(score))
+        eyes = ((float(box[4]), float(box[5])), (float(box[6]), float(box[7])))
+        face = FaceBox(x0, y0, x1 - x0, y1 - y0, float(score), eyes, found_after_padding)
         if all(_shared_fraction(face, other) <= SAME_FACE_OVERLAP for other in kept):
             kept.append(face)
     return sorted(kept, key=lambda f: (-f.area, -f.score))
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two (x, y, w, h, …) boxes."""
+    overlap_w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    overlap_h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    inter = max(overlap_w, 0) * max(overlap_h, 0)
+    return float(inter / (a[2] * a[3] + b[2] * b[3] - inter)) if inter > 0 else 0.0
 
 
 def _shared_fraction(a: FaceBox, b: FaceBox) -> float:

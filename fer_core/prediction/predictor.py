@@ -26,17 +26,21 @@ FACE_MARGIN = 1.15
 
 NO_FACE = "No face was found in this photo."
 NO_FACE_CENTRE_USED = "No face was found in this photo, so its centre square was classified as one face."
+FOUND_AFTER_PADDING = ("The face fills this photo, so it was found only after the photo was placed on a larger "
+                       "canvas: check that its box is a face.")
 
 
 @dataclass(frozen=True)
 class FacePrediction:
     """One face: its box (x, y, w, h), its ranking (top-k `Ranked(label, probability)`, best first), all
-    probabilities, and the 48×48 grey crop the model saw."""
+    probabilities, the 48×48 grey crop the model saw, and whether the detector found it only after padding the
+    photo (a face that fills the frame)."""
 
     box: tuple[int, int, int, int]
     top_k: list[Ranked]
     probabilities: dict[str, float]
     crop: np.ndarray = field(repr=False, compare=False)
+    found_after_padding: bool = False
 
     @property
     def label(self) -> str:
@@ -47,6 +51,7 @@ class FacePrediction:
             "box": {"x": self.box[0], "y": self.box[1], "w": self.box[2], "h": self.box[3]},
             "top_k": ranking_to_dicts(self.top_k),
             "probabilities": dict(self.probabilities),
+            "found_after_padding": self.found_after_padding,
         }
         if include_crop:
             data["crop"] = self.crop.tolist()
@@ -88,14 +93,15 @@ class Predictor:
         photo = load_image(image)
         size = self.classifier.info.input_size
         if is_one_face(photo.size):
-            found = [((0, 0, photo.width, photo.height), _grey_at_size(photo, size))]
+            found = [((0, 0, photo.width, photo.height), _grey_at_size(photo, size), False)]
         else:
-            found = [((f.x, f.y, f.w, f.h), frame_face(photo, f, size)) for f in detect_faces(photo)]
-        message = ""
+            found = [((f.x, f.y, f.w, f.h), frame_face(photo, f, size), f.found_after_padding)
+                     for f in detect_faces(photo)]
+        message = FOUND_AFTER_PADDING if any(padded for _, _, padded in found) else ""
         if not found and whole_image_if_no_face:
             side = min(photo.size)
             square = ((photo.width - side) // 2, (photo.height - side) // 2, side, side)
-            found = [(square, _grey_at_size(photo.crop(_corners(square)), size))]
+            found = [(square, _grey_at_size(photo.crop(_corners(square)), size), False)]
             message = NO_FACE_CENTRE_USED
         elif not found:
             message = NO_FACE
@@ -104,20 +110,21 @@ class Predictor:
     def _classified(self, found: list, top_k: int, tta: str | None) -> list[FacePrediction]:
         """Every face's crop scored in one call to the classifier: its views go through the model as one batch."""
         size = self.classifier.info.input_size
-        crops = np.stack([crop for _, crop in found]) if found else np.zeros((0, size, size), np.uint8)
+        crops = np.stack([crop for _, crop, _ in found]) if found else np.zeros((0, size, size), np.uint8)
         probabilities = self.classifier.predict_proba(crops, tta=tta)
-        return [self._face(box, crop, row, top_k) for (box, crop), row in zip(found, probabilities)]
+        return [self._face(box, crop, row, top_k, padded) for (box, crop, padded), row in zip(found, probabilities)]
 
     def predict_crops(self, crops: np.ndarray) -> np.ndarray:
         """Probabilities (N, classes) for a batch of uint8 48×48 grey faces (N, 48, 48)."""
         return self.classifier.predict_proba(crops)
 
-    def _face(self, box, crop: np.ndarray, row: np.ndarray, top_k: int) -> FacePrediction:
+    def _face(self, box, crop: np.ndarray, row: np.ndarray, top_k: int, found_after_padding: bool) -> FacePrediction:
         return FacePrediction(
             box=tuple(int(v) for v in box),
             top_k=rank(row, self.class_names, top_k),
             probabilities={name: float(p) for name, p in zip(self.class_names, row)},
             crop=crop,
+            found_after_padding=found_after_padding,
         )
 
 
