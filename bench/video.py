@@ -254,6 +254,136 @@ def _in_the_app(folder: Path, long_clip: Path, quick: bool) -> dict:
             "live": live}
 
 
+SWEEP_SECONDS = 20  # the 8K clip: 600 frames at 30 frames/s, 20 billion pixels to decode (within the default budget)
+SWEEP_SESSIONS = 2
+SETTLE_SECONDS = 15  # how long the server is watched after the tabs close
+
+
+def _long_8k_clip(folder: Path, seconds: float, base_frames: int = 30) -> Path:
+    """An 8K (7680×4320) H.264 clip of `seconds` at 30 frames/s: `base_frames` frames of two people crossing, encoded
+    once (libx264 takes about a second an 8K frame here), their packets written again and again with later times."""
+    import av
+
+    from scripts.make_test_clip import crossing_frames, write_clip
+
+    base = write_clip(folder / "8k_base.mp4", crossing_frames(7680, 4320, base_frames), fps=CLIP_FPS,
+                      preset="ultrafast")
+    path = folder / "8k.mp4"
+    with av.open(str(base)) as source, av.open(str(path), "w", format="mp4") as out:
+        stream = source.streams.video[0]
+        packets = [packet for packet in source.demux(stream) if packet.dts is not None]
+        copy = out.add_stream_from_template(stream)
+        step = round(base_frames / CLIP_FPS / stream.time_base)  # the base's length in its own time units
+        for repeat in range(max(1, round(seconds * CLIP_FPS / base_frames))):
+            for packet in packets:
+                clone = av.Packet(bytes(packet))
+                clone.pts, clone.dts = packet.pts + repeat * step, packet.dts + repeat * step
+                clone.time_base, clone.is_keyframe, clone.stream = packet.time_base, packet.is_keyframe, copy
+                out.mux(clone)
+    return path
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        except OSError:
+            pass
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _decoders(pids: list[int]) -> int:
+    """Video decoders open in these processes: FFmpeg names each H.264 decoder's first frame thread av:h264:df0, and
+    an analysis holds one decoder while it runs."""
+    count = 0
+    for pid in pids:
+        for comm in Path(f"/proc/{pid}/task").glob("*/comm"):
+            try:
+                count += comm.read_text().strip().endswith(":df0")
+            except OSError:
+                pass
+    return count
+
+
+def _sweep_8k(folder: Path, quick: bool) -> dict:
+    """Issue 26's attack on the Video page: SWEEP_SESSIONS visitors each upload an 8K clip and sweep the frame-rate
+    slider end to end and back (every position starts another analysis), then close their tabs. Sampled twice a
+    second: the server's RSS (children included), its CPU, and the analyses running (the clip decoders open in it).
+    Then SETTLE_SECONDS more after the tabs closed."""
+    import threading
+
+    from playwright.sync_api import sync_playwright
+
+    from scripts.take_screenshots import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, running_app, wait_until_idle
+
+    from .measure import descendants
+
+    clip = _long_8k_clip(folder, 4 if quick else SWEEP_SECONDS, base_frames=8 if quick else 30)
+    cache = folder / "sweep_cache"
+    samples, stop_sampling, marks = [], threading.Event(), {"sampling": time.perf_counter()}
+    with running_app({"FER_CACHE_DIR": str(cache)}) as (url, server):
+        def sample():
+            started = marks["sampling"] = time.perf_counter()
+            while not stop_sampling.is_set():
+                tree = [server.pid, *descendants(server.pid)]
+                samples.append({"seconds": time.perf_counter() - started, "rss_bytes": tree_rss_bytes(server.pid),
+                                "cpu_seconds": _cpu_seconds(tree),
+                                "analyses_running": _decoders(tree)})
+                time.sleep(0.5)
+
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            pages = [browser.new_context(viewport=VIEWPORT).new_page() for _ in range(SWEEP_SESSIONS)]
+            for page in pages:
+                page.goto(f"{url}/video")
+                page.get_by_text("Frames analysed per second").first.wait_for(timeout=300_000)
+            idle_rss = tree_rss_bytes(server.pid)
+            sampler = threading.Thread(target=sample, daemon=True)
+            sampler.start()
+            marks["upload"] = time.perf_counter()
+            for page in pages:
+                page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(clip)
+            for page in pages:
+                page.get_by_text("Analysed").first.wait_for(timeout=120_000)  # its analysis has started
+            positions = 0
+            for key in ["End", "Home"] + ["ArrowRight"] * 5 + ["ArrowLeft"] * 5:  # 12 moves: each a new rate
+                for page in pages:
+                    page.get_by_role("slider").first.press(key)
+                    positions += 1
+                time.sleep(0.7)
+            for page in pages:
+                wait_until_idle(page, 120_000)
+            marks["tabs_closed"] = time.perf_counter()
+            for page in pages:
+                page.context.close()
+            time.sleep(SETTLE_SECONDS)
+            browser.close()
+        stop_sampling.set()
+        sampler.join()
+    closed_at = marks["tabs_closed"] - marks["sampling"]
+
+    def running_after(seconds: float) -> int | None:
+        later = [s for s in samples if s["seconds"] >= closed_at + seconds]
+        return later[0]["analyses_running"] if later else None
+
+    after_close = [s for s in samples if s["seconds"] >= closed_at]
+    stopped = next((s["seconds"] - closed_at for s in after_close if s["analyses_running"] == 0), None)
+    late = [s for s in samples if s["seconds"] >= closed_at + 10]
+    cpu_late = ((late[-1]["cpu_seconds"] - late[0]["cpu_seconds"]) / max(late[-1]["seconds"] - late[0]["seconds"], 1e-9)
+                if len(late) >= 2 else None)
+    return {"clip": {"width": 7680, "height": 4320, "seconds": 4 if quick else SWEEP_SECONDS, "fps": CLIP_FPS,
+                     "bytes": clip.stat().st_size},
+            "sessions": SWEEP_SESSIONS, "slider_moves": positions, "server_rss_idle_bytes": idle_rss,
+            "server_rss_max_bytes": max(s["rss_bytes"] for s in samples),
+            "most_analyses_running_at_once": max(s["analyses_running"] for s in samples),
+            "seconds_until_no_analysis_after_close": stopped,
+            "analyses_running_10_s_after_close": running_after(10),
+            "server_cpu_cores_from_10_s_after_close": cpu_late,
+            "server_rss_end_bytes": samples[-1]["rss_bytes"], "samples": samples, "closed_at_seconds": closed_at}
+
+
 def run(data: Path, quick: bool) -> dict:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     seconds, repeats = (3, 1) if quick else (CLIP_SECONDS, 3)
@@ -285,6 +415,10 @@ def run(data: Path, quick: bool) -> dict:
             app = _in_the_app(folder, long_clip, quick)
         except Exception as exc:  # a browser or a WebRTC failure costs these figures, not the ones above
             app = {"error": f"{type(exc).__name__}: {exc}"}
+        try:
+            sweep = _sweep_8k(folder, quick)
+        except Exception as exc:
+            sweep = {"error": f"{type(exc).__name__}: {exc}"}
     from fer_core.prediction.frame_analysis import detect_every, video_views
 
     views, spread = video_views(predictor.classifier.info.tta, CLIP_FPS)
@@ -294,4 +428,15 @@ def run(data: Path, quick: bool) -> dict:
             "every_frame_searched_640x480": every_frame_searched, "before_640x480": before,
             "served_views_640x480": served_views, "between_looks": between_looks,
             "tta_agreement": agreement, "fer_package": fer_package, "decode_1280x720": decode,
-            "process_rss_after_ours_bytes": rss_ours, "app": app}
+            "process_rss_after_ours_bytes": rss_ours, "app": app, "sweep_8k": sweep}
+
+
+if __name__ == "__main__":  # python -m bench.video sweep [--quick]: the 8K slider sweep alone, its JSON to stdout
+    import json
+    import sys
+
+    if sys.argv[1:2] != ["sweep"]:
+        sys.exit("usage: python -m bench.video sweep [--quick]")
+    with tempfile.TemporaryDirectory() as scratch:
+        result = _sweep_8k(Path(scratch), "--quick" in sys.argv)
+    print(json.dumps({**result, "samples": result["samples"]}, indent=1))

@@ -88,3 +88,61 @@ def test_live_mode_without_webrtc_says_so(monkeypatch):
     at.run()
     assert not at.exception and not at.error
     assert at.warning[0].value == "Live mode needs the streamlit-webrtc package (pip install -r requirements.txt)."
+
+
+def test_a_visitor_sees_their_own_file_name_not_the_one_who_uploaded_the_same_clip_first(monkeypatch, crossing_clip,
+                                                                                          tmp_path):  # noqa: F811
+    monkeypatch.setenv("FER_CACHE_DIR", str(tmp_path / "cache"))
+    first, second = tmp_path / "first visitor's party.mp4", tmp_path / "holiday.mp4"
+    for copy in (first, second):
+        copy.write_bytes(crossing_clip.read_bytes())
+    until_analysed(video_page(monkeypatch, first))
+    at = until_analysed(video_page(monkeypatch, second))  # another session, the same bytes: served from the cache
+    captions = " ".join(c.value for c in at.caption)
+    assert "holiday.mp4 · 640×480" in captions and "party" not in captions
+    saved = next((tmp_path / "cache" / "videos").glob("*/analysis.json"))
+    assert "party" not in saved.read_text() and "holiday" not in saved.read_text()
+
+
+def test_a_clip_over_the_pixel_budget_is_refused_on_the_page(monkeypatch, tmp_path):
+    import numpy as np
+
+    from scripts.make_test_clip import write_clip
+
+    monkeypatch.setattr("ui.app_settings.DEFAULT_MAX_VIDEO_GIGAPIXELS", 0.06)  # 60 million: under two 8K frames
+    monkeypatch.setenv("FER_CACHE_DIR", str(tmp_path / "cache"))
+    clip = write_clip(tmp_path / "8k.mp4", [np.full((4320, 7680, 3), 90, np.uint8)] * 2, fps=30, preset="ultrafast")
+    at = until_analysed(video_page(monkeypatch, clip))
+    assert not at.exception
+    assert at.error[0].value.startswith("This clip is 2 frames of 7,680×4,320, 66 million pixels to decode; this "
+                                        "server decodes up to 60 million pixels a clip")
+
+
+def test_the_page_queues_behind_another_visitor_and_a_new_rate_replaces_its_analysis(monkeypatch, crossing_clip,
+                                                                                     tmp_path):  # noqa: F811
+    from fer_core.prediction.predictor import Predictor
+    from fer_core.prediction.video_analysis import AnalysisJob, SavedAnalysis
+    from video_fixtures import SHIPPED_MODEL, SlowPredictor
+
+    monkeypatch.setenv("FER_CACHE_DIR", str(tmp_path / "cache"))
+    slow = SlowPredictor(Predictor(SHIPPED_MODEL), 1.0)  # a second a frame: 30 s for the clip's 30 frames
+    monkeypatch.setattr("ui.cached.load_predictor", lambda *args: slow)
+    clip = crossing_clip.read_bytes()
+    other = AnalysisJob.start(SavedAnalysis.for_clip(tmp_path / "cache" / "videos", clip, SHIPPED_MODEL, None),
+                              io.BytesIO(clip), slow, session="another visitor", alive=lambda: True)
+    try:
+        at = video_page(monkeypatch, crossing_clip).run()
+        assert not at.exception
+        assert other.state == "running"
+        assert "Another visitor's clip is being analysed; yours starts when it ends — 1 ahead of you." in [
+            info.value for info in at.info], [element.value for element in at.main if hasattr(element, "value")]
+        [mine] = [job for job in AnalysisJob._jobs.values() if job is not other]
+        assert mine.state == "queued"
+        at.select_slider(key="video_rate").set_value(10).run()  # a new rate: the queued analysis at 5 is let go
+        assert mine.state == "stopped"
+        [newer] = [job for job in AnalysisJob._jobs.values() if job is not other]
+        assert newer.state == "queued" and newer.ahead == 1
+    finally:
+        for job in list(AnalysisJob._jobs.values()):
+            job.stop()
+            job.wait(30)

@@ -12,6 +12,7 @@ says how often the detector looks and how the test-time views are spread over fr
 from __future__ import annotations
 
 import csv
+import ctypes
 import hashlib
 import io
 import json
@@ -623,6 +624,7 @@ class AnalysisJob:
             with self._lock:
                 self._finish(state)
                 self._admit()
+            _return_freed_memory()
 
     def _should_stop(self) -> bool:
         """Asked before each frame is decoded: stopped, or abandoned (checked twice a second at most)."""
@@ -638,6 +640,15 @@ class AnalysisJob:
 
     def _report(self, progress: VideoProgress) -> None:
         self.progress = progress
+
+
+def _return_freed_memory() -> None:
+    """Hand the decoder's freed buffers back to the system: glibc keeps each thread's freed memory in that thread's
+    arena, so every analysis thread of a large clip would otherwise leave its frames' hundreds of MB resident."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to trim
+        pass
 
 
 def _safely(alive: Callable[[], bool]) -> bool:
