@@ -10,6 +10,7 @@ import io
 import os
 import struct
 import subprocess
+import tarfile
 import sys
 import zipfile
 from pathlib import Path
@@ -20,7 +21,7 @@ from PIL import Image
 
 from conftest import synthetic_faces, write_csv
 from fer_core.data.csv_format import format_fer_csv
-from fer_core.data.dataset import load_fer2013
+from fer_core.data.dataset import load_fer2013, load_fer2013_bytes
 from fer_core.errors import DataError
 from fer_core.data.fer2013 import CLASS_NAMES
 
@@ -135,6 +136,19 @@ def test_a_binary_file_that_is_neither_csv_nor_zip_says_so(tmp_path, name):
 def test_utf16_text_is_asked_to_be_saved_as_utf8(tmp_path):
     path = _csv(tmp_path, "fer2013.csv", f"emotion,pixels\n3,{PIXELS}\n".encode("utf-16"))
     assert "is UTF-16 text: save it as a UTF-8 CSV" in _load_error(path)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_named_as_utf16_not_binary(tmp_path, encoding):
+    path = _csv(tmp_path, "fer2013.csv", f"emotion,pixels\n3,{PIXELS}\n".encode(encoding))
+    assert _load_error(path) == ("fer2013.csv is UTF-16 text: save it as a UTF-8 CSV (emotion,pixels,Usage) and "
+                                 "try again.")
+
+
+def test_a_line_longer_than_any_fer2013_row_is_named_without_arrow_words(tmp_path):
+    path = _csv(tmp_path, "fer2013.csv", b"emotion,pixels\n3," + b"1 " * 1_500_000 + b"\n")
+    assert _load_error(path) == ("fer2013.csv has a line longer than 1 MB, and a FER2013 row is at most 9.3 kB "
+                                 "(2,304 pixel values), so it is not FER2013's CSV.")
 
 
 def test_a_path_that_does_not_exist(tmp_path):
@@ -286,9 +300,11 @@ def test_a_corrupt_gzip_is_named_as_such(tmp_path, faces):
 
 
 def test_a_gzip_bomb_is_refused_before_it_fills_memory(tmp_path):
-    path = _csv(tmp_path, "fer2013.csv.gz", gzip.compress(bytes(20 << 20), 6))  # 20 MB of zeros in 20 kB
+    row = b"0," + b" ".join([b"0"] * 2304) + b"\n"
+    bomb = b"emotion,pixels\n" + row * ((20 << 20) // len(row))  # 21 MB of blank faces in 30 kB: read to 6.1 MB
+    path = _csv(tmp_path, "fer2013.csv.gz", gzip.compress(bomb, 6))
     message = _load_error(path)
-    assert message.startswith("fer2013.csv.gz would inflate to more than 4.1 MB from 20.4 kB")
+    assert message.startswith("fer2013.csv.gz would inflate to more than 6.1 MB from 30.3 kB")
     assert message.endswith("refused as a possible zip bomb.")
     assert_cli_error(run_data_cli(path), "refused as a possible zip bomb")
 
@@ -449,3 +465,227 @@ def test_a_member_claiming_a_huge_size_is_refused_before_reading(tmp_path, membe
     path = _csv(tmp_path, "claims.zip", _claim_size(honest, 3_000_000_000))
     message = _load_error(path)
     assert "would inflate to 3,000.0 MB" in message and "refused as a possible zip bomb" in message
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Tar archives: Kaggle's fer2013.tar.gz, the image release as a tarball, and tars that try to leave or to explode
+
+
+def _tar(path: Path, members: list, mode: str = "w:gz") -> Path:
+    """members: (name, bytes) for files, or a ready TarInfo (links, devices, folders)."""
+    with tarfile.open(path, mode) as archive:
+        for member in members:
+            if isinstance(member, tarfile.TarInfo):
+                archive.addfile(member)
+                continue
+            name, data = member
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def _link(name: str, target: str, kind=tarfile.SYMTYPE) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname = kind, target
+    return info
+
+
+def _faces_csv() -> bytes:
+    return format_fer_csv(*_small_faces())
+
+
+@pytest.mark.parametrize("name, mode", [("fer2013.tar.gz", "w:gz"), ("fer2013.tgz", "w:gz"), ("fer2013.tar", "w"),
+                                        ("download.bin", "w:gz")])
+def test_kaggles_fer2013_tar_gz_loads_and_says_which_csv_it_read(tmp_path, name, mode):
+    images, labels, usage = _small_faces()
+    path = _tar(tmp_path / name, [("fer2013/README", b"FER2013"), ("fer2013/fer2013.bib", b"@article{}"),
+                                  ("fer2013/fer2013.csv", format_fer_csv(images, labels, usage))], mode)
+    dataset = load_fer2013(path)
+    np.testing.assert_array_equal(dataset.images, images)
+    np.testing.assert_array_equal(dataset.labels, labels)
+    assert list(dataset.usage) == list(usage)
+    assert dataset.notes[0] == f"Read fer2013/fer2013.csv from {name}."
+    result = run_data_cli(path)
+    assert result.returncode == 0, result.stderr
+    assert "60 faces" in result.stdout and f"note: Read fer2013/fer2013.csv from {name}." in result.stdout
+
+
+def test_a_tar_with_several_csvs_reads_the_largest_and_names_it(tmp_path):
+    path = _tar(tmp_path / "kaggle.tar.gz", [("example_submission.csv", b"id,emotion\n1,3\n"),
+                                             ("icml_face_data.csv", _faces_csv())])
+    dataset = load_fer2013(path)
+    assert len(dataset) == 60
+    assert dataset.notes[0] == "Read icml_face_data.csv from kaggle.tar.gz (the largest of its 2 CSV files)."
+
+
+def test_a_bad_row_inside_a_tarred_csv_names_the_member_and_the_row(tmp_path):
+    path = _tar(tmp_path / "fer2013.tar.gz", [("fer2013/fer2013.csv", f"emotion,pixels\n3,{PIXELS}\n8,{PIXELS}\n".encode())])
+    assert _load_error(path).startswith("fer2013.tar.gz/fer2013/fer2013.csv: row 2 has emotion '8'")
+
+
+def test_the_image_release_as_a_tarball_loads_like_the_zip(tmp_path):
+    members, expected = _release_members()
+    path = _tar(tmp_path / "images.tgz", [(f"fer2013/{name}", data) for name, data in members.items()])
+    _assert_release_loaded(load_fer2013(path), expected)
+    result = run_data_cli(path)
+    assert result.returncode == 0 and "60 faces" in result.stdout
+
+
+def test_a_tar_with_neither_csv_nor_photos_says_what_fer2013_looks_like(tmp_path):
+    path = _tar(tmp_path / "notes.tar.gz", [("docs/README.md", b"# hello"), ("docs/paper.pdf", b"%PDF-1.4")])
+    expected = ("notes.tar.gz holds neither a CSV file nor photos: FER2013 comes as fer2013.csv (also inside a .zip, "
+                ".tar or .tar.gz) or as photos in train/<class>/ and test/<class>/ folders.")
+    assert _load_error(path) == expected
+    assert_cli_error(run_data_cli(path), "holds neither a CSV file nor photos")
+
+
+def test_tar_members_that_leave_the_archive_or_are_links_are_skipped_and_said_so(tmp_path, monkeypatch):
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    outside = tmp_path / "secret.csv"
+    outside.write_text(f"emotion,pixels\n3,{PIXELS}\n")  # what the links point at: never read
+    path = _tar(tmp_path / "evil.tar.gz", [
+        ("../../fer2013.csv", _faces_csv() * 2), ("/abs/fer2013.csv", _faces_csv() * 2),
+        _link("fer2013/big.csv", str(outside)), _link("fer2013/hard.csv", "../secret.csv", tarfile.LNKTYPE),
+        _link("dev/zero.csv", "", tarfile.CHRTYPE), ("fer2013/fer2013.csv", _faces_csv())])
+    before = sorted(tmp_path.rglob("*"))
+    dataset = load_fer2013(path, cache=False)
+    assert len(dataset) == 60  # the honest member, though the climbing ones are larger
+    assert dataset.notes[0] == "Read fer2013/fer2013.csv from evil.tar.gz."
+    assert dataset.notes[1] == ("evil.tar.gz: 5 members were skipped, not followed: ../../fer2013.csv (its path "
+                                "leaves the archive), /abs/fer2013.csv (its path leaves the archive), fer2013/big.csv "
+                                "(a link), fer2013/hard.csv (a link), dev/zero.csv (a device or a pipe).")
+    assert sorted(tmp_path.rglob("*")) == before  # nothing extracted anywhere
+    result = run_data_cli(path)
+    assert result.returncode == 0 and "5 members were skipped, not followed" in result.stdout
+
+
+def test_a_tar_of_only_links_and_climbing_names_is_refused_with_what_was_skipped(tmp_path):
+    path = _tar(tmp_path / "links.tar", [_link("fer2013/fer2013.csv", "/etc/passwd"), ("../up.csv", _faces_csv())], "w")
+    message = _load_error(path)
+    assert message.startswith("links.tar holds neither a CSV file nor photos")
+    assert message.endswith("links.tar: 2 members were skipped, not followed: fer2013/fer2013.csv (a link), "
+                            "../up.csv (its path leaves the archive).")
+    assert_cli_error(run_data_cli(path), "2 members were skipped, not followed")
+
+
+def test_a_tar_bomb_is_refused_as_it_inflates(tmp_path):
+    path = tmp_path / "fer2013.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:  # 64 MB of zeros in 64 kB: never inflated past 13 MB
+        info = tarfile.TarInfo("fer2013/fer2013.csv")
+        info.size = 64 << 20
+        archive.addfile(info, io.BytesIO(bytes(info.size)))
+    packed = path.stat().st_size
+    message = _load_error(path)
+    assert message == (f"fer2013.tar.gz would inflate to more than {200 * packed / 1e6:,.1f} MB from "
+                       f"{packed / 1e3:,.1f} kB: refused as a possible zip bomb.")
+    assert_cli_error(run_data_cli(path), "refused as a possible zip bomb")
+
+
+def test_a_tar_bomb_of_many_small_photos_is_refused_too(tmp_path):
+    path = _tar(tmp_path / "photos.tgz", [(f"train/happy/{i}.jpg", bytes(100_000)) for i in range(100)])
+    assert _load_error(path).endswith("refused as a possible zip bomb.")
+
+
+def test_a_cut_short_tar_is_named_as_unreadable(tmp_path):
+    whole = _tar(tmp_path / "whole.tar", [("fer2013/fer2013.csv", _faces_csv())], "w").read_bytes()
+    path = _csv(tmp_path, "cut.tar", whole[: len(whole) // 2])
+    message = _load_error(path)
+    assert message.startswith("cut.tar/fer2013/fer2013.csv cannot be read from the archive (") or \
+        message.startswith("cut.tar is not a readable tar file ("), message
+    assert "Traceback" not in run_data_cli(path).stderr
+
+
+def test_a_tarred_csv_over_the_budget_is_refused_from_its_header(tmp_path):
+    rows = "emotion,pixels,Usage\n" + "0,1 2,Training\n" * 500
+    path = _tar(tmp_path / "many.tar.gz", [("fer2013/fer2013.csv", rows.encode())])
+    with pytest.raises(DataError, match=r"^many.tar.gz/fer2013/fer2013.csv holds 500 faces; this server loads at most 434"):
+        load_fer2013(path, max_load_mb=1)
+    big = _tar(tmp_path / "big.tar", [("fer2013/fer2013.csv", b"x" * 5_000_000)], "w")
+    with pytest.raises(DataError, match=r"^big.tar holds more than 4 MB of text"):
+        load_fer2013(big, max_load_mb=1)  # a file: refused by its size, unread
+    with pytest.raises(DataError, match=r"^big.tar/fer2013/fer2013.csv holds more than 4 MB of text"):
+        load_fer2013_bytes(big.read_bytes(), "big.tar", max_load_mb=1)  # an upload: by the member's header
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Zip members are read through bounded streams (issue 26: a photo that inflates to 1.9 GB)
+
+
+class _CountingFile(io.RawIOBase):
+    """A file that counts the bytes read from it."""
+
+    def __init__(self, data: bytes):
+        self._inner, self.bytes_read = io.BytesIO(data), 0
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def seek(self, offset, whence=0):
+        return self._inner.seek(offset, whence)
+
+    def tell(self):
+        return self._inner.tell()
+
+    def readinto(self, buffer):
+        count = self._inner.readinto(buffer)
+        self.bytes_read += count
+        return count
+
+
+def _zeros_member_with_a_lying_size(tmp_path: Path, inflated: int, claimed: int) -> bytes:
+    """A zip whose train/happy/x.jpg is `inflated` zeros, its local and central headers claiming `claimed` bytes."""
+    path = tmp_path / "lying.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("train/sad/ok.jpg", _jpeg(_small_faces()[0][0]))
+        archive.writestr("train/happy/ok.jpg", _jpeg(_small_faces()[0][1]))
+        with archive.open("train/happy/x.jpg", "w") as member:
+            for _ in range(inflated >> 20):
+                member.write(bytes(1 << 20))
+    data = bytearray(path.read_bytes())
+    for signature, size_at in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        at = -1
+        while (at := data.find(signature, at + 1)) != -1:
+            name_at = 30 if signature == b"PK\x03\x04" else 46
+            if data[at + name_at: at + name_at + 17] == b"train/happy/x.jpg":
+                data[at + size_at: at + size_at + 4] = struct.pack("<I", claimed)
+    return bytes(data)
+
+
+def test_a_photo_that_inflates_far_past_its_stated_size_stops_at_that_size(tmp_path):
+    from fer_core.data.image_folder import read_image_zip
+
+    raw = _zeros_member_with_a_lying_size(tmp_path, inflated=64 << 20, claimed=2000)
+    source = _CountingFile(raw)
+    with pytest.raises(DataError) as caught:
+        read_image_zip(zipfile.ZipFile(source), "lying.zip")
+    assert str(caught.value).startswith("lying.zip: train/happy/x.jpg cannot be read from the archive (Bad CRC-32")
+    assert str(caught.value).endswith("it is damaged. Fix it or choose to skip bad rows.")
+    assert source.bytes_read < 50_000 < len(raw) // 1  # of the member's 64 kB of deflated zeros, a few kB were read
+    dataset = load_fer2013(_csv(tmp_path, "lying2.zip", raw), skip_bad_rows=True)
+    assert len(dataset) == 2 and dataset.skipped_rows[0].startswith("train/happy/x.jpg: ")
+
+
+def test_a_photo_larger_than_the_photo_cap_is_refused_from_the_directory(tmp_path, monkeypatch):
+    from fer_core.data import image_folder
+
+    monkeypatch.setattr(image_folder, "MAX_PHOTO_BYTES", 1_000_000)
+    noise = np.random.default_rng(0).integers(0, 256, 2_000_000, dtype=np.uint8).tobytes()  # does not compress
+    path = _zip(tmp_path / "big.zip", {"train/happy/huge.jpg": noise, "train/sad/ok.jpg": _jpeg(_small_faces()[0][0])})
+    assert _load_error(path) == ("big.zip: train/happy/huge.jpg is 2.0 MB once inflated; this server reads at most "
+                                 "1.0 MB of it. Fix it or choose to skip bad rows.")
+
+
+def test_one_photo_that_is_a_bomb_is_refused_from_the_directory(tmp_path):
+    face = _jpeg(_small_faces()[0][0])
+    # The archive as a whole passes (many honest photos), the one member does not.
+    members = {f"train/sad/{i}.jpg": np.random.default_rng(i).integers(0, 256, 20_000, dtype=np.uint8).tobytes()
+               for i in range(100)}
+    path = _zip(tmp_path / "one.zip", {"train/happy/x.jpg": bytes(3 << 20), "train/happy/y.jpg": face, **members})
+    message = _load_error(path, skip_bad_rows=False)
+    assert "train/happy/x.jpg would inflate to 3.1 MB from " in message and "refused as a possible zip bomb" in message

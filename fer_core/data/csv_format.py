@@ -5,6 +5,8 @@ which has nothing to compile on a fresh server (docs/cold_start.md)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from dataclasses import dataclass
 
@@ -16,7 +18,7 @@ import pyarrow.csv as pa_csv
 
 from ..errors import DataError
 from .fer2013 import NUM_CLASSES, PIXELS_PER_IMAGE, USAGE_TO_SPLIT
-from .load_budget import LoadBudget
+from .load_budget import MAX_HEADER_BYTES, MAX_ROW_TEXT_BYTES, LoadBudget
 
 # Reasons a row is refused; the parse kernel reports them as these codes.
 ROW_OK, WRONG_PIXEL_COUNT, NON_NUMERIC_PIXELS, PIXEL_OUT_OF_RANGE = 0, 1, 2, 3
@@ -185,41 +187,112 @@ def _string_buffers(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return data, offsets
 
 
-def _read_table(raw: bytes, name: str, budget: LoadBudget) -> tuple[pa.Table, list[BadRow]]:
-    """The CSV as an arrow table, and the rows left out of it because they have too many or too few fields."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    if re.search(rb"[^ \t\r\n\x0b\x0c]", raw) is None:  # blank: found without copying the file, as strip() would
+# Arrow reads the text in blocks of this size, one at a time: a row is at most MAX_ROW_TEXT_BYTES (9 kB), and larger
+# blocks only raise the parse's peak memory (arrow's reads of a Python stream are held by the allocator).
+BLOCK_BYTES = 1 << 20
+# The first bytes are looked at before parsing: the header, a BOM, UTF-16, binary data.
+HEAD_BYTES = 1 << 16
+# Bytes of a valid row, at least: 2304 one-digit pixels and their separators. More rows than text/this is impossible.
+MIN_VALID_ROW_BYTES = 2 * PIXELS_PER_IMAGE - 1
+_BLANK = b" \t\r\n\x0b\x0c"
+# Bytes above 127 become "?" before arrow sees them: a valid row is ASCII, a row holding such bytes is a bad row,
+# and arrow's ragged-row callback cannot hand over a row that is not UTF-8 (it fails inside pyarrow instead).
+_ASCII_ONLY = bytes(range(128)) + b"?" * 128
+
+
+class _Text(io.RawIOBase):
+    """The CSV's data rows as arrow reads them: the stream after its header line, non-ASCII bytes replaced, and its
+    line ends counted, so a file over the budget can be told its exact number of rows."""
+
+    def __init__(self, first: bytes, stream):
+        self._first, self._stream = first, stream
+        self.newlines, self.ends_with_newline = 0, True
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        size = size if size and size > 0 else BLOCK_BYTES
+        if self._first:
+            data, self._first = self._first[:size], self._first[size:]
+        else:
+            data = self._stream.read(size)
+        if data:
+            self.newlines += data.count(b"\n")
+            self.ends_with_newline = data.endswith(b"\n")
+            if not data.isascii():
+                data = data.translate(_ASCII_ONLY)
+        return data
+
+    def drain(self) -> None:
+        """Read the rest, only counting its lines (the stream's own limits still apply)."""
+        while self.read(BLOCK_BYTES):
+            pass
+
+
+def _read_header(stream, name: str, budget: LoadBudget) -> tuple[list[str], bytes]:
+    """The header's column names, and the bytes read after its line. Refuses, from the first bytes, what cannot be
+    FER2013's CSV: empty, UTF-16, binary, a header too long or too wide, a header that is not UTF-8."""
+    from .archives import read_up_to
+
+    head = read_up_to(stream, HEAD_BYTES)
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    while head and not head.strip(_BLANK):  # blank so far: read on (and forget it) until text or the end
+        head = read_up_to(stream, HEAD_BYTES)
+    if not head:
         raise DataError(f"{name} is empty.")
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or _utf16_without_bom(head):
         raise DataError(f"{name} is UTF-16 text: save it as a UTF-8 CSV (emotion,pixels,Usage) and try again.")
-    if b"\x00" in raw[:8192]:  # text never holds NUL; a photo, a PDF or a program does
-        raise DataError(f"{name} is not a CSV file but binary data: FER2013 comes as a .csv, a .csv.gz, "
-                        "a .zip, or a folder of train/<class>/ images.")
-    budget.check_header(raw, name)
-    budget.check_text(len(raw), name)
-    budget.check_rows(raw.count(b"\n") + (not raw.endswith(b"\n")) - 1, name)
-    ragged: list[BadRow] = []
-
-    def note_ragged(row) -> str:
-        if row.number is None:
-            return "error"
-        ragged.append(BadRow(row.number - 1, _RAGGED.format(actual=row.actual_columns, expected=row.expected_columns)))
-        return "skip"
-
+    if b"\x00" in head[:8192]:  # text never holds NUL; a photo, a PDF or a program does
+        raise DataError(f"{name} is not a CSV file but binary data: FER2013 comes as a .csv, a .csv.gz, a .zip, "
+                        "a .tar.gz, or a folder of train/<class>/ images.")
+    head = head.lstrip(b"\r\n")  # arrow skips empty lines before the header too
+    if b"\n" not in head and len(head) > MAX_HEADER_BYTES:  # longer than any header: its columns are counted to say so
+        commas = head.count(b",")
+        while chunk := stream.read(HEAD_BYTES):
+            commas += chunk.count(b",", 0, chunk.find(b"\n") if b"\n" in chunk else len(chunk))
+            if b"\n" in chunk:
+                break
+        budget.check_columns(commas + 1, name)
+    budget.check_header(head, name)
+    end = head.find(b"\n")
+    line, rest = (head, b"") if end == -1 else (head[:end], head[end + 1:])
     try:
-        try:
-            table = _read_csv(raw)
-        except pa.ArrowInvalid:
-            # A row with a stray or missing comma: read again on one thread, which numbers the rows it skips.
-            table = _read_csv(raw, note_ragged)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError) as exc:
-        raise DataError(f"{name} is not a readable CSV file ({_arrow_reason(exc)}).") from exc
-    try:
-        table.column_names  # arrow decodes the header's names only when asked
+        text = line.rstrip(b"\r").decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DataError(f"{name} is not a readable CSV file (its header row is not UTF-8 text).") from exc
-    return table, ragged
+    return next(csv.reader([text])) or [""], rest
+
+
+def _utf16_without_bom(head: bytes) -> bool:
+    """UTF-16 text saved without its byte-order mark: ASCII letters with a zero byte beside every one."""
+    sample = head[:256] if len(head) >= 256 else head[:len(head) // 2 * 2]
+    if len(sample) < 8:
+        return False
+    odd, even = sample[1::2], sample[0::2]
+    return (not odd.strip(b"\x00") and even.isascii() and even.strip(b"\x00")) or \
+        (not even.strip(b"\x00") and odd.isascii() and bool(odd.strip(b"\x00")))
+
+
+class _Faces:
+    """The faces parsed so far, in one array that grows in place (realloc) and is trimmed to size at the end."""
+
+    def __init__(self, capacity: int, limit: int):
+        self.limit = max(limit, 1)
+        self.pixels = np.empty((max(1, min(capacity, self.limit)), PIXELS_PER_IMAGE), dtype=np.uint8)
+        self.filled = 0
+
+    def room_for(self, rows: int) -> np.ndarray:
+        needed = self.filled + rows
+        if needed > len(self.pixels):
+            self.pixels.resize((min(max(needed, 2 * len(self.pixels)), max(needed, self.limit)), PIXELS_PER_IMAGE),
+                               refcheck=False)
+        return self.pixels[self.filled:needed]
+
+    def finish(self) -> np.ndarray:
+        self.pixels.resize((self.filled, PIXELS_PER_IMAGE), refcheck=False)
+        return self.pixels.reshape(-1, 48, 48)
 
 
 def _arrow_reason(exc: Exception) -> str:
@@ -229,83 +302,121 @@ def _arrow_reason(exc: Exception) -> str:
     return re.sub(r"'[^']*'|\"[^\"]*\"", "a value", text)[:200]
 
 
-def _read_csv(raw: bytes, invalid_row_handler=None) -> pa.Table:
-    return pa_csv.read_csv(
-        pa.BufferReader(raw),
-        convert_options=pa_csv.ConvertOptions(column_types={}, strings_can_be_null=False, auto_dict_encode=False),
-        read_options=pa_csv.ReadOptions(block_size=1 << 24, use_threads=invalid_row_handler is None),
-        parse_options=pa_csv.ParseOptions(newlines_in_values=False, invalid_row_handler=invalid_row_handler),
+def _open_reader(text: _Text, n_columns: int, wanted: list[int], note_ragged):
+    names = [f"c{i}" for i in range(n_columns)]
+    return pa_csv.open_csv(
+        pa.PythonFile(text, mode="r"),
+        # One thread: arrow numbers the ragged rows it hands to the callback only then.
+        read_options=pa_csv.ReadOptions(block_size=BLOCK_BYTES, use_threads=False, column_names=names),
+        parse_options=pa_csv.ParseOptions(newlines_in_values=False, invalid_row_handler=note_ragged),
+        convert_options=pa_csv.ConvertOptions(
+            include_columns=[names[i] for i in wanted], column_types={names[i]: pa.string() for i in wanted},
+            strings_can_be_null=False, quoted_strings_can_be_null=False),
     )
 
 
-def _column(table: pa.Table, wanted: str) -> pa.ChunkedArray | None:
-    for index, column_name in enumerate(table.column_names):  # by index: a repeated column name is not an error here
+def _find(names: list[str], wanted: str) -> int | None:
+    for index, column_name in enumerate(names):  # the first: a repeated column name is not an error here
         if column_name.strip().lower() == wanted:
-            return table.column(index)
+            return index
     return None
 
 
-def _texts(column: pa.ChunkedArray) -> np.ndarray:
-    """A column's values as str; bytes that are not UTF-8 become U+FFFD, so the row is refused, not the file."""
-    if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
-        values = [b"" if v is None else v for v in column.to_pylist()]
-        return np.asarray([v.decode("utf-8", "replace") for v in values], dtype=str).reshape(-1)
-    texts = column.cast(pa.string()).fill_null("")  # an empty cell in a numeric column is null, not "None"
-    return np.asarray(texts.to_numpy(zero_copy_only=False), dtype=str).reshape(-1)
+def _texts(column: pa.Array) -> np.ndarray:
+    """A string column's values as str (empty for an empty cell)."""
+    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=str).reshape(-1)
 
 
-def parse_fer_csv(raw: bytes, name: str = "The CSV file", skip_bad_rows: bool = False,
+def parse_fer_csv(raw: bytes | bytearray, name: str = "The CSV file", skip_bad_rows: bool = False,
                   budget: LoadBudget = LoadBudget()) -> ParsedCSV:
     """Parse FER2013 CSV bytes. A bad row raises DataError naming it, or with skip_bad_rows is dropped and
     listed in `bad_rows`. A file over `budget` is refused before it is parsed."""
-    table, ragged = _read_table(raw, name, budget)
-    pixels = _column(table, "pixels")
-    emotion = _column(table, "emotion")
+    budget.check_text(len(raw), name)
+    return parse_fer_csv_stream(pa.BufferReader(raw), name, skip_bad_rows, budget, text_bytes=len(raw))
+
+
+def parse_fer_csv_stream(stream, name: str = "The CSV file", skip_bad_rows: bool = False,
+                         budget: LoadBudget = LoadBudget(), text_bytes: int | None = None,
+                         exact_count: bool = True) -> ParsedCSV:
+    """parse_fer_csv for a binary stream (a file, a gzip, a zip or tar member), read block by block: the text is
+    never held whole, only the faces are. `text_bytes`, the text's size where known, only sizes the first buffers.
+    With exact_count, a file with more rows than the budget is read to its end (counting lines) to say how many."""
+    names, rest = _read_header(stream, name, budget)
+    emotion, pixels, usage = (_find(names, wanted) for wanted in ("emotion", "pixels", "usage"))
     missing = [n for n, c in (("emotion", emotion), ("pixels", pixels)) if c is None]
     if missing:
-        raise DataError(f"{name} has no {' or '.join(repr(m) for m in missing)} column ({_columns_found(table)}).")
-    n_rows = table.num_rows
-    if n_rows == 0 and not ragged:
+        raise DataError(f"{name} has no {' or '.join(repr(m) for m in missing)} column ({_columns_found(names)}).")
+    wanted = sorted({emotion, pixels} | ({usage} if usage is not None else set()))
+    ragged: list[BadRow] = []
+
+    def note_ragged(row) -> str:
+        if row.number is None:
+            return "error"
+        ragged.append(BadRow(row.number, _RAGGED.format(actual=row.actual_columns, expected=row.expected_columns)))
+        return "skip"
+
+    expected_rows = text_bytes // MIN_VALID_ROW_BYTES + 1 if text_bytes is not None else None
+    faces = _Faces(expected_rows or 4096, budget.max_faces)
+    labels, usages, bad = [], [], []  # bad: (index among the table's rows, reason)
+    table_rows = 0
+    text = _Text(rest, stream)
+    try:
+        reader = _open_reader(text, len(names), wanted, note_ragged)
+        for batch in reader:
+            n = batch.num_rows
+            if table_rows + n + len(ragged) > budget.max_faces:
+                if exact_count:
+                    text.drain()
+                    budget.check_rows(text.newlines + (not text.ends_with_newline), name)
+                budget.check_rows(budget.max_faces + 1, name, exact=False)
+            kernel = _pixel_kernel(max(expected_rows or 0, table_rows + n))
+            data, offsets = _string_buffers(batch.column(wanted.index(pixels)))
+            out = faces.room_for(n)
+            status, counts = np.empty(n, dtype=np.uint8), np.empty(n, dtype=np.int64)
+            kernel(data, offsets, out, status, counts)
+            emotion_text = np.char.strip(_texts(batch.column(wanted.index(emotion))))
+            batch_labels, label_ok = _parse_labels(emotion_text)
+            keep = (status == ROW_OK) & label_ok
+            for index in np.flatnonzero(~keep):
+                if status[index] != ROW_OK:
+                    reason = _REASONS[int(status[index])].format(count=int(counts[index]))
+                else:
+                    reason = (f"has emotion {_short(str(emotion_text[index]))!r}; labels are whole numbers "
+                              f"0–{NUM_CLASSES - 1}")
+                bad.append((table_rows + int(index), reason))
+            if not keep.all():
+                out[:keep.sum()] = out[keep]  # the good rows close up over the bad ones
+            faces.filled += int(keep.sum())
+            labels.append(batch_labels[keep])
+            if usage is not None:
+                usages.append(np.char.strip(_texts(batch.column(wanted.index(usage))))[keep])
+            table_rows += n
+            del batch, data, offsets, out
+    except pa.ArrowInvalid as exc:
+        if str(exc).startswith("Empty CSV file") and table_rows == 0 and not ragged:
+            raise DataError(f"{name} has a header but no data rows.") from None
+        if "straddling" in str(exc) or "block size" in str(exc):
+            raise DataError(f"{name} has a line longer than {BLOCK_BYTES / 1e6:.0f} MB, and a FER2013 row is at most "
+                            f"{MAX_ROW_TEXT_BYTES / 1e3:.1f} kB (2,304 pixel values), so it is not FER2013's CSV.")
+        raise DataError(f"{name} is not a readable CSV file ({_arrow_reason(exc)}).") from exc
+    except pa.ArrowTypeError as exc:
+        raise DataError(f"{name} is not a readable CSV file ({_arrow_reason(exc)}).") from exc
+
+    total_rows = table_rows + len(ragged)
+    if total_rows == 0:
         raise DataError(f"{name} has a header but no data rows.")
-    if n_rows == 0:
-        raise _bad_rows_error(name, ragged, len(ragged), skip_bad_rows)
-    # The table leaves the ragged rows out: number its rows as the file does.
-    row_numbers = np.setdiff1d(np.arange(1, n_rows + len(ragged) + 1), [bad.row for bad in ragged])
-
-    flat = np.empty((n_rows, PIXELS_PER_IMAGE), dtype=np.uint8)
-    status = np.empty(n_rows, dtype=np.uint8)
-    counts = np.empty(n_rows, dtype=np.int64)
-    kernel, first = _pixel_kernel(n_rows), 0
-    for chunk in pixels.chunks:  # chunk by chunk: joining them would copy the whole column once more
-        data, offsets = _string_buffers(chunk)
-        last = first + len(chunk)
-        kernel(data, offsets, flat[first:last], status[first:last], counts[first:last])
-        first = last
-
-    emotion_text = np.char.strip(_texts(emotion))
-    labels, label_ok = _parse_labels(emotion_text)
-    usage_column = _column(table, "usage")
-    usage = _texts(usage_column) if usage_column is not None else np.full(n_rows, "", dtype=str)
-    usage = _canonical_usage(np.char.strip(usage)).astype(object)
-
-    bad_rows = []
-    bad_mask = (status != ROW_OK) | ~label_ok
-    for index in np.flatnonzero(bad_mask):
-        if status[index] != ROW_OK:
-            reason = _REASONS[int(status[index])].format(count=int(counts[index]))
-        else:
-            reason = f"has emotion {_short(str(emotion_text[index]))!r}; labels are whole numbers 0–{NUM_CLASSES - 1}"
-        bad_rows.append(BadRow(int(row_numbers[index]), reason))
-    bad_rows = sorted(ragged + bad_rows, key=lambda bad: bad.row)
-    keep = ~bad_mask
-    if (bad_rows and not skip_bad_rows) or not keep.any():
-        raise _bad_rows_error(name, bad_rows, n_rows + len(ragged), skip_bad_rows)
-    return ParsedCSV(
-        images=flat[keep].reshape(-1, 48, 48) if not keep.all() else flat.reshape(-1, 48, 48),
-        labels=labels[keep],
-        usage=usage[keep],
-        bad_rows=bad_rows,
-    )
+    bad_rows = ragged
+    if bad:
+        # The table leaves the ragged rows out: its rows are numbered as the file's are.
+        row_numbers = np.setdiff1d(np.arange(1, total_rows + 1), [row.row for row in ragged])
+        bad_rows = sorted(ragged + [BadRow(int(row_numbers[index]), reason) for index, reason in bad],
+                          key=lambda row: row.row)
+    if (bad_rows and not skip_bad_rows) or faces.filled == 0:
+        raise _bad_rows_error(name, bad_rows, total_rows, skip_bad_rows)
+    images = faces.finish()
+    usage_values = np.concatenate(usages) if usages else np.full(len(images), "", dtype=str)
+    return ParsedCSV(images=images, labels=np.concatenate(labels), usage=_canonical_usage(usage_values).astype(object),
+                     bad_rows=bad_rows)
 
 
 def _bad_rows_error(name: str, bad_rows: list[BadRow], total_rows: int, skip_bad_rows: bool) -> DataError:
@@ -318,10 +429,10 @@ def _bad_rows_error(name: str, bad_rows: list[BadRow], total_rows: int, skip_bad
 _FER_COLUMNS = ("emotion", "pixels", "usage")
 
 
-def _columns_found(table: pa.Table) -> str:
+def _columns_found(header: list[str]) -> str:
     """The header's FER2013 columns by name and the others by count: a file that is not FER2013 (a password file,
     a config) must not have its first line shown to the visitor who typed its path."""
-    names = [c.strip() for c in table.column_names]
+    names = [c.strip() for c in header]
     known = [c for c in names if c.lower() in _FER_COLUMNS]
     others = len(names) - len(known)
     if not known:

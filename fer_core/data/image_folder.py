@@ -19,7 +19,8 @@ import numpy as np
 from PIL import Image
 
 from ..errors import DataError, FERError
-from .confined_files import read_confined
+from .archives import describe_size, max_inflated_size, read_zip_member, safe_parts
+from .confined_files import MAX_PHOTO_BYTES, read_confined
 from .fer2013 import CLASS_NAMES, IMAGE_SIZE, USAGE_TO_SPLIT
 from .load_budget import LoadBudget
 from .splits import stratified_split
@@ -29,10 +30,6 @@ MIN_CLASSES = 2
 MAX_CLASSES = 50
 # Photos that come without train/ and test/ folders are split with this seed, so a folder always splits alike.
 SPLIT_SEED = 0
-# A zip larger than this once inflated, or inflating far more than images do, is refused as a zip bomb.
-MAX_UNCOMPRESSED_BYTES = 2 << 30
-MAX_COMPRESSION_RATIO = 200
-RATIO_CHECKED_ABOVE = 1 << 20  # a small file may compress that well (a blank face); a bomb cannot be small
 _FOLDER_USAGE = {"train": "Training", "training": "Training", "test": "PublicTest", "val": "PublicTest",
                  "validation": "PublicTest", "publictest": "PublicTest", "privatetest": "PrivateTest"}
 _PREFIX_USAGE = {"training": "Training", "publictest": "PublicTest", "privatetest": "PrivateTest"}
@@ -55,13 +52,8 @@ class FolderFaces:
     notes: list[str]
 
 
-def max_inflated_size(packed_bytes: int) -> int:
-    """The most that `packed_bytes` compressed bytes may inflate to before they count as a zip bomb."""
-    return min(MAX_UNCOMPRESSED_BYTES, max(RATIO_CHECKED_ABOVE, MAX_COMPRESSION_RATIO * packed_bytes))
-
-
-def describe_size(n_bytes: int) -> str:
-    return f"{n_bytes / 1e6:,.1f} MB" if n_bytes >= 1e6 else f"{n_bytes / 1e3:,.1f} kB"
+def is_photo(name: str) -> bool:
+    return PurePosixPath(name).suffix.lower() in IMAGE_SUFFIXES
 
 
 def names_in_short(names: list[str]) -> str:
@@ -76,7 +68,7 @@ def read_image_folder(path: Path, skip_bad_rows: bool = False, budget: LoadBudge
     entries = [(parts, partial(read_confined, path, parts))
                for parts in (file.relative_to(path).parts for file in found if not file.is_dir())]
     folders = {folder.relative_to(path).parts for folder in found if folder.is_dir()}
-    return _collect(entries, folders, path.name, skip_bad_rows, budget)
+    return read_image_entries(entries, folders, path.name, skip_bad_rows, budget)
 
 
 def read_image_zip(archive: zipfile.ZipFile, name: str, skip_bad_rows: bool = False,
@@ -91,21 +83,24 @@ def read_image_zip(archive: zipfile.ZipFile, name: str, skip_bad_rows: bool = Fa
         )
     entries, folders = [], set()
     for info in archive.infolist():
-        parts = PurePosixPath(info.filename.replace("\\", "/")).parts
+        parts = safe_parts(info.filename)
         # Names that climb out of the archive (../x, /etc/x) are never followed; nothing is extracted anyway.
-        if not parts or ".." in parts or info.filename.startswith(("/", "\\")) or ":" in parts[0]:
+        if parts is None:
             continue
         if info.is_dir():
             folders.add(parts)
         else:
-            entries.append((parts, lambda info=info: archive.read(info)))
-    return _collect(entries, folders, name, skip_bad_rows, budget)
+            # Each photo is checked from the directory, then inflated through a stream that stops at the photo cap.
+            entries.append((parts, partial(read_zip_member, archive, info, MAX_PHOTO_BYTES)))
+    return read_image_entries(entries, folders, name, skip_bad_rows, budget)
 
 
-def _collect(entries, folders: set[tuple[str, ...]], name: str, skip_bad_rows: bool, budget: LoadBudget) -> FolderFaces:
-    """entries: (posix path parts, read() callable) for every file; folders: the path parts of every folder."""
+def read_image_entries(entries, folders: set[tuple[str, ...]], name: str, skip_bad_rows: bool = False,
+                       budget: LoadBudget = LoadBudget()) -> FolderFaces:
+    """entries: (posix path parts, read() callable) for every file; folders: the path parts of every folder.
+    Each photo's read() is called at most once, in the entries' order (a tar is read as a stream)."""
     photos = [(parts, read) for parts, read in entries
-              if PurePosixPath(*parts).suffix.lower() in IMAGE_SUFFIXES and not _hidden(parts)]
+              if is_photo(parts[-1]) and not _hidden(parts)]
     holding = {parts[:-1] for parts, _ in photos}
     above = {folder[:depth] for folder in holding for depth in range(len(folder))}
     # A folder of photos is a class unless a folder below it holds photos too (then its own are loose, like a cover

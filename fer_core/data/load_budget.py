@@ -58,10 +58,12 @@ class LoadBudget:
         """Refuse a first line too long, or with too many columns, to be FER2013's header, before any parsing."""
         end = raw.find(b"\n")
         end = len(raw) if end == -1 else end
-        columns = raw.count(b",", 0, end) + 1
-        if columns > MAX_COLUMNS:
-            raise DataError(f"{name}'s header has {columns:,} columns; FER2013 has 3 (emotion, pixels, Usage) and this "
-                            f"server reads at most {MAX_COLUMNS}.")
+        self.check_columns(raw.count(b",", 0, end) + 1, name)
         if end > MAX_HEADER_BYTES:
             raise DataError(f"{name}'s first line is longer than {MAX_HEADER_BYTES:,} bytes, so it is not a FER2013 "
                             "header (emotion,pixels,Usage); the file was not read further.")
+
+    def check_columns(self, columns: int, name: str) -> None:
+        if columns > MAX_COLUMNS:
+            raise DataError(f"{name}'s header has {columns:,} columns; FER2013 has 3 (emotion, pixels, Usage) and this "
+                            f"server reads at most {MAX_COLUMNS}.")
