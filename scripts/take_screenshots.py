@@ -150,7 +150,8 @@ def own_classes_screenshot(scratch: Path, path: Path) -> None:
     sys.path.insert(0, str(REPO / "tests"))
     from own_classes_fixtures import make_face_photo_folder
 
-    folder = make_face_photo_folder(scratch / "lecture_faces", classes=("bored", "confused", "focused"), per_class=20)
+    # Made-up classes (the fixture's photos differ in face and tone, not in expression): neutral names say so.
+    folder = make_face_photo_folder(scratch / "my_classes", classes=("class_a", "class_b", "class_c"), per_class=20)
     runs_dir = scratch / "own_runs"
     subprocess.run([sys.executable, "-m", "fer_core", "train", "--data", str(folder), "--out", str(runs_dir)],
                    cwd=REPO, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -158,7 +159,7 @@ def own_classes_screenshot(scratch: Path, path: Path) -> None:
         page.goto(f"{url}/predict")
         wait_until_idle(page)
         page.get_by_label("Model for prediction").click()
-        page.get_by_role("option").filter(has_text="bored, confused, focused").click()
+        page.get_by_role("option").filter(has_text="class_a, class_b, class_c").click()
         wait_until_idle(page)
         page.get_by_text("Try an example").click()
         page.get_by_text("Face 1").first.wait_for(timeout=60_000)

@@ -27,7 +27,7 @@ FACE_SHARE = (0.55, 0.8)  # the head square's side, as a share of the photo's sh
 TRAIN_SHARE = 0.75  # of each class, in train/ for layout="train_test"; the rest in test/
 
 
-def make_face_photo_folder(root: Path, classes=("focused", "confused", "bored"), per_class: int = 20,
+def make_face_photo_folder(root: Path, classes=("tongue_out", "smile", "eyes_closed"), per_class: int = 20,
                            layout: str = "per_class", seed: int = 0) -> Path:
     """Write `per_class` JPEG photos of a face for each class under root and return root: root/<class>/*.jpg
     (layout "per_class") or root/train/<class>/*.jpg and root/test/<class>/*.jpg (layout "train_test")."""

@@ -52,8 +52,8 @@ def test_folders_that_differ_only_in_capitals_or_spaces_are_refused_not_merged(t
     from fer_core.data.dataset import load_fer2013
     from fer_core.errors import DataError
 
-    data = face_crops(tmp_path / "classes", ["Bored", "bored", "bored ", "focused"], per_class=5)
-    with pytest.raises(DataError, match=r"^classes: the class folders 'Bored', 'bored', 'bored ' differ only in "
+    data = face_crops(tmp_path / "classes", ["Eyes_closed", "eyes_closed", "eyes_closed ", "tongue_out"], per_class=5)
+    with pytest.raises(DataError, match=r"^classes: the class folders 'Eyes_closed', 'eyes_closed', 'eyes_closed ' differ only in "
                                         r"capitals or spaces, so they would be one class; merge them"):
         load_fer2013(data)
 
@@ -61,6 +61,6 @@ def test_folders_that_differ_only_in_capitals_or_spaces_are_refused_not_merged(t
 def test_the_same_class_under_train_and_test_is_still_one_class(tmp_path):
     from fer_core.data.dataset import load_fer2013
 
-    face_crops(tmp_path / "classes" / "train", ["Bored", "focused"], per_class=5)
-    face_crops(tmp_path / "classes" / "test", ["bored", "focused"], per_class=2)
-    assert [n.casefold() for n in load_fer2013(tmp_path / "classes").class_names] == ["bored", "focused"]
+    face_crops(tmp_path / "classes" / "train", ["Eyes_closed", "tongue_out"], per_class=5)
+    face_crops(tmp_path / "classes" / "test", ["eyes_closed", "tongue_out"], per_class=2)
+    assert [n.casefold() for n in load_fer2013(tmp_path / "classes").class_names] == ["eyes_closed", "tongue_out"]

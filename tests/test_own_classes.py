@@ -13,7 +13,7 @@ from own_classes_fixtures import make_face_photo_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "streamlit_app.py")
-CLASSES = ("bored", "confused", "focused")
+CLASSES = ("eyes_closed", "smile", "tongue_out")
 
 
 def fer(*args):
@@ -44,7 +44,7 @@ def test_the_cli_trains_a_new_head_on_the_shipped_model_for_own_classes(own_clas
 
 def test_the_cli_predicts_those_classes(own_classes_run):
     folder, run_dir = own_classes_run
-    photo = sorted((folder / "confused").iterdir())[0]
+    photo = sorted((folder / "smile").iterdir())[0]
     result = fer("predict", "--model", run_dir / "model.keras", photo)
     assert result.returncode == 0, result.stderr[-2000:]
     face = json.loads(result.stdout)[0]["faces"][0]
@@ -60,12 +60,12 @@ def test_predict_answers_in_own_classes(own_classes_run, monkeypatch):
     at.session_state["predict_source"] = "example"
     at.run().switch_page("app_pages/predict.py").run()
     assert not at.exception and not at.error
-    assert any("Its own classes: bored, confused, focused." in c.value for c in at.caption)
+    assert any("Its own classes: eyes_closed, smile, tongue_out." in c.value for c in at.caption)
     headings = [m.value for m in at.markdown if m.value.startswith("#### Face")]
     assert headings and any(name in headings[0] for name in CLASSES)
     assert all(metric.label != "vs. the notebook's seed_cnn" for metric in at.metric)  # other classes: no comparison
     picker = at.sidebar.selectbox(key="model_path")
-    assert any("bored, confused, focused" in option for option in picker.options)
+    assert any("eyes_closed, smile, tongue_out" in option for option in picker.options)
 
 
 def test_the_train_page_starts_own_classes_from_the_shipped_model(own_classes_run, monkeypatch, tmp_path):
@@ -85,4 +85,4 @@ def test_the_train_page_starts_own_classes_from_the_shipped_model(own_classes_ru
     assert at.radio(key="train_transfer").value == "head"
     assert at.selectbox(key="train_arch").disabled
     assert "train_distill" not in [box.key for box in at.checkbox]  # the shipped model is the start, not a teacher
-    assert any("Classes: bored, confused, focused (3)." in c.value for c in at.caption)
+    assert any("Classes: eyes_closed, smile, tongue_out (3)." in c.value for c in at.caption)

@@ -21,7 +21,7 @@ from own_classes_fixtures import make_face_photo_folder, zip_folder
 from test_bad_data_files import run_data_cli
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
-OWN = ("bored", "confused", "focused")  # the fixture's classes, sorted
+OWN = ("eyes_closed", "smile", "tongue_out")  # the fixture's classes, sorted
 
 
 @pytest.fixture(scope="module")
@@ -109,8 +109,8 @@ def test_folders_named_after_fer2013_emotions_keep_fer2013_order(tmp_path):
 
 
 def test_one_class_folder_is_refused_with_a_sentence(tmp_path):
-    message = _load_error(_write_crops(tmp_path / "one", ["focused"]))
-    assert message == ("one has only one class folder, 'focused': a classifier needs at least two, so add a folder "
+    message = _load_error(_write_crops(tmp_path / "one", ["tongue_out"]))
+    assert message == ("one has only one class folder, 'tongue_out': a classifier needs at least two, so add a folder "
                        "of photos for each other class.")
 
 
@@ -124,72 +124,72 @@ def test_more_than_fifty_classes_are_refused_with_a_sentence(tmp_path):
 
 
 def test_an_empty_class_folder_is_named(tmp_path):
-    root = _write_crops(tmp_path / "faces", ["focused", "confused"])
-    (root / "bored").mkdir()
-    assert _load_error(root) == "faces: the class folder bored holds no photos; add photos to it or remove it."
-    (root / "bored" / "notes.txt").write_text("photos to come")  # still no photo
-    assert "the class folder bored holds no photos" in _load_error(root)
+    root = _write_crops(tmp_path / "faces", ["tongue_out", "smile"])
+    (root / "eyes_closed").mkdir()
+    assert _load_error(root) == "faces: the class folder eyes_closed holds no photos; add photos to it or remove it."
+    (root / "eyes_closed" / "notes.txt").write_text("photos to come")  # still no photo
+    assert "the class folder eyes_closed holds no photos" in _load_error(root)
     members = {f"faces/{p.relative_to(root).as_posix()}": p.read_bytes() for p in root.rglob("*") if p.is_file()}
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in members.items():
             archive.writestr(name, data)
-        archive.writestr("faces/sleepy/", b"")  # a folder entry, as zip tools write one for an empty folder
+        archive.writestr("faces/wink/", b"")  # a folder entry, as zip tools write one for an empty folder
     with pytest.raises(DataError) as caught:
         load_fer2013_bytes(buffer.getvalue(), "faces.zip", cache=False)
-    assert str(caught.value) == ("faces.zip: the class folders faces/bored, faces/sleepy hold no photos; add photos "
+    assert str(caught.value) == ("faces.zip: the class folders faces/eyes_closed, faces/wink hold no photos; add photos "
                                  "to them or remove them.")
 
 
 def test_files_that_are_not_photos_and_hidden_files_are_ignored(tmp_path):
-    root = _write_crops(tmp_path / "faces", ["focused", "bored"])
+    root = _write_crops(tmp_path / "faces", ["tongue_out", "eyes_closed"])
     (root / "README.txt").write_text("my classes")
-    (root / "focused" / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
-    (root / "focused" / "._0.png").write_bytes(b"AppleDouble, not a png")
-    (root / "__MACOSX" / "focused").mkdir(parents=True)
-    (root / "__MACOSX" / "focused" / "._1.png").write_bytes(b"AppleDouble, not a png")
+    (root / "tongue_out" / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    (root / "tongue_out" / "._0.png").write_bytes(b"AppleDouble, not a png")
+    (root / "__MACOSX" / "tongue_out").mkdir(parents=True)
+    (root / "__MACOSX" / "tongue_out" / "._1.png").write_bytes(b"AppleDouble, not a png")
     (root / ".thumbnails").mkdir()
     (root / ".thumbnails" / "x.jpg").write_bytes(b"not read")
     dataset = load_fer2013(root)
-    assert dataset.class_names == ("bored", "focused") and len(dataset) == 6 and dataset.skipped_rows == []
+    assert dataset.class_names == ("eyes_closed", "tongue_out") and len(dataset) == 6 and dataset.skipped_rows == []
 
 
 def test_a_photo_without_a_face_is_skipped_counted_and_named(tmp_path, photo_folder):
     root = make_face_photo_folder(tmp_path / "faces", per_class=6)
-    _gradient_jpeg(root / "bored" / "gradient.jpg")
-    _gradient_jpeg(root / "focused" / "wall.jpg")
+    _gradient_jpeg(root / "eyes_closed" / "gradient.jpg")
+    _gradient_jpeg(root / "tongue_out" / "wall.jpg")
     dataset = load_fer2013(root)
-    assert len(dataset) == 18 and dataset.photos_without_face == ["bored/gradient.jpg", "focused/wall.jpg"]
-    assert "2 photos had no face and were skipped: bored/gradient.jpg, focused/wall.jpg." in dataset.notes
+    assert len(dataset) == 18 and dataset.photos_without_face == ["eyes_closed/gradient.jpg", "tongue_out/wall.jpg"]
+    assert "2 photos had no face and were skipped: eyes_closed/gradient.jpg, tongue_out/wall.jpg." in dataset.notes
     result = run_data_cli(root)
     assert result.returncode == 0, result.stderr
-    assert "note: 2 photos had no face and were skipped: bored/gradient.jpg, focused/wall.jpg." in result.stdout
-    assert "3 classes" in result.stdout and "confused" in result.stdout
+    assert "note: 2 photos had no face and were skipped: eyes_closed/gradient.jpg, tongue_out/wall.jpg." in result.stdout
+    assert "3 classes" in result.stdout and "smile" in result.stdout
 
 
 def test_a_class_in_which_no_face_is_found_is_refused(tmp_path):
-    root = _write_crops(tmp_path / "faces", ["focused", "confused"])
-    (root / "bored").mkdir()
-    _gradient_jpeg(root / "bored" / "gradient.jpg")
-    assert "no face was found in the photos of bored" in _load_error(root)
+    root = _write_crops(tmp_path / "faces", ["tongue_out", "smile"])
+    (root / "eyes_closed").mkdir()
+    _gradient_jpeg(root / "eyes_closed" / "gradient.jpg")
+    assert "no face was found in the photos of eyes_closed" in _load_error(root)
 
 
 def test_an_unreadable_photo_is_named_or_skipped(tmp_path):
-    root = _write_crops(tmp_path / "faces", ["focused", "bored"])
-    (root / "bored" / "broken.jpg").write_bytes(b"this is text, named .jpg")
+    root = _write_crops(tmp_path / "faces", ["tongue_out", "eyes_closed"])
+    (root / "eyes_closed" / "broken.jpg").write_bytes(b"this is text, named .jpg")
     message = _load_error(root)
-    assert message.startswith("faces: bored/broken.jpg is not a readable image (")
+    assert message.startswith("faces: eyes_closed/broken.jpg is not a readable image (")
     assert message.endswith("Fix it or choose to skip bad rows.")
     dataset = load_fer2013(root, skip_bad_rows=True)
     assert len(dataset) == 6 and len(dataset.skipped_rows) == 1
-    assert dataset.skipped_rows[0].startswith("bored/broken.jpg: ")
+    assert dataset.skipped_rows[0].startswith("eyes_closed/broken.jpg: ")
 
 
 def test_a_photo_cut_short_is_named(tmp_path, photo_folder):
-    root = _write_crops(tmp_path / "faces", ["focused", "bored"])
-    whole = (photo_folder / "bored" / "bored_000.jpg").read_bytes()
-    (root / "bored" / "cut.jpg").write_bytes(whole[: len(whole) // 3])
-    assert "bored/cut.jpg is not an image FER Studio can read" in _load_error(root)
+    root = _write_crops(tmp_path / "faces", ["tongue_out", "eyes_closed"])
+    whole = (photo_folder / "eyes_closed" / "eyes_closed_000.jpg").read_bytes()
+    (root / "eyes_closed" / "cut.jpg").write_bytes(whole[: len(whole) // 3])
+    assert "eyes_closed/cut.jpg is not an image FER Studio can read" in _load_error(root)
 
 
 def test_face_crops_are_used_as_they_are_without_detection(tmp_path, monkeypatch):
@@ -197,11 +197,11 @@ def test_face_crops_are_used_as_they_are_without_detection(tmp_path, monkeypatch
         raise AssertionError("a 48×48 crop must not be searched for a face")
 
     monkeypatch.setattr("fer_core.prediction.face_detection.detect_faces", no_detection)
-    root = _write_crops(tmp_path / "faces", ["focused", "bored"])
-    Image.fromarray(np.full((60, 56), 99, np.uint8)).save(root / "bored" / "thumbnail.png")  # small, near square
+    root = _write_crops(tmp_path / "faces", ["tongue_out", "eyes_closed"])
+    Image.fromarray(np.full((60, 56), 99, np.uint8)).save(root / "eyes_closed" / "thumbnail.png")  # small, near square
     dataset = load_fer2013(root)
     assert len(dataset) == 7 and dataset.photos_without_face == []
-    crop = np.asarray(Image.open(root / "focused" / "1.png"))
+    crop = np.asarray(Image.open(root / "tongue_out" / "1.png"))
     assert any(np.array_equal(face, crop) for face in dataset.images)  # pixel for pixel
     assert (dataset.images[dataset.images[:, 0, 0] == 99] == 99).all()  # the thumbnail, resized to 48×48
 
@@ -234,12 +234,12 @@ def test_explore_and_home_show_the_data_own_classes(tmp_path, monkeypatch, photo
     at.session_state["data_path"] = str(photo_folder)
     at.run()
     assert not at.exception
-    assert any("Its own 3 classes, not FER2013's emotions: bored, confused, focused." in m.value for m in at.markdown)
+    assert any("Its own 3 classes, not FER2013's emotions: eyes_closed, smile, tongue_out." in m.value for m in at.markdown)
 
     at.switch_page("app_pages/explore.py").run()
     assert not at.exception and not at.error
     text = [m.value for m in at.markdown]
-    assert any("60 faces of 48×48 grey pixels in 3 classes: bored, confused, focused." in t for t in text)
+    assert any("60 faces of 48×48 grey pixels in 3 classes: eyes_closed, smile, tongue_out." in t for t in text)
     for name in OWN:
         assert f"**{name}** · 20 faces in all splits" in text
     assert any("stratified split with seed 0" in c.value for c in at.caption)

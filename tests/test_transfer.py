@@ -8,7 +8,7 @@ from fer_core.errors import FERError
 from fer_core.training.config import SHIPPED_MODEL, TrainingConfig
 from fer_core.training.transfer import resolve_transfer
 
-OWN = ("bored", "confused", "focused")
+OWN = ("eyes_closed", "smile", "tongue_out")
 
 
 def test_auto_transfers_for_own_classes_and_trains_fer2013_from_scratch():
