@@ -146,6 +146,7 @@ def test_the_seeds_are_valid():
 @example(raw=b"emotion,pixels\n0,\xff1 2\n", skip=False)  # non-UTF-8 pixels: was ArrowInvalid
 @example(raw=b"emotion,pixels\n\xc2\xb2,1\n", skip=False)  # "²" passes isdigit(): was ValueError
 @example(raw=b"\x80\r", skip=False)  # header not UTF-8: was UnicodeDecodeError
+@example(raw=b"\x01\r\x01", skip=False)  # a header ended by a lone CR: was csv.Error
 @example(raw=b"\x1f\x8b\x08\x00", skip=False)
 @example(raw=b"PK\x05\x06" + b"\x00" * 18, skip=False)
 def test_random_bytes_parse_or_raise_data_error(raw, skip):

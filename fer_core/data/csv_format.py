@@ -256,10 +256,10 @@ def _read_header(stream, name: str, budget: LoadBudget) -> tuple[list[str], byte
                 break
         budget.check_columns(commas + 1, name)
     budget.check_header(head, name)
-    end = head.find(b"\n")
-    line, rest = (head, b"") if end == -1 else (head[:end], head[end + 1:])
+    end = re.search(rb"\r\n|\r|\n", head)  # arrow ends a line at any of the three
+    line, rest = (head, b"") if end is None else (head[:end.start()], head[end.end():])
     try:
-        text = line.rstrip(b"\r").decode("utf-8")
+        text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DataError(f"{name} is not a readable CSV file (its header row is not UTF-8 text).") from exc
     return next(csv.reader([text])) or [""], rest
