@@ -9,7 +9,7 @@ from fer_core.errors import DataError, FERError, TrainingDisabled
 def test_defaults_allow_local_training():
     settings = load_settings({}, environ={})
     assert settings.training == "on" and settings.training_off_reason is None
-    assert settings.max_upload_mb == 300 and settings.max_epochs == 500
+    assert settings.max_upload_mb == 400 and settings.max_epochs == 500
     settings.check_training_allowed()
     settings.check_upload(290_000_000, "fer2013.csv")
 

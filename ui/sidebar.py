@@ -56,7 +56,7 @@ def data_source_picker(settings: AppSettings) -> None:
             st.session_state.pop("data_source", None)
         source = st.radio("Data source", sources, format_func=SOURCE_LABELS.get, key="data_source")
         if source == "upload":
-            st.file_uploader("FER2013 CSV, .csv.gz, or a zip of photos in one folder per class", type=UPLOAD_TYPES,
+            st.file_uploader("FER2013 (.csv, .csv.gz, .zip, .tar.gz), or photos in one folder per class", type=UPLOAD_TYPES,
                              key="data_upload", max_upload_size=settings.max_upload_mb)
             st.caption(settings.upload_limit_line)
         elif source == "server":
