@@ -6,10 +6,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 from pathlib import Path
 
-from .errors import FERError
+from .errors import FERError, StillImageNotVideo, VideoError
 from .data.fer2013 import SPLITS
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "fer_studio.keras"
@@ -94,8 +95,16 @@ def command_train(args) -> int:
 
 def command_calibrate(args) -> int:
     from .training.calibration import time_training_batches
+    from .training.config import cpu_description, resolve_precision
 
-    print(f"{time_training_batches(args.arch, args.batch_size, args.precision):.4f}")
+    seconds = time_training_batches(args.arch, args.batch_size, args.precision)
+    precision = resolve_precision(args.precision)
+    if args.json:
+        _print_json({"arch": args.arch, "batch_size": args.batch_size, "precision": precision,
+                     "seconds_per_batch": seconds, "cpu": cpu_description()})
+        return 0
+    print(f"{args.arch} trains at {seconds:.4f} s per batch of {args.batch_size} faces in {precision} on this "
+          f"machine ({cpu_description()}).")
     return 0
 
 
@@ -152,8 +161,12 @@ def command_video(args) -> int:
     _refuse_unless_regular(Path(args.clip), "clip")  # a pipe would leave the decoder waiting forever
     predictor = Predictor(args.model)
     show = _progress_printer(sys.stderr)
-    analysis = analyse_video(args.clip, predictor, fps=args.fps, annotated_path=args.out, progress=show,
-                             max_seconds=args.max_seconds or max_video_seconds_from_environment())
+    try:
+        analysis = analyse_video(args.clip, predictor, fps=args.fps, annotated_path=args.out, progress=show,
+                                 max_seconds=args.max_seconds or max_video_seconds_from_environment())
+    except StillImageNotVideo as error:  # the page's sentence points to the Predict page; here, the photo command
+        raise VideoError(f"{error.name} is a still image, not a video: for photos, use "
+                         f"python -m fer_core predict {shlex.quote(args.clip)}") from error
     show(None)
     for note in analysis.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -219,6 +232,15 @@ def command_sample(args) -> int:
     return 0
 
 
+class _DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Says each setting's default, except where there is none to say (an unset path, a flag that is off)."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .data.balance import BALANCE_METHODS
     from .training.architectures import ARCHITECTURES
@@ -237,8 +259,10 @@ def build_parser() -> argparse.ArgumentParser:
     data.set_defaults(run=command_data)
 
     train = sub.add_parser("train", help=f"train a model ({defaults.epochs} epochs of {defaults.arch} by default)",
-                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    train.add_argument("--data")
+                           formatter_class=_DefaultsHelpFormatter)
+    train.add_argument("--data", metavar="PATH",
+                       help="FER2013 (.csv, .csv.gz, a .zip or tar of it, or the image-folder release) or a folder "
+                            "of your own photos, one folder per class")
     train.add_argument("--arch", default=defaults.arch, choices=list(ARCHITECTURES), help="the network")
     train.add_argument("--epochs", type=int, default=defaults.epochs, help="passes over the training split")
     train.add_argument("--batch-size", type=int, default=defaults.batch_size, help="faces per training step")
@@ -249,9 +273,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="start the cosine schedule at full rate, without the warm-up over the first 1/15 of the epochs")
     train.add_argument("--balance", default=defaults.balance, choices=list(BALANCE_METHODS),
                        help="oversample is the notebook's RandomOverSampler, on the training split only")
-    train.add_argument("--no-augment", action="store_true")
-    train.add_argument("--seed", type=int, default=defaults.seed)
-    train.add_argument("--skip-bad-rows", action="store_true")
+    train.add_argument("--no-augment", action="store_true",
+                       help="train on the faces as they are, without random mirroring, shifts, rotations and zooms "
+                            "(the model is then also served without its test-time views)")
+    train.add_argument("--seed", type=int, default=defaults.seed,
+                       help="seeds the initial weights, the order of the faces, augmentation and balancing: "
+                            "the same seed and data give the same run")
+    train.add_argument("--skip-bad-rows", action="store_true",
+                       help="drop rows that are not valid faces, and count them, instead of stopping at the first")
     train.add_argument("--precision", default=defaults.precision, choices=PRECISIONS,
                        help="auto: bfloat16 maths where the CPU has AVX512-BF16 or AMX, else float32; "
                             "the model is saved as float32")
@@ -272,10 +301,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(run=command_train)
 
     calibrate = sub.add_parser("calibrate", help="seconds per training batch of an architecture on this machine",
-                               formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    calibrate.add_argument("--arch", default=defaults.arch, choices=list(ARCHITECTURES))
-    calibrate.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    calibrate.add_argument("--precision", default=defaults.precision, choices=PRECISIONS)
+                               formatter_class=_DefaultsHelpFormatter)
+    calibrate.add_argument("--arch", default=defaults.arch, choices=list(ARCHITECTURES), help="the network timed")
+    calibrate.add_argument("--batch-size", type=int, default=defaults.batch_size, help="faces per training step")
+    calibrate.add_argument("--precision", default=defaults.precision, choices=PRECISIONS,
+                           help="as train's --precision")
+    calibrate.add_argument("--json", action="store_true", help="the figure and what it was timed with, as JSON")
     calibrate.set_defaults(run=command_calibrate)
 
     evaluate = sub.add_parser("evaluate", help="accuracy, top-3, macro F1, per-class scores, confusion matrix")

@@ -54,5 +54,13 @@ class VideoError(FERError):
     """A clip that cannot be read as a video, or that this server will not analyse (too long, frames too large)."""
 
 
+class StillImageNotVideo(VideoError):
+    """A photo given where a clip was expected. `name` is the file's: the CLI points to its own photo command."""
+
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(f"{name} is a still image, not a video: use the Predict page for photos.")
+
+
 class AnalysisStopped(VideoError):
     """A clip's analysis stopped before its end: its visitor asked for another, or left."""

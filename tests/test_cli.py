@@ -1,6 +1,7 @@
 """The command line: the same functions as the app, one clear line on stderr for bad input, never a traceback."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -60,3 +61,46 @@ def test_train_then_evaluate_from_the_command_line(tmp_path, fer_csv):
 def test_train_refuses_an_unknown_architecture(fer_csv, tmp_path):
     result = fer("train", "--data", fer_csv, "--arch", "nope", "--out", tmp_path)
     assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+ASSETS = ROOT / "tests" / "assets"
+
+
+def test_a_photo_given_to_video_points_to_the_photo_command():
+    result = fer("video", ASSETS / "astronaut.jpg")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [f"error: astronaut.jpg is a still image, not a video: for photos, use "
+                                          f"python -m fer_core predict {ASSETS / 'astronaut.jpg'}"]
+
+
+def test_predict_prints_its_json_and_nothing_on_stderr():
+    """LiteRT's 'Created TensorFlow Lite XNNPACK delegate' line is kept off stderr."""
+    result = fer("predict", ASSETS / "astronaut.jpg")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert len(json.loads(result.stdout)[0]["faces"]) == 1
+
+
+def test_every_train_and_calibrate_setting_is_explained():
+    from fer_core.cli import build_parser
+
+    subcommands = next(a for a in build_parser()._actions if a.dest == "command").choices
+    for name in ("train", "calibrate"):
+        unexplained = [action.option_strings[0] for action in subcommands[name]._actions
+                       if action.help is None]
+        assert unexplained == [], f"{name} --help says nothing about {unexplained}"
+    help_text = fer("train", "--help").stdout
+    for option in ("--data PATH", "--seed SEED", "--no-augment", "--skip-bad-rows"):
+        line = next(line for line in help_text.splitlines() if line.strip().startswith(option))
+        assert len(line.strip()) > len(option) + 10, line  # the option, then what it does
+    assert "(default: None)" not in help_text and "(default: False)" not in help_text
+
+
+def test_calibrate_says_what_it_measured_in_a_sentence():
+    result = fer("calibrate", "--arch", "tiny_cnn", "--batch-size", "16", "--precision", "float32")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert re.fullmatch(r"tiny_cnn trains at \d+\.\d{4} s per batch of 16 faces in float32 on this machine \(.+\)\.\n",
+                        result.stdout), result.stdout
+    as_json = json.loads(fer("calibrate", "--arch", "tiny_cnn", "--batch-size", "16", "--precision", "float32",
+                             "--json").stdout)
+    assert as_json["seconds_per_batch"] > 0 and as_json["precision"] == "float32"

@@ -19,6 +19,7 @@ from ai_edge_litert.interpreter import Interpreter
 
 from ..atomic import write_bytes_atomically
 from ..errors import ModelError
+from .litert_runtime import allocate_tensors
 from .model_contract import ModelInfo, keras_path, litert_path, read_model_info
 from .tta import FACES_PER_CHUNK, TTA_MODES, average_views, one_view, tta_views
 
@@ -129,7 +130,7 @@ class FaceClassifier:
                                  f"contract says grey {size}×{size} faces.")
             if batch != details[0]["shape"][0]:
                 interpreter.resize_tensor_input(details[0]["index"], [batch, size, size, 1])
-            interpreter.allocate_tensors()
+            allocate_tensors(interpreter)
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"{self._tflite.name} is damaged or not a LiteRT model ({exc}).") from exc
         classes = interpreter.get_output_details()[0]["shape"][-1]

@@ -20,7 +20,7 @@ from typing import Callable, Iterator
 import cv2
 import numpy as np
 
-from ..errors import AnalysisStopped, VideoError, file_read_errors
+from ..errors import AnalysisStopped, StillImageNotVideo, VideoError, file_read_errors
 
 # Frames are analysed at most this large: the face detector looks at a 640-px copy in one pass up to 960 px, and a
 # 4K frame costs four times a 1080p one to convert for nothing.
@@ -162,7 +162,7 @@ def open_clip(source, name: str | None = None, max_seconds: float | None = None,
 
 def _checked_clip(container, name: str, max_seconds: float | None, max_pixels: float | None) -> VideoClip:
     if container.format.name in _STILL_FORMATS:
-        raise VideoError(f"{name} is a still image, not a video: use the Predict page for photos.")
+        raise StillImageNotVideo(name)
     if not container.streams.video:
         if container.streams.audio:
             raise VideoError(f"{name} has sound but no pictures (an audio-only file), so there are no faces to find.")

@@ -127,11 +127,11 @@ def calibrated_seconds_per_batch(runs_dir: str | Path, arch: str, batch_size: in
         return None
     try:
         command = [sys.executable, "-m", "fer_core", "calibrate", "--arch", arch, "--batch-size", str(batch_size),
-                   "--precision", precision]
+                   "--precision", precision, "--json"]
         done = subprocess.run(command, capture_output=True, text=True, timeout=CALIBRATION_TIMEOUT_SECONDS,
                               cwd=Path(__file__).resolve().parents[2], stdin=subprocess.DEVNULL)
-        seconds = float(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else None
-    except (OSError, ValueError, IndexError, subprocess.TimeoutExpired):
+        seconds = float(json.loads(done.stdout)["seconds_per_batch"]) if done.returncode == 0 else None
+    except (OSError, ValueError, KeyError, TypeError, subprocess.TimeoutExpired):
         seconds = None
     finally:
         os.close(lock_fd)
