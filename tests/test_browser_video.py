@@ -56,3 +56,33 @@ def test_live_mode_finds_the_faces_in_the_camera_picture(tmp_path):
             pytest.fail(f"no faces within 150 s; the page's live line: {status}; the component's buttons: "
                         f"{frame.get_by_role('button').all_inner_texts()}; screenshot {tmp_path / 'live_timeout.png'}")
         assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_a_second_visitor_waits_in_the_queue_until_the_first_closes_their_tab(crossing_clip, tmp_path):  # noqa: F811
+    from playwright.sync_api import sync_playwright
+
+    from scripts.make_test_clip import write_clip
+    from scripts.take_screenshots import CHROMIUM_ARGS, VIEWPORT
+
+    # A minute at 30 frames/s, every frame analysed: long enough to be waited on.
+    long_clip = write_clip(tmp_path / "long.mp4", crossing_frames(640, 480, 1800), fps=30, preset="ultrafast")
+    with running_app({"FER_CACHE_DIR": str(tmp_path / "cache")}) as (url, _), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            first, second = (browser.new_context(viewport=VIEWPORT).new_page() for _ in range(2))
+            for page in (first, second):
+                page.goto(f"{url}/video")
+                page.get_by_text("Frames analysed per second").first.wait_for(timeout=120_000)
+            first.get_by_role("slider").first.press("End")  # every frame
+            wait_until_idle(first)
+            first.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(long_clip)
+            first.get_by_text("Analysed").first.wait_for(timeout=120_000)
+            second.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(crossing_clip)
+            second.get_by_text("Another visitor's clip is being analysed; yours starts when it ends — 1 ahead of "
+                               "you.").first.wait_for(timeout=60_000)
+            first.context.close()  # the first visitor leaves: their analysis is stopped, the second one's starts
+            second.get_by_text("Person 2: mostly").first.wait_for(timeout=120_000)
+            assert second.get_by_text("crossing.mp4 · 640×480").count() >= 1
+            assert second.locator('[data-testid="stException"]').count() == 0
+        finally:
+            browser.close()
