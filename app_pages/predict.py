@@ -12,6 +12,7 @@ import streamlit as st
 from fer_core.data.confined_files import MAX_PHOTO_MB
 from fer_core.data.fer2013 import CLASS_NAMES as FER2013_CLASSES
 from fer_core.errors import FERError, ImageError
+from fer_core.prediction.model_contract import machine_in_words
 from fer_core.prediction.photos import load_image
 from ui import cached, charts, pictures, sidebar
 from ui.plain_text import plain
@@ -65,7 +66,9 @@ def model_card_panel(model_path: Path) -> None:
         facts = [f"{epochs} epoch{'s' if epochs != 1 else ''}" + (f" ({stages})" if stages else "")
                  if epochs is not None else None,
                  f"trained in {training_time(card['train_seconds'])}" if card.get("train_seconds") else None,
-                 card.get("machine"), f"on {evaluation.get('n', '?'):,} {evaluation.get('split', 'test')} faces"
+                 # the card's full machine line (kernel build, versions) is for reproducing the model, not for reading
+                 f"on {machine}" if (machine := machine_in_words(card.get("machine"))) else None,
+                 f"scored on {evaluation.get('n', '?'):,} {evaluation.get('split', 'test')} faces"
                  if isinstance(evaluation.get("n"), int) else None]
         st.caption(plain(" · ".join(fact for fact in facts if fact)))
 

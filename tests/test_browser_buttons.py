@@ -49,6 +49,9 @@ def test_use_for_prediction_makes_predict_answer_with_that_run(tiny_model, tmp_p
         page.get_by_text("Model:").first.wait_for(timeout=60_000)
         wait_until_idle(page)
         assert "Shipped model (fer_studio)" in model_line(page)  # the default, before the click
+        facts = page.locator("[data-testid=stCaptionContainer]", has_text="trained in").first.inner_text()
+        assert "on NVIDIA H100 80GB HBM3" in facts  # the card's machine, readably
+        assert "Linux" not in facts and "Python" not in facts and "Keras" not in facts and "x86_64" not in facts
 
         page.locator('[data-testid="stSidebarNav"]').get_by_text("Train", exact=True).click()
         page.get_by_role("button", name="Use for prediction").wait_for(timeout=60_000)

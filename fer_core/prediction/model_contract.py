@@ -86,3 +86,14 @@ def read_model_info(model_path: str | Path) -> ModelInfo:
     if info.tta not in TTA_MODES:
         raise ModelError(f"{path.name} asks for test-time augmentation {info.tta!r}, which this version does not know.")
     return info
+
+
+def machine_in_words(machine: str | None) -> str | None:
+    """A card's machine line as a reader wants it: "2 CPU cores" or "NVIDIA H100 80GB HBM3", without the kernel
+    build, Python and Keras versions the card keeps for whoever reproduces it (training.model_card writes the line)."""
+    if not machine:
+        return None
+    devices = machine.rsplit("(", 1)[1].rstrip(")") if machine.endswith(")") else "CPU"
+    if devices != "CPU":
+        return devices
+    return next((part.strip() for part in machine.split(",") if part.strip().endswith("CPU cores")), None)
