@@ -176,6 +176,7 @@ model_path = sidebar.chosen_model_path_or_stop()
 mode = st.segmented_control("Source", list(MODE_LABELS), format_func=MODE_LABELS.get, default="clip",
                             key="video_mode", required=True, persist_state="session")
 if mode == "live":
+    AnalysisJob.leave(this_session()[0])  # no clip analysed for this session meanwhile
     live_mode(model_path)
     st.stop()
 
@@ -185,6 +186,7 @@ upload = st.file_uploader(f"A clip with faces (MP4, WebM, MOV, AVI or GIF; up to
 rate = st.select_slider("Frames analysed per second", RATE_CHOICES, value=5, format_func=rate_label, key="video_rate",
                         help="Every frame follows fast changes; fewer frames a second finish sooner.")
 if upload is None:
+    AnalysisJob.leave(this_session()[0])  # the clip was removed: its analysis is not waited for
     st.caption("Every face is found in each analysed frame, followed from frame to frame so each person keeps one "
                "number, and classified; the page then shows each person's emotions over time.")
     st.stop()

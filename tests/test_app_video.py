@@ -142,6 +142,9 @@ def test_the_page_queues_behind_another_visitor_and_a_new_rate_replaces_its_anal
         assert mine.state == "stopped"
         [newer] = [job for job in AnalysisJob._jobs.values() if job is not other]
         assert newer.state == "queued" and newer.ahead == 1
+        monkeypatch.setattr("streamlit.file_uploader", lambda *args, **kwargs: None)  # the visitor removes the clip
+        at.run()
+        assert newer.state == "stopped" and other.state == "running"
     finally:
         for job in list(AnalysisJob._jobs.values()):
             job.stop()

@@ -405,6 +405,10 @@ def test_a_sessions_new_clip_or_rate_stops_its_old_analysis(jobs, crossing_clip,
     second.wait(60)
     assert second.state == "done" and four.exists() and AnalysisJob.running_count() == 0
 
+    third = AnalysisJob.start(every_frame, io.BytesIO(clip), slow, session="s", alive=_connected)
+    AnalysisJob.leave("s")  # the visitor removed the clip
+    assert _until(lambda: third.done) < 5 and third.state == "stopped"
+
 
 def test_the_server_runs_at_most_its_cap_and_queues_the_rest(jobs, crossing_clip, predictor, tmp_path):  # noqa: F811
     clip, slow = crossing_clip.read_bytes(), SlowPredictor(predictor, 0.1)

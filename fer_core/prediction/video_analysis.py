@@ -501,6 +501,15 @@ class AnalysisJob:
             cls._admit()
         return job
 
+    @classmethod
+    def leave(cls, session: str | None) -> None:
+        """`session` waits on no job any more (its visitor removed the clip or turned to the webcam): its job is
+        stopped unless another session waits on it."""
+        with cls._lock:
+            mine = cls._sessions.get(session)
+            if mine is not None:
+                mine[0]._let_go(session)
+
     def poll(self, session: str | None = None) -> None:
         """`session` is still waiting on this job (the page's fragment calls this each time it redraws)."""
         now = clock_time.monotonic()
