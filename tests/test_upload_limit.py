@@ -21,3 +21,23 @@ def test_a_file_over_the_limit_that_reaches_the_server_is_refused_with_the_same_
                                   "or .zip, FER2013 is about 3× smaller: upload that instead.")
     assert sidebar.bad_rows_hint(refused.value) is None
     assert not (tmp_path / "runs").exists()  # refused before it was saved
+
+
+def test_a_folder_the_server_may_not_open_is_a_sentence_on_the_page(tmp_path, monkeypatch):
+    import streamlit as st
+
+    from fer_core.errors import DataError
+    from ui import cached, sidebar
+    from ui.app_settings import load_settings
+
+    (tmp_path / "classes").mkdir()
+    settings = load_settings(environ={"FER_DATA_DIRS": str(tmp_path)})
+    monkeypatch.setattr(st, "session_state", {"data_source": "server", "data_path": "classes"})
+
+    def refused(*args):
+        raise PermissionError(13, "Permission denied", str(tmp_path / "classes" / "private"))
+
+    monkeypatch.setattr(cached, "load_dataset", refused)
+    with pytest.raises(DataError) as refusal:
+        sidebar.chosen_dataset(settings)
+    assert str(refusal.value) == f"{tmp_path / 'classes'} could not be read on the server (Permission denied)."

@@ -93,7 +93,10 @@ def chosen_data_file(settings: AppSettings) -> DataFile:
 def chosen_dataset(settings: AppSettings):
     """The chosen data file and its dataset (loaded once, cached); DataError says what is missing or wrong."""
     data_file = chosen_data_file(settings)
-    dataset = cached.load_dataset(data_file.path, data_file.skip_bad_rows, data_file.modified, settings.max_load_mb)
+    try:
+        dataset = cached.load_dataset(data_file.path, data_file.skip_bad_rows, data_file.modified, settings.max_load_mb)
+    except OSError as exc:  # a folder inside a server folder the app may not open, say: a sentence, not a traceback
+        raise DataError(f"{data_file.label} could not be read on the server ({exc.strerror or exc}).") from None
     if problem := too_few_to_validate(dataset, data_file.label):
         raise DataError(problem)
     return data_file, dataset
