@@ -123,19 +123,20 @@ def runs_section(runs_dir, settings, password: str) -> None:
     if not runs:
         st.info("No runs yet: start one above, or from a terminal with `python -m fer_core train --data …`.")
         return
+    # What tells runs apart comes first, where a narrow window still shows it; the settings follow.
     history = pd.DataFrame([{
         "run": run.name,
         "status": run.status,
+        "duration": duration(run.duration_seconds),
+        "test accuracy": (run.evaluation() or {}).get("accuracy"),
+        "best val. accuracy": run.best_val_accuracy,
+        "verdict": "no better than chance" if chance_verdict(run.evaluation() or {}) else "",
         "architecture": run.config.get("arch"),
         "epochs": f"{finished_epochs(run)}/{run.config.get('epochs')}",
         "batch": run.config.get("batch_size"),
         "learning rate": run.config.get("learning_rate"),
         "balancing": run.config.get("balance"),
         "augment": run.config.get("augment"),
-        "best val. accuracy": run.best_val_accuracy,
-        "test accuracy": (run.evaluation() or {}).get("accuracy"),
-        "verdict": "no better than chance" if chance_verdict(run.evaluation() or {}) else "",
-        "duration": duration(run.duration_seconds),
     } for run in runs])
     st.dataframe(history, hide_index=True, width="stretch", column_config={
         "best val. accuracy": st.column_config.NumberColumn(format="percent"),
