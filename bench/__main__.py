@@ -6,6 +6,7 @@
     python -m bench --only prediction,app  # some sections; the others keep their last figures
     python -m bench --only video           # the video section alone (~10 min)
     python -m bench --only own_classes     # your own classes from 20 photos each (~3 min)
+    python -m bench --only load_memory     # server memory loading the full FER2013 as .csv, .gz, .zip, .tar.gz (~5 min)
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from .report import build_rows, details, machine_block, section_block, table
 
 SECTIONS = {"parse": "bench.parse_csv", "cpu_training": "bench.cpu_training", "training": "bench.training_epoch",
             "prediction": "bench.prediction", "app": "bench.app_start", "video": "bench.video", "hosted": "bench.hosted",
-            "own_classes": "bench.own_classes"}
+            "own_classes": "bench.own_classes", "load_memory": "bench.load_memory"}
 SECTION_TIMEOUT_SECONDS = 40 * 60
 
 

@@ -373,13 +373,44 @@ def own_classes_rows(section: dict | None) -> list[Row]:
     return rows
 
 
+def load_memory_rows(section: dict | None) -> list[Row]:
+    """Issue 20's target: the server's memory while a visitor loads the full FER2013, in every form it comes in."""
+    if not section or "forms" not in section:
+        return [_missing("server memory loading the full FER2013", section)] if section else []
+    rows, worst = [], 0
+    for form, modes in section["forms"].items():
+        app = modes.get("app", {})
+        what = (f"server memory loading the full FER2013 as .{form} ({section['bytes'][form] / MB:,.0f} MB): upload held, "
+                "saved and loaded as the app does; peak RSS of the process and its children")
+        if "error" in app:
+            rows.append(_missing(what, app))
+            continue
+        worst = max(worst, app["tree_peak_sampled"])
+        as_bytes = modes.get("bytes", {})
+        rows.append(Row(
+            what, f"{app['tree_peak_sampled'] / MB:,.0f} MB (imports {app['imported'] / MB:,.0f}, upload held "
+                  f"{app['upload_held'] / MB:,.0f}, after {app['after'] / MB:,.0f}); load {_s(app['seconds'])}",
+            f"load_fer2013_bytes: {as_bytes['tree_peak_sampled'] / MB:,.0f} MB" if "tree_peak_sampled" in as_bytes else "—",
+            "—", "≤ 900 MB", app["tree_peak_sampled"] <= 900 * MB))
+    job = section.get("job", {})
+    if "job_process" in job:
+        child, process = job["parse_child"], job["job_process"]
+        rows.append(Row(
+            "training job's data step on the .csv.gz (TensorFlow loaded, the parsing child included), peak RSS; "
+            "plus the worst server peak above",
+            f"{process['tree_peak_sampled'] / MB:,.0f} MB (parsing child alone {child['own_peak'] / MB:,.0f} MB); "
+            f"with the server: {(process['tree_peak_sampled'] + worst) / MB:,.0f} MB",
+            "—", "—", "≤ 2.2 GB with the job's training (not measured here)", None))
+    return rows
+
+
 def build_rows(results: dict) -> list[Row]:
     sections = results.get("sections", {})
     return (parse_rows(sections.get("parse")) + cpu_training_rows(sections.get("cpu_training"))
             + training_rows(sections.get("training"))
             + prediction_rows(sections.get("prediction")) + app_rows(sections.get("app"))
             + video_rows(sections.get("video")) + hosted_rows(sections.get("hosted"))
-            + own_classes_rows(sections.get("own_classes")))
+            + own_classes_rows(sections.get("own_classes")) + load_memory_rows(sections.get("load_memory")))
 
 
 def table(rows: list[Row], quick: bool) -> str:
@@ -473,7 +504,7 @@ def details(results: dict) -> str:
     for name, describe in (("parse", _parse_details), ("cpu_training", _cpu_training_details),
                            ("training", _training_details), ("prediction", _prediction_details),
                            ("app", _app_details), ("video", _video_details), ("hosted", _hosted_details),
-                           ("own_classes", _own_classes_details)):
+                           ("own_classes", _own_classes_details), ("load_memory", _load_memory_details)):
         section = sections.get(name)
         if section is None:
             continue
@@ -693,3 +724,19 @@ def _hosted_details(hosted: dict) -> list[str]:
                 r = result[key]
                 lines.append(f"  - {label}, {name}: {_s(r['seconds'])}; {r['outcome'][:200]}")
     return lines
+
+
+def _load_memory_details(section: dict) -> list[str]:
+    if "forms" not in section:
+        return []
+    return [
+        "- **Loading memory.** The data's rows padded to FER2013's 35,887 (the developers' copy lacks PrivateTest: the "
+        "missing rows are copies of others), written as .csv, .csv.gz, .zip and Kaggle's fer2013.tar.gz layout. Each "
+        "form in a fresh process that imports what the server imports (streamlit, pandas, plotly, the app's ui modules), "
+        "holds the file's bytes as Streamlit holds an upload, saves them with `ui.cached.saved_upload` and loads them "
+        "with `ui.cached.load_dataset` (st.cache_data keeps the dataset); the baseline column hands the held bytes to "
+        "`load_fer2013_bytes` instead. Resident memory of the process and its children sampled every 0.1 s; cold "
+        "dataset cache every time. A training job's data step: `python -m fer_core data FILE --json` (the job's parsing "
+        "child), then a process that has imported TensorFlow and Keras calling the job's loader, child and cache read "
+        "included.",
+    ]

@@ -253,7 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     data = sub.add_parser("data", help="counts per split and class")
-    data.add_argument("path")
+    data.add_argument("path", help="FER2013 as .csv, .csv.gz, or a .zip, .tar, .tar.gz of it (told by its first bytes), "
+                                   "or photos in class folders: a folder, a .zip or a tar")
     data.add_argument("--skip-bad-rows", action="store_true", help="drop rows that are not valid faces, and count them")
     data.add_argument("--json", action="store_true")
     data.set_defaults(run=command_data)
