@@ -110,3 +110,44 @@ def test_face_boxes_are_plain_frozen_data(astronaut):
     assert isinstance(face.score, float)
     with pytest.raises(dataclasses.FrozenInstanceError):
         face.x = 0
+
+
+# --- faces that fill the frame, and no phantom faces from the padded search ---
+
+# The astronaut's face cut tight (chin, brows and cheeks at the edges), as a cropped headshot or a face dataset's crop.
+ASTRONAUT_TIGHT = (180, 75, 273, 168)
+
+
+@pytest.mark.parametrize("side", [120, 400])
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_a_face_that_fills_the_frame_is_found_after_padding_and_marked(astronaut, side, mode):
+    tight = astronaut.crop(ASTRONAUT_TIGHT).resize((side, side), Image.Resampling.BICUBIC).convert(mode)
+    [face] = detect_faces(tight)
+    assert face.found_after_padding
+    assert face.w > 0.8 * side and face.h > 0.8 * side  # the face is most of the picture, and clipped to it
+    assert face.x >= 0 and face.y >= 0 and face.x + face.w <= side and face.y + face.h <= side
+
+
+def test_a_face_found_at_once_is_not_marked(astronaut):
+    [face] = detect_faces(astronaut)
+    assert not face.found_after_padding
+
+
+def test_the_eyes_are_where_the_astronauts_eyes_are(astronaut):
+    [face] = detect_faces(astronaut)
+    (right_x, right_y), (left_x, left_y) = face.eyes
+    assert face.x < right_x < face.x + face.w / 2 < left_x < face.x + face.w  # her right eye is on the picture's left
+    assert face.y < right_y < face.y + face.h / 2 and face.y < left_y < face.y + face.h / 2
+
+
+def test_the_padded_search_makes_no_face_of_face_free_pictures():
+    from bench.face_framing import face_free_pictures
+
+    pictures = face_free_pictures(60, seed=5, with_photos=False)  # noise, gradients, text, shapes, blobs, stripes …
+    coffee = Image.open(ASSETS / "coffee.jpg").convert("RGB")
+    pictures += [("photo", coffee)] + [("crop of a photo", coffee.crop(box)) for box in ((0, 0, 200, 200), (100, 50, 400, 350))]
+    faces = {number: detect_faces(picture) for number, (_, picture) in enumerate(pictures)}
+    # Every picture the detector's first look finds nothing in goes through the padded search: it finds nothing.
+    searched = [number for number, found in faces.items() if not found]
+    assert len(searched) >= len(pictures) - 2
+    assert [face for found in faces.values() for face in found if face.found_after_padding] == []

@@ -5,6 +5,7 @@ Boxes are in the pixels of `load_image(image)`: upright (EXIF applied) and at mo
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,10 @@ WHOLE_FACE_MAX_SIDE = 64
 WHOLE_FACE_MAX_ASPECT = 1.25
 # FER2013 faces fill their square from the hairline to the chin: the detector's box plus 15%.
 FACE_MARGIN = 1.15
+# The square's centre, below the box's centre by this share of the box's side.
+FACE_SHIFT_DOWN = 0.0
+# A face whose eye line tilts is turned upright (about its box's centre) before it is cut out.
+ALIGN_FACES = True
 
 NO_FACE = "No face was found in this photo."
 NO_FACE_CENTRE_USED = "No face was found in this photo, so its centre square was classified as one face."
@@ -128,12 +133,23 @@ class Predictor:
         )
 
 
-def frame_face(photo: Image.Image | np.ndarray, face: FaceBox, size: int) -> np.ndarray:
-    """The face framed as FER2013 frames faces: a square FACE_MARGIN times the box, grey, size×size. Where the
-    square passes the photo's edge, the edge pixels repeat."""
+def frame_face(photo: Image.Image | np.ndarray, face: FaceBox, size: int, margin: float = FACE_MARGIN,
+               shift_down: float = FACE_SHIFT_DOWN, align: bool = ALIGN_FACES) -> np.ndarray:
+    """The face framed as FER2013 frames faces: a square `margin` times the box (its centre `shift_down` of the
+    box's side lower), turned so the eyes are level if `align`, grey, size×size. Where the square passes the
+    photo's edge, the edge pixels repeat. The defaults are the measured framing (docs/face_framing.md)."""
     width, height = photo.size if isinstance(photo, Image.Image) else (photo.shape[1], photo.shape[0])
-    side = max(1, round(max(face.w, face.h) * FACE_MARGIN))
-    left, top = round(face.x + face.w / 2 - side / 2), round(face.y + face.h / 2 - side / 2)
+    side = max(1, round(max(face.w, face.h) * margin))
+    centre_x, centre_y = face.x + face.w / 2, face.y + face.h / 2
+    shift = shift_down * max(face.w, face.h)
+    if align and face.eyes is not None:
+        (right_x, right_y), (left_x, left_y) = face.eyes
+        tilt = math.atan2(left_y - right_y, left_x - right_x)
+        if tilt != 0:  # "down" is the face's own: across its eye line
+            centre = (centre_x - shift * math.sin(tilt), centre_y + shift * math.cos(tilt))
+            return _resize(_upright_square(photo, centre, side, tilt), size)
+    centre_y += shift
+    left, top = round(centre_x - side / 2), round(centre_y - side / 2)
     inside = (max(left, 0), max(top, 0), min(left + side, width), min(top + side, height))
     # Only the face is turned grey, by Pillow for photos and frames alike: cheaper than converting a whole 2048-px
     # photo, and a frame's face is the same crop as the same picture's through `predict`.
@@ -144,6 +160,28 @@ def frame_face(photo: Image.Image | np.ndarray, face: FaceBox, size: int) -> np.
     if any(border):
         grey = cv2.copyMakeBorder(grey, *border, cv2.BORDER_REPLICATE)
     return _resize(grey, size)
+
+
+def _upright_square(photo: Image.Image | np.ndarray, centre: tuple[float, float], side: int, tilt: float) -> np.ndarray:
+    """The grey side×side square around `centre`, turned by `tilt` radians (the eye line's slope), so the face in
+    it is upright: only the part of the photo that the turned square covers is made grey."""
+    width, height = photo.size if isinstance(photo, Image.Image) else (photo.shape[1], photo.shape[0])
+    reach = math.ceil(side * (abs(math.cos(tilt)) + abs(math.sin(tilt))) / 2) + 1
+    inside = (max(0, math.floor(centre[0]) - reach), max(0, math.floor(centre[1]) - reach),
+              min(width, math.ceil(centre[0]) + reach), min(height, math.ceil(centre[1]) + reach))
+    if inside[2] <= inside[0] or inside[3] <= inside[1]:
+        inside = (0, 0, width, height)
+    region = (photo.crop(inside) if isinstance(photo, Image.Image)
+              else Image.fromarray(np.ascontiguousarray(photo[inside[1]:inside[3], inside[0]:inside[2]])))
+    grey = np.asarray(region.convert("L"))
+    cos, sin = math.cos(tilt), math.sin(tilt)
+    # Output pixel (u, v) samples the photo at centre + R(tilt)·(u + ½ − side/2, v + ½ − side/2), in pixel centres.
+    half = side / 2 - 0.5
+    shift_x = centre[0] - 0.5 - inside[0] - cos * half + sin * half
+    shift_y = centre[1] - 0.5 - inside[1] - sin * half - cos * half
+    to_photo = np.array([[cos, -sin, shift_x], [sin, cos, shift_y]])
+    return cv2.warpAffine(grey, to_photo, (side, side), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
 
 
 def _grey_at_size(image: Image.Image, size: int) -> np.ndarray:
