@@ -689,3 +689,13 @@ def test_one_photo_that_is_a_bomb_is_refused_from_the_directory(tmp_path):
     path = _zip(tmp_path / "one.zip", {"train/happy/x.jpg": bytes(3 << 20), "train/happy/y.jpg": face, **members})
     message = _load_error(path, skip_bad_rows=False)
     assert "train/happy/x.jpg would inflate to 3.1 MB from " in message and "refused as a possible zip bomb" in message
+
+
+def test_a_photo_too_large_to_decode_is_refused_from_its_header(tmp_path):
+    buffer = io.BytesIO()
+    Image.new("L", (5000, 5000)).save(buffer, "PNG")  # 25 MP in a few kB
+    face = _jpeg(_small_faces()[0][0])
+    path = _zip(tmp_path / "huge.zip", {"train/happy/x.png": buffer.getvalue(), "train/happy/y.jpg": face,
+                                        "train/sad/z.jpg": face})
+    assert _load_error(path) == ("huge.zip: train/happy/x.png is 5000×5000, far larger than a FER2013 face; photos of "
+                                 "at most 4096×4096 pixels are read. Fix it or choose to skip bad rows.")

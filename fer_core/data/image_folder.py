@@ -35,6 +35,9 @@ _FOLDER_USAGE = {"train": "Training", "training": "Training", "test": "PublicTes
 _PREFIX_USAGE = {"training": "Training", "publictest": "PublicTest", "privatetest": "PrivateTest"}
 _SPLIT_USAGE = {split: usage for usage, split in USAGE_TO_SPLIT.items()}
 _NAMES_SHOWN = 5
+# A photo in a dataset is decoded whole before its face is found: this bounds what one decode holds (48 MB in RGB).
+MAX_PHOTO_SIDE = 4096
+MAX_PHOTO_PIXELS = MAX_PHOTO_SIDE * MAX_PHOTO_SIDE
 
 
 @dataclass
@@ -238,6 +241,7 @@ def _face_in(data: bytes, name: str) -> np.ndarray | None:
 
     try:
         with Image.open(io.BytesIO(data)) as image:
+            size = image.size
             if is_one_face(image.size):  # the Predictor's rule: crops (FER2013's 35,887) skip detection
                 grey = image.convert("L")
                 if grey.size != (IMAGE_SIZE, IMAGE_SIZE):
@@ -245,6 +249,9 @@ def _face_in(data: bytes, name: str) -> np.ndarray | None:
                 return np.asarray(grey, dtype=np.uint8)
     except Exception as exc:  # PIL raises many types for a broken file; each one means "not an image"
         raise DataError(f"{name} is not a readable image ({type(exc).__name__}).") from exc
+    if size[0] * size[1] > MAX_PHOTO_PIXELS:  # from the header: decoding it would hold width × height × 3 bytes
+        raise DataError(f"{name} is {size[0]}×{size[1]}, far larger than a FER2013 face; photos of at most "
+                        f"{MAX_PHOTO_SIDE}×{MAX_PHOTO_SIDE} pixels are read.")
     return _largest_face(data, name)
 
 
