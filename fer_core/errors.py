@@ -30,6 +30,11 @@ class UploadTooLarge(DataError):
     """A data file over the server's upload limit: the sentence says the limit and how to make the file fit."""
 
 
+class CollectionError(DataError):
+    """Classes collected from the camera: a class name that cannot be a folder, a picture without a face, a full
+    collection."""
+
+
 class ImageError(FERError):
     """A photo that cannot be opened, or is unsafe to open."""
 
