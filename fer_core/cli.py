@@ -156,7 +156,7 @@ def command_predict(args) -> int:
 def command_video(args) -> int:
     from .prediction.predictor import Predictor
     from .prediction.video_analysis import analyse_video, max_video_seconds_from_environment
-    from .prediction.video_clips import clock
+    from .prediction.video_clips import clock, frame_rate_text
 
     _refuse_unless_regular(Path(args.clip), "clip")  # a pipe would leave the decoder waiting forever
     predictor = Predictor(args.model)
@@ -171,7 +171,10 @@ def command_video(args) -> int:
     for note in analysis.notes:
         print(f"note: {note}", file=sys.stderr)
     if args.out:
-        print(f"wrote {args.out}", file=sys.stderr)
+        drawn = analysis.annotated
+        rate = f" at {frame_rate_text(drawn['frame_rate'])}" if drawn["frame_rate"] else ""
+        sound = "with the clip's sound" if drawn["sound"] else "no sound: the clip has none"
+        print(f"wrote {args.out} ({drawn['frames']:,} frames{rate}, {sound})", file=sys.stderr)
     if args.json:
         _print_json(analysis.to_dict())
     elif args.csv:
@@ -213,7 +216,7 @@ def _progress_printer(stream):
         last[0] = progress.elapsed_seconds
         total = f"/{progress.frames_expected:,}" if progress.frames_expected else ""
         left = f", about {progress.seconds_left:.0f} s left" if progress.seconds_left is not None else ""
-        line = f"analysed {progress.frames_done:,}{total} frames{left}"
+        line = f"{'drew' if progress.drawing else 'analysed'} {progress.frames_done:,}{total} frames{left}"
         stream.write(f"\r{line}\033[K" if stream.isatty() else line + "\n")
         stream.flush()
 
@@ -329,7 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
     video.add_argument("clip")
     video.add_argument("--model", default=str(DEFAULT_MODEL))
     video.add_argument("--fps", type=float, help="analyse this many frames a second (default: every frame)")
-    video.add_argument("--out", help="also write the clip with numbered boxes and emotions as an H.264 MP4")
+    video.add_argument("--out", help="also write the clip with numbered boxes and emotions as an H.264 MP4: every "
+                                     "frame at the clip's rate, with its sound")
     video.add_argument("--max-seconds", type=float, help="refuse longer clips (default FER_MAX_VIDEO_SECONDS, 1800)")
     formats = video.add_mutually_exclusive_group()
     formats.add_argument("--json", action="store_true", help="every person's timeline and summary as JSON")

@@ -15,14 +15,14 @@ import numpy as np
 import pytest
 
 from ui.app_settings import load_settings
-from fer_core.errors import FERError, VideoError
+from fer_core.errors import AnalysisStopped, FERError, VideoError
 from fer_core.prediction.face_tracking import FaceTracker
 from fer_core.prediction.video_analysis import (MAX_FACES_PER_FRAME, NO_FACE_IN_CLIP, AnalysisJob, LiveAnalyser,
                                                 SavedAnalysis, analyse_video)
 from fer_core.prediction.video_clips import ANALYSIS_MAX_SIDE, frame_rate_text, open_clip
 from scripts.make_test_clip import crossing_frames, grid_frame, write_clip
-from video_fixtures import (ASSETS, CLIP_FPS, REPO, SHIPPED_MODEL, SlowPredictor, crossing_clip, predictor,  # noqa: F401
-                            still_frames)
+from video_fixtures import (ASSETS, CLIP_FPS, REPO, SHIPPED_MODEL, SlowPredictor, clip_with_sound,  # noqa: F401
+                            crossing_clip, predictor, still_frames, write_clip_with_tone)
 
 
 def test_each_person_keeps_one_number_as_they_cross(crossing_clip, predictor):  # noqa: F811
@@ -71,19 +71,94 @@ def test_one_timeline_entry_per_analysed_frame_in_one_shape(crossing_clip, predi
     assert first["top1"] == entry["top_k"][0]["label"] and float(first["happy"]) == entry["probabilities"]["happy"]
 
 
-def test_the_annotated_video_decodes_as_h264_with_one_frame_per_analysed_frame(crossing_clip, predictor, tmp_path):  # noqa: F811
+def test_the_annotated_video_decodes_as_h264_with_every_frame_of_the_clip(crossing_clip, predictor, tmp_path):  # noqa: F811
     out = tmp_path / "annotated.mp4"
     analysis = analyse_video(crossing_clip, predictor, fps=6, annotated_path=out)
     with av.open(str(out)) as container:
         stream = container.streams.video[0]
         assert stream.codec_context.name == "h264" and stream.codec_context.pix_fmt == "yuv420p"
+        assert not container.streams.audio  # the clip has no sound: nor has its annotated clip
         frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(stream)]
-    assert len(frames) == analysis.analysed_frames
+    assert analysis.analysed_frames == 15 and len(frames) == 30  # every frame of the 12 frames/s clip, not 6 a second
+    assert analysis.annotated == {"frames": 30, "frame_rate": 12.0, "every_frame": True, "sound": None}
     assert frames[0].shape == (480, 640, 3)
     # The first person's box is drawn in its colour (red) where the timeline says it is.
     box = analysis.people[0].entries()[0]["box"]
     edge = frames[0][box["y"] + box["h"] // 2, max(box["x"] - 1, 0):box["x"] + 3]
     assert (edge[:, 0].astype(int) - edge[:, 2]).max() > 60
+
+
+def clip_streams(path) -> dict:
+    """What an MP4 holds, read back with PyAV: its frames decoded, their rate, and its sound's codec and seconds."""
+    with av.open(str(path)) as container:
+        video = container.streams.video[0]
+        sound = container.streams.audio[0] if container.streams.audio else None
+        facts = {"frame_rate": float(video.average_rate), "frame_times": [],
+                 "sound": sound.codec_context.name if sound else None,
+                 "sound_seconds": float(sound.duration * sound.time_base) if sound else 0.0}
+        for frame in container.decode(video):
+            facts["frame_times"].append(float(frame.time))
+    return facts
+
+
+def test_a_24_fps_clip_with_sound_analysed_at_5_fps_plays_like_the_original(clip_with_sound, predictor, tmp_path):  # noqa: F811
+    out = tmp_path / "annotated.mp4"
+    analysis = analyse_video(clip_with_sound, predictor, fps=5, annotated_path=out)
+    source, annotated = clip_streams(clip_with_sound), clip_streams(out)
+    assert analysis.analysed_frames == 13 and len(source["frame_times"]) == 60
+    assert abs(len(annotated["frame_times"]) - 60) <= 1 and annotated["frame_rate"] == pytest.approx(24, abs=0.05)
+    assert annotated["frame_times"] == pytest.approx(source["frame_times"], abs=1e-3)
+    assert annotated["sound"] == "aac" and annotated["sound_seconds"] == pytest.approx(source["sound_seconds"], abs=0.05)
+    assert analysis.to_dict()["annotated_clip"] == {"frames": 60, "frame_rate": 24.0, "every_frame": True,
+                                                     "sound": "aac"}
+
+
+def test_boxes_move_between_analysed_frames(clip_with_sound, predictor, tmp_path):  # noqa: F811
+    out = tmp_path / "annotated.mp4"
+    analysis = analyse_video(clip_with_sound, predictor, fps=5, annotated_path=out)
+    with av.open(str(out)) as container:
+        frames = [frame.to_ndarray(format="rgb24") for _, frame in zip(range(6), container.decode(video=0))]
+    # Frame 2 (0.083 s) lies between the analysed frames at 0 and 0.2 s: person 1's red box is drawn 5/12 of the way
+    # from its first box to its second, where no frame of the clip was analysed.
+    first, second = (entry["box"] for entry in analysis.people[0].entries()[:2])
+    assert analysis.frame_times[:2].tolist() == pytest.approx([0.0, 0.2], abs=0.05)
+    share = (2 / 24 - analysis.frame_times[0]) / (analysis.frame_times[1] - analysis.frame_times[0])
+    x = round(first["x"] + (second["x"] - first["x"]) * share)
+    y = round(first["y"] + (first["h"] + (second["h"] - first["h"]) * share) / 2)
+    assert abs(second["x"] - first["x"]) > 10  # the people walk: a box held still would be in the wrong place
+    red = frames[2][y, x - 1:x + 3].astype(int)
+    assert (red[:, 0] - red[:, 2]).max() > 60
+
+
+def test_sound_browsers_cannot_play_from_an_mp4_is_reencoded_as_aac(tmp_path, predictor):  # noqa: F811
+    clip = write_clip_with_tone(tmp_path / "tone.mkv")
+    out = tmp_path / "annotated.mp4"
+    analysis = analyse_video(clip, predictor, fps=5, annotated_path=out)
+    assert analysis.annotated["sound"] == "aac"
+    with av.open(str(out)) as container:
+        samples = np.concatenate([frame.to_ndarray().reshape(-1) for frame in container.decode(audio=0)])
+    assert len(samples) / 2 / 48_000 == pytest.approx(2.5, abs=0.1)
+    assert np.sqrt(np.mean(samples ** 2)) == pytest.approx(0.3 / np.sqrt(2), rel=0.1)  # the tone, not silence
+
+
+def test_a_clip_longer_than_the_every_frame_limit_gets_its_analysed_frames_with_sound_and_a_note(
+        clip_with_sound, predictor, tmp_path):  # noqa: F811
+    out = tmp_path / "annotated.mp4"
+    analysis = analyse_video(clip_with_sound, predictor, fps=5, annotated_path=out, annotate_every_frame_seconds=2)
+    annotated = clip_streams(out)
+    assert len(annotated["frame_times"]) == analysis.analysed_frames == 13
+    assert annotated["sound"] == "aac" and annotated["sound_seconds"] == pytest.approx(2.5, abs=0.05)
+    assert analysis.annotated["every_frame"] is False
+    assert any("shows only the analysed 5 frames/s of the clip's 24 frames/s, with its sound" in note
+               and "FER_ANNOTATE_EVERY_FRAME_SECONDS" in note for note in analysis.notes)
+
+
+def test_drawing_the_annotated_clip_can_be_stopped(clip_with_sound, predictor, tmp_path):  # noqa: F811
+    asked = []
+    with pytest.raises(AnalysisStopped):  # asked once a frame in the analysis (60), then again while drawing
+        analyse_video(clip_with_sound, predictor, fps=5, annotated_path=tmp_path / "annotated.mp4",
+                      stop=lambda: asked.append(1) or len(asked) > 70)
+    assert len(asked) == 71
 
 
 def test_progress_reports_frames_done_and_time_left(crossing_clip, predictor, monkeypatch):  # noqa: F811
@@ -316,13 +391,25 @@ def test_cli_video_prints_json_csv_and_writes_the_annotated_clip(crossing_clip, 
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["analysed_frames"] == 10 and len(data["people"]) == 2
-    assert "analysed 10/10 frames" in result.stderr and f"wrote {out}" in result.stderr
+    assert "analysed 10/10 frames" in result.stderr
+    assert f"wrote {out} (30 frames at 12 frames/s, no sound: the clip has none)" in result.stderr
     with av.open(str(out)) as container:
-        assert sum(1 for _ in container.decode(video=0)) == 10
+        assert sum(1 for _ in container.decode(video=0)) == 30  # the clip's every frame, 10 of them analysed
     csv = fer("video", crossing_clip, "--fps", "4", "--csv")
     assert csv.returncode == 0 and len(csv.stdout.splitlines()) == 1 + 20
     summary = fer("video", crossing_clip, "--fps", "4")
     assert "2 people" in summary.stdout and "person 1:" in summary.stdout
+
+
+def test_cli_video_writes_the_annotated_clip_at_the_clips_rate_with_its_sound(clip_with_sound, tmp_path):  # noqa: F811
+    out = tmp_path / "annotated.mp4"
+    result = fer("video", clip_with_sound, "--fps", "5", "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert "analysed 13/13 frames" in result.stderr and "drew 60/60 frames" in result.stderr
+    assert f"wrote {out} (60 frames at 24 frames/s, with the clip's sound)" in result.stderr
+    annotated, source = clip_streams(out), clip_streams(clip_with_sound)
+    assert len(annotated["frame_times"]) == 60 and annotated["frame_rate"] == pytest.approx(24, abs=0.05)
+    assert annotated["sound"] == "aac" and annotated["sound_seconds"] == pytest.approx(source["sound_seconds"], abs=0.05)
 
 
 def test_cli_video_missing_file_and_bad_fps_are_one_line_each(tmp_path, crossing_clip):  # noqa: F811

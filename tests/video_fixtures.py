@@ -25,6 +25,36 @@ def crossing_clip(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def clip_with_sound(tmp_path_factory) -> Path:
+    """The two people crossing as a phone films them: 24 frames a second with an AAC sound track, 2.5 s (60 frames)."""
+    path = tmp_path_factory.mktemp("clips") / "with_sound.mp4"
+    return write_clip(path, crossing_frames(*CLIP_SIZE, round(CLIP_SECONDS * 24)), fps=24, with_sound=True)
+
+
+def write_clip_with_tone(path: Path, fps: int = 24, seconds: float = CLIP_SECONDS, sound_codec: str = "pcm_s16le",
+                         rate: int = 48_000) -> Path:
+    """A Matroska clip of the two people crossing (320×240) with a 440 Hz stereo tone in `sound_codec`: sound that
+    an MP4 for browsers cannot carry as it is."""
+    import av
+
+    with av.open(str(path), "w", format="matroska") as out:
+        video = out.add_stream("libx264", rate=fps)
+        video.width, video.height, video.pix_fmt = 320, 240, "yuv420p"
+        sound = out.add_stream(sound_codec, rate=rate)
+        sound.layout = "stereo"
+        for picture in crossing_frames(320, 240, round(seconds * fps)):
+            out.mux(video.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")))
+        out.mux(video.encode(None))
+        tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(round(seconds * rate)) / rate)).astype(np.float32)
+        for start in range(0, len(tone), 960):
+            frame = av.AudioFrame.from_ndarray(np.stack([tone[start:start + 960]] * 2), format="fltp", layout="stereo")
+            frame.sample_rate, frame.pts = rate, start
+            out.mux(sound.encode(frame))
+        out.mux(sound.encode(None))
+    return path
+
+
+@pytest.fixture(scope="session")
 def predictor():
     from fer_core.prediction.predictor import Predictor
 

@@ -2,7 +2,8 @@
 (fer_core.prediction.video_clips), finds and classifies the faces in each with the photo `Predictor`, follows each person from
 frame to frame (fer_core.prediction.face_tracking), and returns a `VideoAnalysis`: per person, per analysed frame, the time, the
 box, all probabilities (smoothed over SMOOTHING_SECONDS) and the top 3; per person a summary. `to_dict()` (JSON)
-and `csv_rows()` are the same data. Optionally it writes the clip with numbered boxes and labels burned in.
+and `csv_rows()` are the same data. Optionally it then writes the clip with numbered boxes and labels burned in,
+at its own frame rate and with its sound (fer_core.prediction.annotated_clip).
 
 `LiveAnalyser` does the same one frame at a time for a webcam. Both go through `frame_analysis.FrameAnalyser`, which
 says how often the detector looks and how the test-time views are spread over frames.
@@ -21,7 +22,7 @@ import shutil
 import threading
 import time as clock_time
 from array import array
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -30,19 +31,18 @@ import numpy as np
 
 from ..atomic import write_bytes_atomically, write_json_atomically
 from ..errors import AnalysisStopped, FERError
+from .annotated_clip import draw_people, slideshow_note, write_annotated_clip
 from .face_tracking import SMOOTHING_SECONDS, TrackedFace
 from .frame_analysis import MAX_FACES_PER_FRAME, VIDEO_TTA, FrameAnalyser, detect_every, video_tta, video_views
 from .ranking import rank, ranking_to_dicts
 from .tta import TTA_MODES
-from .video_clips import (ANALYSIS_MAX_SIDE, UNNAMED_CLIP, AnnotatedVideoWriter, ClipFrame, VideoClip, fit_within,
-                          open_clip)
+from .video_clips import ANALYSIS_MAX_SIDE, UNNAMED_CLIP, ClipFrame, VideoClip, fit_within, open_clip
 
 TOP_K = 3
 # Progress is reported at most this often (seconds of wall time), so a callback that redraws a page stays cheap.
 PROGRESS_EVERY_SECONDS = 0.25
 # Part of a saved analysis's key: a change to how clips are analysed makes the page analyse them afresh.
 ANALYSIS_VERSION = "2: views spread over frames, detector every 1/15 s"
-BOX_COLOURS_RGB = ((228, 87, 86), (76, 120, 168), (84, 162, 75), (245, 133, 24), (178, 121, 162), (114, 183, 178))
 
 NO_FACE_IN_CLIP = "No face was found in any analysed frame of this clip."
 # Half an hour: about 15 minutes of analysis for a 720p clip on 2 cores; a longer clip is refused before it is decoded.
@@ -55,6 +55,10 @@ DEFAULT_MAX_VIDEO_SECONDS = 1800
 DEFAULT_MAX_VIDEO_GIGAPIXELS = 112
 # Clips analysed at once in the server (each already decodes and infers on several threads); more wait their turn.
 DEFAULT_VIDEO_ANALYSES = 1
+# Clips up to this long get an annotated clip of every frame on the page; a longer one's holds its analysed frames
+# (with sound), as drawing every frame would cost about the analysis again (docs/video.md). The app reads
+# FER_ANNOTATE_EVERY_FRAME_SECONDS; the CLI draws every frame whatever the length.
+DEFAULT_ANNOTATE_EVERY_FRAME_SECONDS = 600
 
 
 def max_video_seconds_from_environment() -> int:
@@ -67,13 +71,15 @@ def max_video_seconds_from_environment() -> int:
 @dataclass(frozen=True)
 class VideoProgress:
     """How far an analysis has got: frames analysed, the expected total (None when the header gives no length),
-    the clip time reached, and the wall-clock seconds spent and (estimated) left."""
+    the clip time reached, and the wall-clock seconds spent and (estimated) left; `drawing`: of the annotated clip,
+    after the analysis (its frames are the clip's, not the analysed ones)."""
 
     frames_done: int
     frames_expected: int | None
     clip_seconds_done: float
     elapsed_seconds: float
     seconds_left: float | None
+    drawing: bool = False
 
     @property
     def fraction(self) -> float | None:
@@ -152,6 +158,7 @@ class VideoAnalysis:
     views_spread_over_frames: bool = False  # one view a frame, in turn, averaged by the smoothing (frame_analysis)
     detector_every_frames: int = 1  # how many analysed frames apart the detector looks (frame_analysis)
     frames_searched: int = 0  # analysed frames the detector looked at: more than every n-th where people came and went
+    annotated: dict | None = None  # the annotated clip written, when one was (annotated_clip.AnnotatedClip.to_dict)
 
     @property
     def analysed_frames(self) -> int:
@@ -184,6 +191,7 @@ class VideoAnalysis:
             "notes": list(self.notes),
             "people": [{"person": p.person, "summary": p.summary(seconds), "timeline": p.entries(top_k)}
                        for p in self.people],
+            **({"annotated_clip": self.annotated} if self.annotated else {}),
         }
 
     def csv_rows(self, top_k: int = TOP_K) -> list[dict]:
@@ -214,10 +222,13 @@ def analyse_video(source, predictor, fps: float | None = None, name: str | None 
                   progress: Callable[[VideoProgress], None] | None = None,
                   smoothing_seconds: float = SMOOTHING_SECONDS, tta: str | None = None,
                   detect_every_frames: int | None = None, max_pixels: float | None = None,
-                  stop: Callable[[], bool] | None = None) -> VideoAnalysis:
+                  stop: Callable[[], bool] | None = None,
+                  annotate_every_frame_seconds: float | None = None) -> VideoAnalysis:
     """Every person's emotions through the clip at `source` (a path, bytes or file object). `fps`: analyse this many
-    frames a second (None: every frame). `annotated_path`: also write the analysed frames with numbered boxes and the
-    top emotion as an H.264 MP4. `tta`: score each face in every frame with these test-time views (None: `video_views`
+    frames a second (None: every frame). `annotated_path`: then also write the clip, every frame at its own rate and
+    with its sound, with numbered boxes and the top emotion, as an H.264 MP4 (annotated_clip.write_annotated_clip);
+    a clip longer than `annotate_every_frame_seconds` (None: no limit) gets only its analysed frames, and a note says
+    so. `tta`: score each face in every frame with these test-time views (None: `video_views`
     chooses, and spreads the model's views over frames where the frame rate allows).
     `detect_every_frames`: how many analysed frames apart the detector looks (None: `detect_every` chooses; 1: every
     frame). `max_pixels`: refuse a clip that decodes to more pixels (every frame's width × height), from its header
@@ -240,7 +251,6 @@ def analyse_video(source, predictor, fps: float | None = None, name: str | None 
                                  smoothing_seconds)
         timelines: dict[int, PersonTimeline] = {}
         frame_times = array("d")
-        writer = AnnotatedVideoWriter(annotated_path, *clip.analysis_size) if annotated_path else None
         started = last_report = clock_time.perf_counter()
 
         def record(completed: list[tuple[ClipFrame, list[TrackedFace]]]) -> None:
@@ -251,20 +261,14 @@ def analyse_video(source, predictor, fps: float | None = None, name: str | None 
                         timelines[face.person] = PersonTimeline(face.person, predictor.class_names)
                     timelines[face.person].add(len(frame_times), frame.time, face)
                 frame_times.append(frame.time)
-                if writer:
-                    writer.write(draw_people(frame.pixels, tracked, predictor.class_names), frame.time)
             now = clock_time.perf_counter()
             if progress and completed and now - last_report >= PROGRESS_EVERY_SECONDS:
                 last_report = now
                 progress(_progress(len(frame_times), expected, frame_times[-1], now - started))
 
-        try:
-            for frame in clip.frames(every_seconds=every, max_seconds=max_seconds, max_pixels=max_pixels, stop=stop):
-                record(analyser.push(frame))
-            record(analyser.finish())
-        finally:
-            if writer:
-                writer.close()
+        for frame in clip.frames(every_seconds=every, max_seconds=max_seconds, max_pixels=max_pixels, stop=stop):
+            record(analyser.push(frame))
+        record(analyser.finish())
         if progress:
             progress(_progress(len(frame_times), len(frame_times), frame_times[-1] if frame_times else 0.0,
                                clock_time.perf_counter() - started))
@@ -279,11 +283,43 @@ def analyse_video(source, predictor, fps: float | None = None, name: str | None 
                  "analysed_width": clip.analysis_size[0], "analysed_height": clip.analysis_size[1],
                  "duration": clip.duration, "frame_rate": clip.frame_rate, "rotation": clip.rotation,
                  "codec": clip.codec, "format": clip.container_format}
-        return VideoAnalysis(clip=facts, class_names=tuple(predictor.class_names), every_seconds=every,
-                             smoothing_seconds=smoothing_seconds, frame_times=frame_times,
-                             people=[timelines[p] for p in sorted(timelines)], notes=notes,
-                             most_faces_in_a_frame=most_faces, tta=views, views_spread_over_frames=spread,
-                             detector_every_frames=analyser.detect_every, frames_searched=analyser.searched)
+        analysis = VideoAnalysis(clip=facts, class_names=tuple(predictor.class_names), every_seconds=every,
+                                 smoothing_seconds=smoothing_seconds, frame_times=frame_times,
+                                 people=[timelines[p] for p in sorted(timelines)], notes=notes,
+                                 most_faces_in_a_frame=most_faces, tta=views, views_spread_over_frames=spread,
+                                 detector_every_frames=analyser.detect_every, frames_searched=analyser.searched)
+    if annotated_path:
+        _annotate(source, analysis, annotated_path, annotate_every_frame_seconds, max_seconds, max_pixels, stop,
+                  progress)
+    return analysis
+
+
+def _annotate(source, analysis: VideoAnalysis, path, every_frame_seconds: float | None, max_seconds, max_pixels, stop,
+              progress) -> None:
+    """The annotated clip, after the analysis: every frame, unless the clip is longer than `every_frame_seconds` and
+    not every frame was analysed; progress is reported as `drawing`."""
+    facts = analysis.clip
+    length = facts.get("duration") or (analysis.frame_times[-1] if analysis.frame_times else 0.0)
+    every_frame = analysis.every_seconds is None or every_frame_seconds is None or length <= every_frame_seconds
+    rate = facts.get("frame_rate")
+    expected = (round(length * rate) if rate and length else None) if every_frame else analysis.analysed_frames
+    started = last_report = clock_time.perf_counter()
+
+    def drawn(frames: int, clip_seconds: float) -> None:
+        nonlocal last_report
+        now = clock_time.perf_counter()
+        if progress and now - last_report >= PROGRESS_EVERY_SECONDS:
+            last_report = now
+            progress(replace(_progress(frames, expected, clip_seconds, now - started), drawing=True))
+
+    written = write_annotated_clip(source, analysis, path, every_frame=every_frame, max_seconds=max_seconds,
+                                   max_pixels=max_pixels, stop=stop, progress=drawn)
+    analysis.annotated = written.to_dict()
+    if not every_frame:
+        analysis.notes.append(slideshow_note(1 / analysis.every_seconds, rate, every_frame_seconds))
+    if progress:
+        progress(replace(_progress(written.frames, written.frames, length, clock_time.perf_counter() - started),
+                         drawing=True))
 
 
 def _expected_frames(clip: VideoClip, every: float | None) -> int | None:
@@ -299,26 +335,6 @@ def _expected_frames(clip: VideoClip, every: float | None) -> int | None:
 def _progress(done: int, expected: int | None, clip_seconds: float, elapsed: float) -> VideoProgress:
     left = elapsed / done * max(expected - done, 0) if expected and done else None
     return VideoProgress(done, max(expected, done) if expected else None, clip_seconds, elapsed, left)
-
-
-def draw_people(pixels: np.ndarray, people: list[TrackedFace], class_names) -> np.ndarray:
-    """A copy of an RGB frame with each person's box, number and top emotion drawn in (OpenCV: a few hundred µs)."""
-    picture = np.ascontiguousarray(pixels).copy()
-    scale = max(picture.shape[:2]) / 640
-    thickness = max(2, round(2 * scale))
-    for face in people:
-        x, y, w, h = face.box
-        colour = BOX_COLOURS_RGB[(face.person - 1) % len(BOX_COLOURS_RGB)]
-        top = int(np.argmax(face.probabilities))
-        label = f"{face.person} {class_names[top]} {face.probabilities[top]:.0%}"
-        cv2.rectangle(picture, (x, y), (x + w, y + h), colour, thickness)
-        (text_w, text_h), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, thickness)
-        tag_y = y - text_h - base - 2 * thickness if y - text_h - base - 2 * thickness >= 0 else y
-        cv2.rectangle(picture, (x, tag_y), (x + text_w + 2 * thickness, tag_y + text_h + base + 2 * thickness),
-                      colour, -1)
-        cv2.putText(picture, label, (x + thickness, tag_y + text_h + thickness), cv2.FONT_HERSHEY_SIMPLEX,
-                    0.6 * scale, (255, 255, 255), max(1, thickness // 2), cv2.LINE_AA)
-    return picture
 
 
 class LiveAnalyser:

@@ -34,6 +34,8 @@ VARIABLE_RATE_SPREAD = 0.25
 _SIGNATURES = ((4, b"ftyp", "MP4/MOV"), (0, b"\x1a\x45\xdf\xa3", "WebM/MKV"), (8, b"AVI ", "AVI"), (0, b"GIF8", "GIF"))
 # What a clip is called where no name is given, and in analyses shared between visitors (no visitor's name in them).
 UNNAMED_CLIP = "This clip"
+# Sound codecs browsers play from an MP4, copied as they are into the annotated clip; any other is re-encoded as AAC.
+COPIED_SOUND_CODECS = ("aac", "mp3", "opus")
 _STILL_FORMATS = ("image2", "jpeg_pipe", "png_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe")
 
 
@@ -68,6 +70,23 @@ class VideoClip:
     _stream: object = field(repr=False)
     _decoded: Iterator = field(repr=False)
     _first_frame: object = field(repr=False)
+    # The first audio stream, demuxed with the pictures when opened `with_sound`: its packets wait here, in file order,
+    # until `take_sound_packets()` (a few between two frames: the container interleaves them).
+    sound_stream: object = field(default=None, repr=False)
+    _sound_packets: list = field(default_factory=list, repr=False)
+
+    @property
+    def start_time(self) -> float:
+        """Seconds of the video stream's first timestamp: frames' times count from it (audio packets must too)."""
+        stream = self._stream
+        if stream.start_time is not None:
+            return float(stream.start_time * stream.time_base)
+        return float(self._first_frame.time or 0.0)
+
+    def take_sound_packets(self) -> list:
+        """The sound stream's packets demuxed since the last call (with_sound), in file order."""
+        packets, self._sound_packets[:] = list(self._sound_packets), []
+        return packets
 
     @property
     def analysis_size(self) -> tuple[int, int]:
@@ -136,9 +155,10 @@ class VideoClip:
 
 
 def open_clip(source, name: str | None = None, max_seconds: float | None = None,
-              max_pixels: float | None = None) -> VideoClip:
+              max_pixels: float | None = None, with_sound: bool = False) -> VideoClip:
     """The clip at `source` (a path, bytes, or a file object) opened and checked, before a frame is decoded, against
-    `max_seconds` and `max_pixels` as its header tells them; VideoError says what is wrong."""
+    `max_seconds` and `max_pixels` as its header tells them; VideoError says what is wrong. `with_sound`: its first
+    audio stream's packets are read along with the frames (VideoClip.take_sound_packets)."""
     import av
 
     name, opened, head = _opened_source(source, name)
@@ -154,13 +174,14 @@ def open_clip(source, name: str | None = None, max_seconds: float | None = None,
         raise VideoError(f"{name} is not a video FER Studio can read (its contents are not in a video format FFmpeg "
                          f"knows). Try an MP4, WebM, MOV, AVI or GIF clip.") from exc
     try:
-        return _checked_clip(container, name, max_seconds, max_pixels)
+        return _checked_clip(container, name, max_seconds, max_pixels, with_sound)
     except BaseException:
         container.close()
         raise
 
 
-def _checked_clip(container, name: str, max_seconds: float | None, max_pixels: float | None) -> VideoClip:
+def _checked_clip(container, name: str, max_seconds: float | None, max_pixels: float | None,
+                  with_sound: bool = False) -> VideoClip:
     if container.format.name in _STILL_FORMATS:
         raise StillImageNotVideo(name)
     if not container.streams.video:
@@ -183,7 +204,9 @@ def _checked_clip(container, name: str, max_seconds: float | None, max_pixels: f
     if max_pixels is not None and frame_count and frame_count * width * height > max_pixels:
         raise VideoError(too_many_pixels(name, (frame_count, width, height), max_pixels))
     # The first frame is decoded now: a clip whose pictures cannot be decoded is refused before any work starts.
-    decoded = container.decode(stream)
+    sound = container.streams.audio[0] if with_sound and container.streams.audio else None
+    sound_packets: list = []
+    decoded = container.decode(stream) if sound is None else _decoded_with_sound(container, stream, sound, sound_packets)
     try:
         first_frame = next(decoded)
     except StopIteration:
@@ -199,7 +222,18 @@ def _checked_clip(container, name: str, max_seconds: float | None, max_pixels: f
     return VideoClip(name=name, width=width, height=height, duration=duration,
                      frame_rate=float(rate) if rate else None, frame_count=int(stream.frames) or None,
                      rotation=rotation, codec=context.name, container_format=container.format.name, notes=notes,
-                     _container=container, _stream=stream, _decoded=decoded, _first_frame=first_frame)
+                     _container=container, _stream=stream, _decoded=decoded, _first_frame=first_frame,
+                     sound_stream=sound, _sound_packets=sound_packets)
+
+
+def _decoded_with_sound(container, video, sound, sound_packets: list) -> Iterator:
+    """The video stream's frames, decoded; the sound stream's packets, as they come in the file, put in `sound_packets`."""
+    for packet in container.demux(video, sound):
+        if packet.stream.index == sound.index:
+            if packet.size and packet.pts is not None:  # not the demuxer's empty end-of-stream packet
+                sound_packets.append(packet)
+            continue
+        yield from packet.decode()
 
 
 def too_long(name: str, seconds: float | None, max_seconds: float) -> str:
@@ -308,32 +342,76 @@ def _reason(exc: Exception) -> str:
 
 class AnnotatedVideoWriter:
     """Frames in, an H.264 MP4 out (yuv420p, the moov atom first): the format every browser plays. Each frame keeps
-    its own timestamp, so a clip sampled at 5 fps, or with a variable frame rate, plays at its true speed."""
+    its own timestamp, so a clip sampled at 5 fps, or with a variable frame rate, plays at its true speed. With
+    `sound` (an opened clip's sound_stream), its packets go in beside the frames (`write_sound`): copied when browsers
+    play them in an MP4 (COPIED_SOUND_CODECS), else decoded and encoded again as AAC."""
 
-    def __init__(self, path: str | Path, width: int, height: int):
+    # 90 kHz, as MPEG does: 24, 25, 30 and 29.97 frames/s are whole numbers of ticks apart.
+    TIME_BASE = Fraction(1, 90_000)
+
+    def __init__(self, path: str | Path, width: int, height: int, frame_rate: float | None = None, sound=None):
         import av
 
         self.path = Path(path)
         # H.264 in yuv420p needs even sides: the last row or column of an odd frame is dropped.
         self.width, self.height = width - width % 2, height - height % 2
         self._container = av.open(str(self.path), mode="w", format="mp4", options={"movflags": "+faststart"})
-        self._stream = self._container.add_stream("libx264", rate=30, options={"preset": "veryfast", "crf": "23"})
+        rate = Fraction(frame_rate).limit_denominator(1001) if frame_rate else 30
+        self._stream = self._container.add_stream("libx264", rate=rate, options={"preset": "veryfast", "crf": "23"})
         self._stream.width, self._stream.height, self._stream.pix_fmt = self.width, self.height, "yuv420p"
-        # Millisecond timestamps, in the encoder too: each frame plays at its own time.
-        self._stream.time_base = self._stream.codec_context.time_base = Fraction(1, 1000)
+        self._stream.time_base = self._stream.codec_context.time_base = self.TIME_BASE
         self._last_pts = -1
+        self._sound_out, self._sound_samples = None, None
+        self._copy_sound = sound is not None and sound.codec_context.name in COPIED_SOUND_CODECS
+        if sound is not None:
+            if self._copy_sound:
+                self._sound_out = self._container.add_stream_from_template(sound)
+            else:
+                self._sound_out = self._container.add_stream("aac", rate=sound.codec_context.sample_rate or 48_000)
+                self._sound_out.layout = "mono" if sound.codec_context.channels == 1 else "stereo"
+
+    @property
+    def sound_codec(self) -> str | None:
+        """The codec of the sound written (the clip's own, or aac re-encoded), None without sound."""
+        return self._sound_out.codec_context.name if self._sound_out is not None else None
 
     def write(self, pixels: np.ndarray, time: float) -> None:
         import av
 
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(pixels[:self.height, :self.width]), format="rgb24")
-        frame.pts = max(self._last_pts + 1, round(time * 1000))
-        frame.time_base = Fraction(1, 1000)
+        frame.pts = max(self._last_pts + 1, round(time / self.TIME_BASE))
+        frame.time_base = self.TIME_BASE
         self._last_pts = frame.pts
         self._container.mux(self._stream.encode(frame))
 
+    def write_sound(self, packets: list, start_time: float) -> None:
+        """The sound's packets, their times counted from `start_time` (the video's first timestamp) as the frames'
+        are; sound from before it is left out."""
+        for packet in packets:
+            shift = round(start_time / packet.time_base)
+            if packet.pts + (packet.duration or 0) - shift <= 0:
+                continue
+            if self._copy_sound:
+                packet.pts -= shift
+                packet.dts = packet.pts if packet.dts is None else packet.dts - shift
+                packet.stream = self._sound_out
+                self._container.mux(packet)
+            else:
+                for frame in packet.decode():
+                    self._encode_sound(frame, start_time)
+
+    def _encode_sound(self, frame, start_time: float | None) -> None:
+        if frame is not None:
+            if self._sound_samples is None:  # the first samples' place; the rest follow on without gaps
+                self._sound_samples = max(0, round((float(frame.time or 0.0) - start_time) * frame.sample_rate))
+            frame.pts, frame.time_base = self._sound_samples, Fraction(1, frame.sample_rate)
+            self._sound_samples += frame.samples
+        self._container.mux(self._sound_out.encode(frame))
+
     def close(self) -> Path:
         self._container.mux(self._stream.encode(None))
+        if self._sound_out is not None and not self._copy_sound:
+            self._encode_sound(None, None)
         self._container.close()
         return self.path
 
