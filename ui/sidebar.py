@@ -3,6 +3,7 @@ path, a flag, a model path); pages turn that choice into data with chosen_data_f
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import NamedTuple
 
@@ -10,14 +11,15 @@ import numpy as np
 import streamlit as st
 
 from ui.app_settings import AppSettings, load_settings
+from fer_core.data.collected_classes import CollectedClasses
 from fer_core.data.dataset import DATA_FILE_SUFFIXES
 from fer_core.data.fer2013 import CLASS_NAMES as FER2013_CLASSES
-from fer_core.errors import DataError, FERError, UploadTooLarge
-from fer_core.training.runs import TrainingRun, list_runs, uploads_dir
+from fer_core.errors import CollectionError, DataError, FERError, UploadTooLarge
+from fer_core.training.runs import TrainingRun, list_runs, uploads_dir, uploads_needed
 from fer_core.data.sampling import BUILT_IN_SAMPLE
 from fer_core.data.splits import HELD_OUT_FROM_CLASS_SIZE
 from ui import cached
-from ui.pages import TRAIN
+from ui.pages import COLLECT, TRAIN
 from ui.plain_text import plain
 
 REPO = Path(__file__).resolve().parent.parent
@@ -26,7 +28,9 @@ CPU_JOB_MODEL = REPO / "models" / "fer_fast.keras"  # what the Train page's defa
 SEED_MODEL = REPO / "models" / "seed_cnn.keras"  # the notebook's recipe, shipped to compare with
 SEED_CARD = SEED_MODEL.with_suffix(".json")
 
-SOURCE_LABELS = {"sample": "Built-in sample (10% of FER2013)", "upload": "Upload a file", "server": "A path on the server"}
+SOURCE_LABELS = {"sample": "Built-in sample (10% of FER2013)", "upload": "Upload a file", "server": "A path on the server",
+                 "camera": "Classes from your camera"}
+CAMERA_LABEL = "your classes from the camera"
 UPLOAD_TYPES = [suffix.lstrip(".") for suffix in DATA_FILE_SUFFIXES]
 
 
@@ -59,6 +63,10 @@ def data_source_picker(settings: AppSettings) -> None:
             st.file_uploader("FER2013 (.csv, .csv.gz, .zip, .tar.gz), or photos in one folder per class", type=UPLOAD_TYPES,
                              key="data_upload", max_upload_size=settings.max_upload_mb)
             st.caption(settings.upload_limit_line)
+        elif source == "camera":
+            counts = session_collection(settings).counts()
+            st.caption(plain(", ".join(f"{name}: {count}" for name, count in counts.items()) or "No classes yet."))
+            st.page_link(COLLECT.path, label="Collect photos", icon=COLLECT.icon)
         elif source == "server":
             st.text_input("Path on the server", key="data_path", placeholder=str(settings.data_dirs[0] / "fer2013.csv"),
                           help="A FER2013 file or folder inside " + ", ".join(str(d) for d in settings.data_dirs))
@@ -85,9 +93,27 @@ def chosen_data_file(settings: AppSettings) -> DataFile:
             raise DataError("Type the path of a FER2013 file or folder on the server in the sidebar.")
         path = settings.server_path(typed)
         label = str(path)
+    elif source == "camera":
+        collection = session_collection(settings)
+        if reason := collection.not_ready_reason():
+            raise CollectionError(f"Your classes from the camera cannot train yet. {reason} Photos are taken on "
+                                  f"the {COLLECT.title} page.")
+        return DataFile(str(collection.folder), skip, collection.modified(), CAMERA_LABEL)
     else:
         path, label = BUILT_IN_SAMPLE, "the built-in sample (10% of FER2013)"
     return DataFile(str(path), skip, path.stat().st_mtime, label)
+
+
+def session_collection(settings: AppSettings) -> CollectedClasses:
+    """This session's classes from the camera (the Collect page's), kept in the uploads store beside the runs."""
+    session_id = st.session_state.setdefault("collection_id", secrets.token_hex(8))
+    return CollectedClasses(uploads_dir(settings.runs_dir), session_id, store_max_bytes=settings.uploads_mb * 1_000_000,
+                            needed=lambda: uploads_needed(settings.runs_dir))
+
+
+def use_collection() -> None:
+    """Button callback: make this session's classes from the camera the data every page reads (the sidebar's choice)."""
+    st.session_state["data_source"] = "camera"
 
 
 def chosen_dataset(settings: AppSettings):
@@ -117,7 +143,7 @@ def too_few_to_validate(dataset, label: str) -> str | None:
 
 def bad_rows_hint(error: FERError) -> str | None:
     """What to try after a DataError, when skipping bad rows is still off and rows are what is wrong."""
-    if st.session_state.get("skip_bad_rows") or isinstance(error, UploadTooLarge) or \
+    if st.session_state.get("skip_bad_rows") or isinstance(error, (UploadTooLarge, CollectionError)) or \
             st.session_state.get("data_source") == "upload" and st.session_state.get("data_upload") is None:
         return None
     return "If the file is mostly good, tick “Skip bad rows” in the sidebar to drop the rows that are not faces."
