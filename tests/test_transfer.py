@@ -65,3 +65,82 @@ def test_a_model_no_better_than_chance_on_own_classes_is_told_to_start_from_the_
     verdict = chance_level_verdict(evaluate_probabilities(labels, probabilities, OWN), labels, epochs=30,
                                    train_faces=48)
     assert verdict["flagged"] and "start from the shipped model" in verdict["reason"]
+
+
+@pytest.fixture(scope="module")
+def own_photos(tmp_path_factory):
+    from own_classes_fixtures import make_face_photo_folder
+
+    return make_face_photo_folder(tmp_path_factory.mktemp("own") / "photos", per_class=12)
+
+
+def test_a_head_only_job_runs_the_frozen_layers_once_per_photo_and_view_not_every_epoch(own_photos, tmp_path,
+                                                                                        monkeypatch):
+    import keras
+
+    from fer_core.data.dataset import load_fer2013
+    from fer_core.training import recipe, transfer
+
+    seen = []
+
+    def counted(features, faces, on_faces=None):
+        seen.append(len(faces))
+        return transfer.frozen_features(features, faces, on_faces)
+
+    monkeypatch.setattr(recipe, "frozen_features", counted)
+    monkeypatch.setattr(transfer, "FEATURE_VIEWS", 2)
+    run = recipe.train(TrainingConfig(data=str(own_photos), epochs=5, batch_size=8), runs_dir=tmp_path, verbose=0)
+    splits = load_fer2013(own_photos).splits
+    assert seen == [len(splits.train)] * 2 + [len(splits.validation)]  # 2 augmented views, then validation once
+    assert len(run.epochs()) == 5 and run.status == "finished"
+    served = keras.saving.load_model(run.best_model_file, compile=False)
+    assert served.input_shape == (None, 48, 48, 1) and served.output_shape == (None, 3)  # the whole model, not the head
+    assert run.progress()["phase"] == "done"
+
+
+def test_the_head_on_precomputed_features_is_the_transfer_model_and_learns_as_the_per_epoch_path(own_photos):
+    import keras
+
+    from fer_core.data.dataset import load_fer2013
+    from fer_core.training.batches import FaceBatches, FeatureBatches
+    from fer_core.training.distillation import one_hot
+    from fer_core.training.recipe import compile_for_training
+    from fer_core.training.transfer import build_transfer_model, frozen_features, frozen_layers, head_on_features
+
+    dataset = load_fer2013(own_photos)
+    train, validation = dataset.splits.train, dataset.splits.validation
+    targets = one_hot(dataset.labels, dataset.num_classes)
+    keras.utils.set_random_seed(0)
+    model = build_transfer_model(SHIPPED_MODEL, 3, train_last_block=False)
+    head = head_on_features(model)
+    faces = dataset.images[validation]
+    features = frozen_features(frozen_layers(model), faces)
+    # The head on the features is the same function as the whole model on the photos.
+    assert np.allclose(head(features, training=False), model(faces[..., None].astype("float32"), training=False),
+                       atol=1e-5)
+
+    config = TrainingConfig(data="x", epochs=15, batch_size=8)
+    compile_for_training(model, config)
+    model.fit(FaceBatches(dataset.images, targets, train, 8, False, 0, shuffle=True), epochs=15, verbose=0)
+    per_epoch = float((model.predict(faces[..., None].astype("float32"), verbose=0).argmax(1)
+                       == dataset.labels[validation]).mean())
+
+    keras.utils.set_random_seed(0)
+    cached = build_transfer_model(SHIPPED_MODEL, 3, train_last_block=False)
+    cached_head = head_on_features(cached)
+    compile_for_training(cached_head, config)
+    train_features = frozen_features(frozen_layers(cached), dataset.images[train])[None]
+    cached_head.fit(FeatureBatches(train_features, targets[train], 8, 0), epochs=15, verbose=0)
+    once = float((cached.predict(faces[..., None].astype("float32"), verbose=0).argmax(1)
+                  == dataset.labels[validation]).mean())
+    assert once == pytest.approx(per_epoch, abs=0.15)
+    assert once > 0.6  # three looks a model can tell apart: well above chance (1/3)
+
+
+def test_the_views_a_head_only_job_computes_fit_its_epochs_and_memory():
+    from fer_core.training.transfer import FEATURE_VIEWS, feature_views
+
+    assert feature_views(60, 256, 30, augment=False) == 1
+    assert feature_views(60, 256, 30, augment=True) == FEATURE_VIEWS
+    assert feature_views(60, 256, 3, augment=True) == 3
+    assert 1 <= feature_views(1_000_000, 256, 30, augment=True) < FEATURE_VIEWS

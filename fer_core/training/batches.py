@@ -36,3 +36,26 @@ class FaceBatches(keras.utils.PyDataset):
     def on_epoch_end(self):
         if self.shuffle:
             self.order = self.rng.permutation(self.indices)
+
+
+class FeatureBatches(keras.utils.PyDataset):
+    """Training batches of precomputed features: view (epoch mod views) of every training photo, shuffled each
+    epoch, as FaceBatches does with the photos themselves. features: (views, N, feature size); targets: (N, classes)."""
+
+    def __init__(self, features: np.ndarray, targets: np.ndarray, batch_size: int, seed: int, first_epoch: int = 0):
+        super().__init__()
+        self.features, self.targets, self.batch_size = features, targets, batch_size
+        self.rng = np.random.default_rng(seed)
+        self.view = first_epoch % len(features)
+        self.order = self.rng.permutation(len(targets))
+
+    def __len__(self):
+        return math.ceil(len(self.targets) / self.batch_size)
+
+    def __getitem__(self, batch):
+        chosen = self.order[batch * self.batch_size:(batch + 1) * self.batch_size]
+        return self.features[self.view, chosen], self.targets[chosen]
+
+    def on_epoch_end(self):
+        self.view = (self.view + 1) % len(self.features)
+        self.order = self.rng.permutation(len(self.targets))

@@ -17,13 +17,18 @@ PROGRESS_INTERVAL_SECONDS = 1.0
 
 
 class RunRecorder(keras.callbacks.Callback):
-    def __init__(self, run: TrainingRun, epochs: int, clock: JobClock, best_val_accuracy: float):
+    def __init__(self, run: TrainingRun, epochs: int, clock: JobClock, best_val_accuracy: float, saved_model=None):
         super().__init__()
         self.run, self.epochs, self.clock = run, epochs, clock
+        self.saved_model = saved_model  # what the checkpoints hold, when the model trained is a part of it (a new head)
         self.batches = clock.batches
         self.best = best_val_accuracy
         self.last_write = 0.0
         self.stopped_by_request = False
+
+    @property
+    def checkpointed(self):
+        return self.model if self.saved_model is None else self.saved_model
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch, self.epoch_start = epoch, time.time()
@@ -78,12 +83,12 @@ class RunRecorder(keras.callbacks.Callback):
             "partial": self.stopped_by_request,
         }
         if not self.stopped_by_request:
-            save_model(self.model, self.run.last_model_file)
+            save_model(self.checkpointed, self.run.last_model_file)
         # An epoch cut short by Stop is scored (Keras validates it) but never kept: the best model is always a whole
         # epoch's, so a Stop during the first epoch keeps no model at all.
         if row["val_accuracy"] > self.best and not self.stopped_by_request:
             self.best = row["val_accuracy"]
-            save_model(self.model, self.run.best_model_file)
+            save_model(self.checkpointed, self.run.best_model_file)
         self.run.append_epoch(row)
         if not self.stopped_by_request:
             self.run.write_checkpoint(epoch + 1, self.best)

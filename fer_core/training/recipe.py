@@ -29,7 +29,8 @@ from ..errors import FERError, JobError
 from ..prediction.model_contract import ModelInfo
 from ..prediction.tta import view_count
 from .architectures import build_model
-from .batches import VALIDATION_BATCH_SIZE, FaceBatches
+from .augment import augment_batch
+from .batches import VALIDATION_BATCH_SIZE, FaceBatches, FeatureBatches
 from .config import TrainingConfig, cpu_description, resolve_precision
 from .distillation import (MIN_TEACHER_AGREEMENT, distilled_targets, one_hot, teacher_agreement, teacher_knows,
                            teacher_probabilities)
@@ -38,7 +39,8 @@ from .model_card import keep_start_card, model_card
 from .progress import RunRecorder
 from .publishing import load_for_serving, publish_model, save_model, score_as_served, stage_model
 from .runs import ACTIVE_STATES, TrainingRun, epochs_text, new_run
-from .transfer import base_architecture, build_transfer_model, resolve_transfer
+from .transfer import (base_architecture, build_transfer_model, feature_views, frozen_features, frozen_layers,
+                       head_on_features, resolve_transfer)
 
 WARMUP_SHARE = 1 / 15  # of the epochs: 2 of 30
 
@@ -127,15 +129,21 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
     run.clear_stop_request()
 
     # 3. Train: augmented batches, a warm-up then cosine schedule, progress and checkpoints into the run folder.
-    batches = FaceBatches(dataset.images, targets, train_indices, config.batch_size, config.augment,
-                          config.seed + start_epoch, shuffle=True)
-    # Validation and test are scored against their plain labels: the teacher never sees them.
-    validation = FaceBatches(dataset.images, one_hot(dataset.labels, dataset.num_classes), splits.validation,
-                             VALIDATION_BATCH_SIZE, False, 0, shuffle=False)
+    #    A head-only job trains its new softmax on the frozen layers' features, computed once per photo and view.
     tta = config.served_tta
-    clock = JobClock(len(batches), config.batch_size, len(splits.validation), len(dataset.split("test")),
-                     view_count(tta))
-    recorder = RunRecorder(run, config.epochs, clock, best)
+    trained = model
+    if transfer == "head":
+        trained, batches, validation, clock = _head_on_features(config, run, model, dataset, train_indices, targets,
+                                                                start_epoch, view_count(tta))
+    else:
+        batches = FaceBatches(dataset.images, targets, train_indices, config.batch_size, config.augment,
+                              config.seed + start_epoch, shuffle=True)
+        # Validation and test are scored against their plain labels: the teacher never sees them.
+        validation = FaceBatches(dataset.images, one_hot(dataset.labels, dataset.num_classes), splits.validation,
+                                 VALIDATION_BATCH_SIZE, False, 0, shuffle=False)
+        clock = JobClock(len(batches), config.batch_size, len(splits.validation), len(dataset.split("test")),
+                         view_count(tta))
+    recorder = RunRecorder(run, config.epochs, clock, best, saved_model=model)
     started = time.time()
     what = "a new head on the features of " + Path(config.transfer_base).stem if transfer != "off" else config.arch
     run.write_status("running", message=f"Training {what} on {len(train_indices):,} faces of {len(class_names)} "
@@ -143,7 +151,7 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
                      notes=list(splits.notes), train_faces=len(train_indices), precision=precision,
                      cpu=cpu_description())
     if start_epoch < config.epochs:
-        model.fit(
+        trained.fit(
             batches, validation_data=validation, epochs=config.epochs, initial_epoch=start_epoch,
             class_weight=class_weight, verbose=verbose,
             callbacks=[keras.callbacks.LearningRateScheduler(
@@ -185,6 +193,43 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
     stopped = run.status_record.get("stop_reason") or "Stopped on request: kept the best model."
     return {"state": state, "message": (stopped + " " if state == "stopped" else "") + summary,
             "seconds": time.time() - started}
+
+
+def _head_on_features(config: TrainingConfig, run: TrainingRun, model, dataset: FERDataset, train_indices, targets,
+                      start_epoch: int, test_views: int):
+    """A head-only transfer job's training: the frozen layers run once over each training photo's views (augmented
+    ones in turn across the epochs) and once over the validation faces; the new softmax then trains on those
+    features, shared with `model`, which is what is saved and served. Returns the model to fit, its training and
+    validation data, and the job's clock."""
+    features = frozen_layers(model)
+    validation_faces = dataset.splits.validation
+    views = feature_views(len(train_indices), features.output.shape[-1], config.epochs, config.augment)
+    clock = JobClock(-(-len(train_indices) // config.batch_size), config.batch_size, len(validation_faces),
+                     len(dataset.split("test")), test_views, feature_faces=views * len(train_indices) + len(validation_faces))
+    done, last = 0, time.perf_counter()
+
+    def on_faces(count: int) -> None:
+        nonlocal done, last
+        now = time.perf_counter()
+        clock.add_features(count, now - last)
+        done, last = done + count, now
+        run.write_progress(phase="features", epoch=0, epochs=config.epochs, batch=done, batches=clock.feature_faces,
+                           eta_seconds=clock.remaining(config.epochs - 1, clock.batches,
+                                                       feature_faces_left=clock.feature_faces - done))
+
+    run.write_status("running", message=f"Computing the frozen layers' features of {len(train_indices):,} training "
+                                        f"photos ({views} view{'s' if views != 1 else ''} each)…")
+    rng = np.random.default_rng(config.seed)
+    photos = dataset.images[train_indices]
+    train_features = np.stack([frozen_features(features, augment_batch(photos, rng) if config.augment else photos,
+                                               on_faces) for _ in range(views)])
+    validation_features = frozen_features(features, dataset.images[validation_faces], on_faces)
+    head = head_on_features(model)
+    compile_for_training(head, config)
+    batches = FeatureBatches(train_features, targets[train_indices], config.batch_size, config.seed + start_epoch,
+                             first_epoch=start_epoch)
+    validation = (validation_features, one_hot(dataset.labels[validation_faces], dataset.num_classes))
+    return head, batches, validation, clock
 
 
 def _training_targets(config: TrainingConfig, run: TrainingRun, dataset: FERDataset,

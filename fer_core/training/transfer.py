@@ -8,7 +8,10 @@ to LiteRT, scored and served like any other run's model."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+
+import numpy as np
 
 from ..data.fer2013 import CLASS_NAMES
 from ..errors import FERError
@@ -17,11 +20,16 @@ from ..errors import FERError
 # convolution block and dense layer. "auto" is "head" for data whose classes are not FER2013's and "off" for FER2013.
 TRANSFER_CHOICES = {
     "auto": "Automatic: from the shipped model for your own classes, from scratch for FER2013's",
-    "head": "Start from the shipped model: train a new output layer on its features (seconds)",
-    "head_and_last_block": "Start from the shipped model: train a new output layer and its last block (seconds too)",
+    "head": "Start from the shipped model: train a new output layer on its features",
+    "head_and_last_block": "Start from the shipped model: train a new output layer and its last block",
     "off": "Train from scratch (the architecture below)",
 }
 HEAD_DROPOUT = 0.2
+# A head-only job computes the frozen layers once per photo and view, not every epoch: with augmentation, this many
+# augmented views of each training photo, which the epochs take in turn (docs/training_on_cpu.md has the measurements).
+FEATURE_VIEWS = 8
+FEATURE_FLOATS_BUDGET = 32_000_000  # 128 MB of float32 features at most: fewer views for a large training set
+FEATURE_BATCH_SIZE = 256
 
 
 def resolve_transfer(choice: str, class_names: tuple[str, ...]) -> str:
@@ -69,3 +77,45 @@ def base_architecture(base_path: str | Path) -> str:
         return read_model_info(base_path).architecture or Path(base_path).stem
     except FERError:
         return Path(base_path).stem
+
+
+def feature_views(train_faces: int, feature_size: int, epochs: int, augment: bool) -> int:
+    """How many views of each training photo a head-only job computes: one without augmentation, else up to
+    FEATURE_VIEWS (never more than there are epochs, never past the memory budget)."""
+    if not augment:
+        return 1
+    fitting = FEATURE_FLOATS_BUDGET // max(train_faces * feature_size, 1)
+    return int(max(1, min(FEATURE_VIEWS, epochs, fitting)))
+
+
+def frozen_layers(model):
+    """The base's frozen layers inside a transfer model (the nested model build_transfer_model made)."""
+    import keras
+
+    return next(layer for layer in model.layers if isinstance(layer, keras.Model))
+
+
+def head_on_features(model):
+    """A model from the frozen layers' features to the transfer model's output, sharing its new softmax: training it
+    trains the transfer model's head, so the transfer model is saved, exported and served as it is."""
+    import keras
+    from keras import layers
+
+    features = frozen_layers(model)
+    inputs = keras.Input(features.output.shape[1:])
+    outputs = model.get_layer("new_classes")(layers.Dropout(HEAD_DROPOUT)(inputs))
+    return keras.Model(inputs, outputs, name="new_head")
+
+
+def frozen_features(features, faces: np.ndarray, on_faces=None) -> np.ndarray:
+    """float32 (N, feature size): the frozen layers' output for uint8 (N, 48, 48) faces, a batch at a time;
+    on_faces(count) after each batch (the job's clock and progress)."""
+    out = []
+    for start in range(0, len(faces), FEATURE_BATCH_SIZE):
+        batch = faces[start:start + FEATURE_BATCH_SIZE]
+        # A list, as the base's saved inputs are structured (a bare tensor works too, with a warning each call).
+        out.append(np.asarray(features([batch[..., None].astype("float32")], training=False), dtype="float32"))
+        if on_faces is not None:
+            on_faces(len(batch))
+    return np.concatenate(out) if out else np.zeros((0, features.output.shape[-1]), "float32")
+
