@@ -359,7 +359,7 @@ def parse_fer_csv_stream(stream, name: str = "The CSV file", skip_bad_rows: bool
     faces = _Faces(expected_rows or 4096, budget.max_faces)
     labels, usages, bad = [], [], []  # bad: (index among the table's rows, reason)
     table_rows = 0
-    text = _Text(rest, stream)
+    text, reader = _Text(rest, stream), None
     try:
         reader = _open_reader(text, len(names), wanted, note_ragged)
         for batch in reader:
@@ -401,6 +401,9 @@ def parse_fer_csv_stream(stream, name: str = "The CSV file", skip_bad_rows: bool
         raise DataError(f"{name} is not a readable CSV file ({_arrow_reason(exc)}).") from exc
     except pa.ArrowTypeError as exc:
         raise DataError(f"{name} is not a readable CSV file ({_arrow_reason(exc)}).") from exc
+    finally:
+        if reader is not None:
+            reader.close()  # a reader left open mid-stream can crash the interpreter as it exits
 
     total_rows = table_rows + len(ragged)
     if total_rows == 0:
