@@ -23,7 +23,19 @@ def rate_label(rate) -> str:
 def progress_text(progress) -> str:
     total = f" of {progress.frames_expected:,}" if progress.frames_expected else ""
     left = f", about {clock(progress.seconds_left)} left" if progress.seconds_left is not None else ""
+    if progress.drawing:
+        return f"Drawing the annotated clip: {progress.frames_done:,}{total} frames{left}"
     return f"Analysed {progress.frames_done:,}{total} frames{left}"
+
+
+def annotated_caption(annotated: dict, smoothing_seconds: float) -> str:
+    """What the annotated clip shows: its frames and sound, then how to read its labels."""
+    rate = f" at {frame_rate_text(annotated['frame_rate'])}" if annotated.get("frame_rate") else ""
+    frames = "Every frame of the clip" if annotated["every_frame"] else "The analysed frames"
+    sound = "with its sound" if annotated["sound"] else "silent like the clip"
+    return (f"{frames}{rate}, {sound}; between analysed frames each box moves from one to the next. Each person "
+            f"keeps their number for the whole clip; the label is their top emotion, averaged over "
+            f"{smoothing_seconds:g} s.")
 
 
 def queue_text(ahead: int) -> str:
@@ -58,7 +70,8 @@ def analysis_of(upload, fps, model_path) -> SavedAnalysis | None:
     session, alive = this_session()
     job = AnalysisJob.start(saved, upload, predictor, session=session, attempt=upload.file_id, alive=alive,
                             at_once=settings.video_analyses, fps=fps, max_seconds=settings.max_video_seconds,
-                            max_pixels=settings.max_video_gigapixels * 1e9)
+                            max_pixels=settings.max_video_gigapixels * 1e9,
+                            annotate_every_frame_seconds=settings.annotate_every_frame_seconds)
     if job.error:
         raise VideoError(job.error)
     analysis_progress(job, session)
@@ -102,8 +115,7 @@ def show_clip_analysis(saved: SavedAnalysis, name: str) -> None:
         st.info(plain(note))
     video_column, _ = st.columns([3, 2])
     video_column.video(str(saved.video_path))
-    video_column.caption("Each person keeps their number for the whole clip; the label is their top emotion, "
-                         f"averaged over {analysis['smoothing_seconds']:g} s.")
+    video_column.caption(annotated_caption(analysis["annotated_clip"], analysis["smoothing_seconds"]))
     names = analysis["class_names"]
     if analysis["people"]:
         st.markdown("**Share of time in each emotion**")
@@ -160,6 +172,9 @@ def live_mode(model_path) -> None:
 def live_status(live, playing: bool) -> None:
     if not live.frames_done:
         st.caption("Live: waiting for the camera…" if playing else "Live: not started.")
+        return
+    if not playing:  # the last frame's faces are no longer in view of anything
+        st.markdown(f"**Live:** stopped after {live.frames_done:,} frames analysed.")
         return
     rate = live.frames_per_second
     people = plain(", ".join(live.last_labels) or "none")

@@ -34,6 +34,38 @@ def _clip(folder: Path, name: str, width: int, height: int, seconds: float, pres
                       preset=preset)
 
 
+def _annotated_cost(folder: Path, predictor, repeats: int, seconds: float = CLIP_SECONDS) -> dict:
+    """What the annotated clip adds to the page's default analysis (LONG_CLIP_RATE frames a second) of a clip with
+    sound, per size: seconds for the analysis alone, with every frame drawn at the clip's rate with its sound, and
+    with only the analysed frames drawn (with sound: the page's choice past FER_ANNOTATE_EVERY_FRAME_SECONDS)."""
+    from scripts.make_test_clip import crossing_frames, write_clip
+
+    from fer_core.prediction.video_analysis import analyse_video
+
+    def best(clip: Path, **options) -> float:
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            analyse_video(clip, predictor, fps=LONG_CLIP_RATE, **options)
+            times.append(time.perf_counter() - started)
+        return round(min(times), 2)
+
+    out = {}
+    for key, (width, height) in SIZES.items():
+        clip = write_clip(folder / f"sound_{key}.mp4", crossing_frames(width, height, round(seconds * CLIP_FPS)),
+                          fps=CLIP_FPS, preset="veryfast", with_sound=True)
+        analyse_video(clip, predictor, fps=LONG_CLIP_RATE, annotated_path=folder / "warm.mp4")  # warm-up
+        alone = best(clip)
+        every_frame = best(clip, annotated_path=folder / "every.mp4")
+        analysed_only = best(clip, annotated_path=folder / "analysed.mp4", annotate_every_frame_seconds=0)
+        out[key] = {"clip_seconds": seconds, "clip_fps": CLIP_FPS, "analysed_per_second": LONG_CLIP_RATE,
+                    "analysis_seconds": alone, "with_every_frame_seconds": every_frame,
+                    "with_analysed_frames_seconds": analysed_only,
+                    "every_frame_extra_seconds": round(every_frame - alone, 2),
+                    "analysed_frames_extra_seconds": round(analysed_only - alone, 2)}
+    return out
+
+
 def _ours(predictor, clip: Path, repeats: int) -> dict:
     from fer_core.prediction.video_analysis import analyse_video
 
@@ -407,6 +439,7 @@ def run(data: Path, quick: bool) -> dict:
                          "handheld_640x480": _between_looks(predictor, handheld)}
         agreement = _tta_agreement(predictor, data)
         decode = _decode_only(clips["1280x720"])
+        annotated = _annotated_cost(folder, predictor, repeats, seconds)
         rss_ours = rss_bytes(os.getpid())
         # fer loads TensorFlow: after our own figures and memory are taken.
         fer_package = _ours_against_fer(predictor, clips["640x480"], ours["640x480"]["frames"], 1 if quick else 5)
@@ -428,15 +461,23 @@ def run(data: Path, quick: bool) -> dict:
             "every_frame_searched_640x480": every_frame_searched, "before_640x480": before,
             "served_views_640x480": served_views, "between_looks": between_looks,
             "tta_agreement": agreement, "fer_package": fer_package, "decode_1280x720": decode,
-            "process_rss_after_ours_bytes": rss_ours, "app": app, "sweep_8k": sweep}
+            "process_rss_after_ours_bytes": rss_ours, "app": app, "sweep_8k": sweep, "annotated_clip": annotated}
 
 
-if __name__ == "__main__":  # python -m bench.video sweep [--quick]: the 8K slider sweep alone, its JSON to stdout
+if __name__ == "__main__":  # python -m bench.video sweep|annotated [--quick]: one part alone, its JSON to stdout
     import json
     import sys
 
-    if sys.argv[1:2] != ["sweep"]:
-        sys.exit("usage: python -m bench.video sweep [--quick]")
+    if sys.argv[1:2] not in (["sweep"], ["annotated"]):
+        sys.exit("usage: python -m bench.video sweep|annotated [--quick]")
     with tempfile.TemporaryDirectory() as scratch:
-        result = _sweep_8k(Path(scratch), "--quick" in sys.argv)
-    print(json.dumps({**result, "samples": result["samples"]}, indent=1))
+        if sys.argv[1] == "annotated":
+            from fer_core.prediction.predictor import Predictor
+
+            quick = "--quick" in sys.argv
+            result = _annotated_cost(Path(scratch), Predictor(benchmark_model()[0]), 1 if quick else 3,
+                                     3 if quick else CLIP_SECONDS)
+        else:
+            result = _sweep_8k(Path(scratch), "--quick" in sys.argv)
+            result = {**result, "samples": result["samples"]}
+    print(json.dumps(result, indent=1))

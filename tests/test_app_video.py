@@ -7,7 +7,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from video_fixtures import crossing_clip  # noqa: F401 (a pytest fixture)
+from video_fixtures import clip_with_sound, crossing_clip  # noqa: F401 (pytest fixtures)
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 
@@ -53,6 +53,17 @@ def test_a_clip_gets_its_boxes_timelines_summary_and_downloads(monkeypatch, cros
     # The same clip again is served from the saved analysis, not analysed twice.
     at.select_slider(key="video_rate").set_value(5).run()
     assert not at.exception and len(at.get("plotly_chart")) == 2
+
+
+def test_a_clip_past_the_every_frame_limit_says_its_annotated_clip_shows_the_analysed_frames(
+        monkeypatch, clip_with_sound, tmp_path):  # noqa: F811
+    monkeypatch.setenv("FER_ANNOTATE_EVERY_FRAME_SECONDS", "1")
+    monkeypatch.setenv("FER_CACHE_DIR", str(tmp_path / "cache"))
+    at = until_analysed(video_page(monkeypatch, clip_with_sound))
+    assert not at.exception and not at.error
+    assert any(c.value.startswith("The analysed frames at 5 frames/s, with its sound;") for c in at.caption)
+    assert any("The annotated clip shows only the analysed 5 frames/s of the clip's 24 frames/s, with its sound" in i.value
+               and "up to 1.0 s (FER_ANNOTATE_EVERY_FRAME_SECONDS)" in i.value for i in at.info)
 
 
 def test_a_bad_clip_gets_its_sentence(monkeypatch, tmp_path):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from scripts.make_test_clip import crossing_frames, write_y4m
-from video_fixtures import crossing_clip  # noqa: F401 (a pytest fixture)
+from video_fixtures import clip_with_sound, crossing_clip  # noqa: F401 (pytest fixtures)
 
 try:
     import playwright.sync_api  # noqa: F401
@@ -20,11 +20,13 @@ if not Path(CHROMIUM).exists():
     pytest.skip(f"no browser at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
 
 
-def test_upload_a_clip_and_see_each_persons_timeline(crossing_clip, tmp_path):  # noqa: F811
+def test_upload_a_clip_and_see_each_persons_timeline(clip_with_sound, tmp_path):  # noqa: F811
+    import av
+
     with running_app({"FER_CACHE_DIR": str(tmp_path / "cache")}) as (url, _), chromium_page() as page:
         page.goto(f"{url}/video")
         page.get_by_text("Frames analysed per second").first.wait_for(timeout=60_000)
-        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(crossing_clip)
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(clip_with_sound)
         page.get_by_text("Person 2: mostly").first.wait_for(timeout=120_000)  # the second timeline's title
         wait_until_idle(page)
         assert page.locator(".js-plotly-plot").count() == 2
@@ -34,6 +36,18 @@ def test_upload_a_clip_and_see_each_persons_timeline(crossing_clip, tmp_path):  
         duration = page.locator("video").first.evaluate(
             "v => new Promise(done => v.readyState >= 1 ? done(v.duration) : v.addEventListener('loadedmetadata', () => done(v.duration)))")
         assert duration == pytest.approx(2.5, abs=0.5)
+        # At the page's default of 5 analysed frames a second, the 24 frames/s clip comes back as it was filmed.
+        assert page.get_by_text("Every frame of the clip at 24 frames/s, with its sound").count() == 1
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Annotated video (MP4)").click()
+        saved = tmp_path / download.value.suggested_filename
+        download.value.save_as(saved)
+        assert saved.name == "with_sound_emotions.mp4"
+        with av.open(str(saved)) as container:
+            video, sound = container.streams.video[0], container.streams.audio[0]
+            assert float(video.average_rate) == pytest.approx(24, abs=0.05)
+            assert sound.codec_context.name == "aac" and float(sound.duration * sound.time_base) == pytest.approx(2.5, abs=0.05)
+            assert abs(sum(1 for _ in container.decode(video)) - 60) <= 1
 
 
 def test_live_mode_finds_the_faces_in_the_camera_picture(tmp_path):
@@ -56,6 +70,10 @@ def test_live_mode_finds_the_faces_in_the_camera_picture(tmp_path):
             pytest.fail(f"no faces within 150 s; the page's live line: {status}; the component's buttons: "
                         f"{frame.get_by_role('button').all_inner_texts()}; screenshot {tmp_path / 'live_timeout.png'}")
         assert page.locator('[data-testid="stException"]').count() == 0
+        # After Stop no face is in view of anything: the line says the camera stopped, not the last frame's faces.
+        frame.get_by_role("button", name="Stop").click()
+        page.get_by_text(re.compile(r"Live: stopped after [\d,]+ frames analysed\.")).first.wait_for(timeout=30_000)
+        assert page.get_by_text("faces in view").count() == 0
 
 
 def test_a_second_visitor_waits_in_the_queue_until_the_first_closes_their_tab(crossing_clip, tmp_path):  # noqa: F811

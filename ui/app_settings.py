@@ -16,6 +16,8 @@ live and which server files a visitor may load. Read from environment variables,
     FER_MAX_VIDEO_GIGAPIXELS  most pixels the Video page decodes for one clip, every frame's width × height summed
                            (default 112: half an hour of 1080p at 30 frames/s), checked from the header and while decoding
     FER_VIDEO_ANALYSES     clips the Video page analyses at once in the server; more wait their turn (default 1)
+    FER_ANNOTATE_EVERY_FRAME_SECONDS  longest clip whose annotated clip the Video page draws at every frame (default
+                           300); a longer one's shows the analysed frames, with its sound, and the page says so
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from typing import Mapping
 
 from fer_core.data.load_budget import DEFAULT_MAX_LOAD_MB
 from fer_core.errors import DataError, FERError, TrainingDisabled, UploadTooLarge
-from fer_core.prediction.video_analysis import (DEFAULT_MAX_VIDEO_GIGAPIXELS, DEFAULT_MAX_VIDEO_SECONDS,
-                                                DEFAULT_VIDEO_ANALYSES)
+from fer_core.prediction.video_analysis import (DEFAULT_ANNOTATE_EVERY_FRAME_SECONDS, DEFAULT_MAX_VIDEO_GIGAPIXELS,
+                                                DEFAULT_MAX_VIDEO_SECONDS, DEFAULT_VIDEO_ANALYSES)
 
 TRAINING_MODES = ("on", "off", "password")
 DEFAULT_MAX_UPLOAD_MB = 400  # Kaggle's fer2013.csv is 301,072,766 bytes: it fits with room to spare
@@ -53,6 +55,7 @@ class AppSettings:
     max_video_seconds: int = DEFAULT_MAX_VIDEO_SECONDS
     max_video_gigapixels: int = DEFAULT_MAX_VIDEO_GIGAPIXELS
     video_analyses: int = DEFAULT_VIDEO_ANALYSES
+    annotate_every_frame_seconds: int = DEFAULT_ANNOTATE_EVERY_FRAME_SECONDS
 
     @property
     def server_paths(self) -> bool:
@@ -148,6 +151,8 @@ def load_settings(secrets: Mapping | None = None, environ: Mapping | None = None
         max_video_seconds=_positive_int(values, "FER_MAX_VIDEO_SECONDS", DEFAULT_MAX_VIDEO_SECONDS),
         max_video_gigapixels=_positive_int(values, "FER_MAX_VIDEO_GIGAPIXELS", DEFAULT_MAX_VIDEO_GIGAPIXELS),
         video_analyses=_positive_int(values, "FER_VIDEO_ANALYSES", DEFAULT_VIDEO_ANALYSES),
+        annotate_every_frame_seconds=_positive_int(values, "FER_ANNOTATE_EVERY_FRAME_SECONDS",
+                                                   DEFAULT_ANNOTATE_EVERY_FRAME_SECONDS),
     )
 
 

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from .face_tracking import TrackedFace
-from .video_clips import AnnotatedVideoWriter, frame_rate_text, open_clip
+from .video_clips import AnnotatedVideoWriter, clock, frame_rate_text, open_clip
 
 BOX_COLOURS_RGB = ((228, 87, 86), (76, 120, 168), (84, 162, 75), (245, 133, 24), (178, 121, 162), (114, 183, 178))
 
@@ -105,9 +105,9 @@ def slideshow_note(analysed_rate: float, clip_rate: float | None, every_frame_se
     """Why a long clip's annotated clip holds only its analysed frames."""
     clip = f" of the clip's {frame_rate_text(clip_rate)}" if clip_rate else ""
     return (f"The annotated clip shows only the analysed {frame_rate_text(analysed_rate)}{clip}, with its sound: "
-            f"this server draws every frame for clips up to {every_frame_seconds:g} s "
-            f"(FER_ANNOTATE_EVERY_FRAME_SECONDS), as drawing a longer clip's every frame would take about as long "
-            f"again as analysing it.")
+            f"drawing every frame takes longer than analysing them, so this server does it for clips up to "
+            f"{clock(every_frame_seconds)} (FER_ANNOTATE_EVERY_FRAME_SECONDS). For every frame of a longer clip, use "
+            f"`python -m fer_core video CLIP --fps {analysed_rate:g} --out annotated.mp4` on your own machine.")
 
 
 def draw_people(pixels: np.ndarray, people: list[TrackedFace], class_names) -> np.ndarray:

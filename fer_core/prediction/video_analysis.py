@@ -42,7 +42,7 @@ TOP_K = 3
 # Progress is reported at most this often (seconds of wall time), so a callback that redraws a page stays cheap.
 PROGRESS_EVERY_SECONDS = 0.25
 # Part of a saved analysis's key: a change to how clips are analysed makes the page analyse them afresh.
-ANALYSIS_VERSION = "2: views spread over frames, detector every 1/15 s"
+ANALYSIS_VERSION = "3: views spread over frames, detector every 1/15 s; annotated clip at the clip's rate with sound"
 
 NO_FACE_IN_CLIP = "No face was found in any analysed frame of this clip."
 # Half an hour: about 15 minutes of analysis for a 720p clip on 2 cores; a longer clip is refused before it is decoded.
@@ -56,9 +56,9 @@ DEFAULT_MAX_VIDEO_GIGAPIXELS = 112
 # Clips analysed at once in the server (each already decodes and infers on several threads); more wait their turn.
 DEFAULT_VIDEO_ANALYSES = 1
 # Clips up to this long get an annotated clip of every frame on the page; a longer one's holds its analysed frames
-# (with sound), as drawing every frame would cost about the analysis again (docs/video.md). The app reads
+# (with sound): drawing every frame costs more than analysing 5 a second (docs/video.md). The app reads
 # FER_ANNOTATE_EVERY_FRAME_SECONDS; the CLI draws every frame whatever the length.
-DEFAULT_ANNOTATE_EVERY_FRAME_SECONDS = 600
+DEFAULT_ANNOTATE_EVERY_FRAME_SECONDS = 300
 
 
 def max_video_seconds_from_environment() -> int:
