@@ -15,6 +15,7 @@ import argparse
 import io
 import json
 import lzma
+import subprocess
 import sys
 from pathlib import Path
 
@@ -25,6 +26,7 @@ DEFAULT_PACK = REPO / ".gpu_pack" / "fer2013.npz"
 WEBP_QUALITY = 85
 FACES_PER_SIDE = 64  # a mosaic tile is 64×64 faces, 3072 px a side (WebP allows 16383)
 FACE = 48
+TRAVEL_LIMIT_MIB = 64  # the device tool's limit on the tree and the carried paths together
 USAGES = ("Training", "PublicTest")
 
 
@@ -117,6 +119,20 @@ def main() -> None:
     public = dataset.images[dataset.usage == "PublicTest"]
     assert np.array_equal(check["public_test_images"], public), "PublicTest did not survive the pack unchanged"
     print(f"{args.out}: {Path(args.out).stat().st_size / 2 ** 20:.1f} MiB; {about}")
+    tree, carried = travel_mib([Path(args.out).parent, REPO / ".whl"])
+    print(f"to the device: the tree {tree:.1f} MiB + carried (pack, wheels) {carried:.1f} MiB = {tree + carried:.1f} MiB"
+          f" of its {TRAVEL_LIMIT_MIB} MiB" + ("" if tree + carried <= TRAVEL_LIMIT_MIB - 2 else
+                                              ": TOO BIG, pack with a lower --quality (docs/gpu_sweep.md)"))
+
+
+def travel_mib(carried: list[Path]) -> tuple[float, float]:
+    """What a device call sends, in MiB: the tree (tracked and untracked files git does not ignore) and the carry."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                            capture_output=True, check=True).stdout.decode().split("\0")
+    tree = sum(path.stat().st_size for path in (REPO / name for name in set(listed) if name) if path.is_file())
+    carry = sum(path.stat().st_size for folder in carried if folder.exists() for path in folder.rglob("*")
+                if path.is_file())
+    return tree / 2 ** 20, carry / 2 ** 20
 
 
 if __name__ == "__main__":

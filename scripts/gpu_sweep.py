@@ -4,10 +4,13 @@ and keep the best as a model the repo can ship.
 
     KERAS_BACKEND=jax python scripts/gpu_sweep.py --pack .gpu_pack/fer2013.npz --out "$OUT" --budget-seconds 480
 
---out gets, rewritten after every candidate so a run cut short still leaves what it finished:
-    sweep.json                      every candidate's PublicTest scores and card, the ensemble's, what was skipped
-    winner/                         a run folder scripts/ship_model.py takes: model.keras (float32, no optimizer),
-                                    model.json (contract and card), metrics.jsonl, status.json
+--out gets, rewritten after every candidate so a run cut short still leaves what it finished (8 files at most, what
+the device tool brings back):
+    sweep.json                      every candidate's PublicTest scores, card and epochs; the ensemble's; what was skipped
+    winner/                         the best candidate as a run folder scripts/ship_model.py takes: model.keras (float32,
+                                    no optimizer state), model.json (contract and card), metrics.jsonl
+    servable/                       the same for the best candidate small enough to ship (SERVABLE_PARAMETERS), when
+                                    the winner is not
     winner_train_probabilities.npz  the winner's probabilities for every Training face, with the teacher's views
 The budget is split between the candidates by their shares; each one's epochs are fitted to its share once its
 second epoch is timed (or fixed with --epochs). A candidate that would get less than MIN_CANDIDATE_SECONDS is skipped."""
@@ -23,6 +26,7 @@ import shlex
 import shutil
 import sys
 import time
+import traceback
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -58,6 +62,8 @@ MIN_CANDIDATE_SECONDS = 40.0
 SCORING_SHARE = 0.08  # of a candidate's time, kept for its six-view scoring and the teacher's pass
 MIX_PROBABILITY = 0.5  # of a batch being mixed (CutMix or mixup): every other batch stays whole faces
 ERASING_AREA = (0.02, 0.2)  # a random erasing's share of the face: a hand, a mask, a scarf
+# models/ stays within 25 MB beside fer_fast and seed_cnn, at about 5 bytes a weight (.keras float32, .tflite int8).
+SERVABLE_PARAMETERS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -96,7 +102,7 @@ def main() -> None:
     parser.add_argument("--candidates", default=",".join(CANDIDATES), help="names, in order, from CANDIDATES")
     parser.add_argument("--epochs", type=int, help="every candidate trains this many epochs (default: fitted to the budget)")
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
-    parser.add_argument("--train-limit", type=int, help="train on the first N Training faces only (a trial run)")
+    parser.add_argument("--train-limit", type=int, help="train on N Training faces drawn at random (a trial run)")
     parser.add_argument("--width-scale", type=float, default=1.0, help="scale every width (a trial on a CPU)")
     parser.add_argument("--precision", default="auto", choices=("auto", "float32", "mixed_bfloat16"),
                         help="auto: bfloat16 maths on a GPU, float32 elsewhere")
@@ -109,20 +115,26 @@ def main() -> None:
     candidates = [CANDIDATES[name] for name in args.candidates.split(",")]
 
     # 1. The data: Training faces to learn from, PublicTest to choose and score on, exactly as packed here.
+    if not Path(args.pack).is_file():
+        raise SystemExit(f"No data pack at {args.pack}: make it first, here, with python scripts/gpu_pack.py --data "
+                         "../shared/data/fer2013/fer2013.csv.gz, and carry .gpu_pack (docs/gpu_sweep.md).")
     pack = read_pack(Path(args.pack))
-    train_x, train_y = pack["training_images"][:args.train_limit], pack["training_labels"][:args.train_limit]
+    # A trial's faces are a random draw: FER2013's file is sorted by label, its first faces are all angry.
+    kept = np.sort(np.random.default_rng(0).permutation(len(pack["training_labels"]))[:args.train_limit])
+    train_x, train_y = pack["training_images"][kept], pack["training_labels"][kept]
     test_x, test_y = pack["public_test_images"], pack["public_test_labels"]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     precision = _precision(args.precision)
     sweep = {"command": _command(), "device": _device(), "backend": keras.backend.backend(), "precision": precision,
              "budget_seconds": args.budget_seconds, "data_pack": pack["about"], "train_faces": len(train_y),
-             "public_test_faces": len(test_y), "candidates": [], "ensemble": None, "winner": None}
+             "public_test_faces": len(test_y), "candidates": [], "ensemble": None, "winner": None, "servable": None}
     print(f"sweep on {sweep['device']} ({sweep['backend']}, {precision}): {len(train_y):,} Training faces, "
           f"{len(test_y):,} PublicTest; budget {args.budget_seconds:.0f} s", flush=True)
 
     # 2. Each candidate in turn, in its share of what is left of the budget.
-    scored: list[dict] = []  # with their probabilities, for the ensemble and the student's teacher
+    scored: list[dict] = []  # with their models and probabilities, for the ensemble, the student's teacher, saving
+    servable_saved = None  # the candidate in out/servable, if any
     for position, candidate in enumerate(candidates):
         shares_left = sum(c.share for c in candidates[position:])
         seconds = (deadline - time.time()) * candidate.share / shares_left
@@ -138,7 +150,7 @@ def main() -> None:
                                      time.time() + seconds, teacher, [s["record"]["name"] for s in scored])
         except Exception as exc:  # unattended: one candidate's failure must not cost the others
             sweep["candidates"].append({"name": candidate.name, "status": f"failed: {type(exc).__name__}: {exc}"})
-            print(f"{candidate.name} failed: {exc}", flush=True)
+            traceback.print_exc()
             write_json_atomically(out / "sweep.json", sweep)
             continue
         result["record"]["card"].update(data_sha1=pack["about"]["data_sha1"], data_pack=pack["about"])
@@ -148,10 +160,22 @@ def main() -> None:
             probabilities = _ensemble(scored, "test_probabilities")
             sweep["ensemble"] = {"members": [s["record"]["name"] for s in scored],
                                  "public_test": _scores(test_y, probabilities)}
-        best = max(scored, key=lambda s: s["record"]["public_test"]["accuracy"])
-        if best is result:
-            save_winner(out, result, train_y)
+        winner = max(scored, key=_accuracy)
+        servable = max([s for s in scored if s["record"]["card"]["parameters"] <= SERVABLE_PARAMETERS],
+                       key=_accuracy, default=None)
+        if winner is result:
+            save_run_folder(out / "winner", result)
+            np.savez(out / "winner_train_probabilities.npz", probabilities=result["train_probabilities"],
+                     labels=train_y.astype(np.uint8), training_indices=kept, views=TEACHER_VIEWS,
+                     candidate=candidate.name,
+                     data_sha1=pack["about"]["data_sha1"])
             sweep["winner"] = candidate.name
+        if servable is None or servable is winner:
+            shutil.rmtree(out / "servable", ignore_errors=True)
+        elif servable["record"]["name"] != servable_saved:
+            save_run_folder(out / "servable", servable)
+        servable_saved = None if servable is None or servable is winner else servable["record"]["name"]
+        sweep["servable"] = servable["record"]["name"] if servable else None
         write_json_atomically(out / "sweep.json", sweep)
 
     sweep["seconds"] = time.time() - started
@@ -198,7 +222,7 @@ def train_candidate(candidate: Candidate, args, precision: str, train_x, train_y
     served.set_weights(model.get_weights())
     test_probabilities = predict_with_tta(served, test_x, SERVED_TTA, batch_size=1024)
     single_view = predict_with_tta(served, test_x, "none", batch_size=1024)
-    train_probabilities = predict_with_tta(served, train_x, TEACHER_VIEWS, batch_size=1024)
+    train_probabilities = predict_with_tta(served, train_x, TEACHER_VIEWS, batch_size=1024).astype(np.float32)
     public_test = _scores(test_y, test_probabilities)
     public_test["single_view_accuracy"] = float((single_view.argmax(axis=1) == test_y).mean())
     epochs = len(schedule.history)
@@ -219,7 +243,7 @@ def train_candidate(candidate: Candidate, args, precision: str, train_x, train_y
     record = {"name": candidate.name, "status": "scored", "public_test": public_test, "epochs": epochs,
               "seconds": card["wall_clock_seconds"], "train_seconds": train_seconds,
               "epoch_seconds": float(np.median([row["seconds"] for row in schedule.history[1:]] or [train_seconds])),
-              "card": card}
+              "card": card, "history": schedule.history}
     print(f"{candidate.name}: PublicTest {public_test['accuracy']:.2%} six views "
           f"({public_test['single_view_accuracy']:.2%} one), {epochs} epochs in {train_seconds:.0f} s", flush=True)
     return {"record": record, "model": served, "history": schedule.history, "started": started,
@@ -261,8 +285,9 @@ class EpochPlan(keras.callbacks.Callback):
             self.planned = int(min(self.candidate.max_epochs, WARMUP_EPOCHS + max(left // seconds, 1)))
         if epoch + 1 >= self.planned or left < seconds:  # the budget binds fixed epochs too: results first
             self.model.stop_training = True
-        print(f"  {self.candidate.name} epoch {epoch + 1}/{self.planned}: loss {logs.get('loss', 0):.3f}, "
-              f"PublicTest one view {logs.get('val_accuracy', 0):.2%}, {seconds:.1f} s", flush=True)
+        if epoch < 3 or (epoch + 1) % 10 == 0 or self.model.stop_training:  # the device shows the output's tail only
+            print(f"  {self.candidate.name} epoch {epoch + 1}/{self.planned}: loss {logs.get('loss', 0):.3f}, "
+                  f"PublicTest one view {logs.get('val_accuracy', 0):.2%}, {seconds:.1f} s", flush=True)
 
 
 def augmented_batches(images: np.ndarray, targets: np.ndarray, batch_size: int, candidate: Candidate):
@@ -320,32 +345,30 @@ def _mix(faces: np.ndarray, targets: np.ndarray, rng: np.random.Generator, how: 
     return faces, kept * targets + (1 - kept) * targets[partner]
 
 
-def save_winner(out: Path, result: dict, train_y: np.ndarray) -> None:
-    """The best candidate so far as a run folder ship_model.py takes, swapped in whole for the previous best."""
+def save_run_folder(folder: Path, result: dict) -> None:
+    """A candidate as a run folder ship_model.py takes (model.keras, model.json, metrics.jsonl), swapped in whole for
+    the one there before, so a sweep cut short never leaves one model's weights under another's card."""
     record = result["record"]
-    fresh, winner, previous = out / "winner-new", out / "winner", out / "winner-old"
+    fresh, previous = folder.with_name(folder.name + "-new"), folder.with_name(folder.name + "-old")
     shutil.rmtree(fresh, ignore_errors=True)
     fresh.mkdir()
     write_atomically(fresh / "model.keras", lambda tmp: result["model"].save(tmp))
     (fresh / "metrics.jsonl").write_text("".join(json.dumps(row) + "\n" for row in result["history"]))
-    write_json_atomically(fresh / "status.json", {
-        "state": "finished", "started_at": result["started"], "ended_at": result["started"] + record["seconds"],
-        "message": f"{record['name']}: PublicTest {record['public_test']['accuracy']:.2%} (six views, Keras)",
-        "command": record["card"]["command"]})
     write_model_info(fresh / "model.keras", ModelInfo(class_names=CLASS_NAMES, architecture=record["card"]["architecture"],
                                                       tta=SERVED_TTA, card=record["card"]))
-    if winner.exists():
-        winner.rename(previous)
-    fresh.rename(winner)
+    if folder.exists():
+        folder.rename(previous)
+    fresh.rename(folder)
     shutil.rmtree(previous, ignore_errors=True)
-    np.savez(out / "winner_train_probabilities.npz", probabilities=result["train_probabilities"].astype(np.float32),
-             labels=train_y.astype(np.uint8), views=TEACHER_VIEWS, candidate=record["name"],
-             data_sha1=record["card"]["data_sha1"])
 
 
 def _scores(labels: np.ndarray, probabilities: np.ndarray) -> dict:
     scores = evaluate_probabilities(labels, probabilities, CLASS_NAMES)
     return {k: scores[k] for k in ("n", "accuracy", "top3_accuracy", "macro_f1", "per_class", "confusion_matrix")}
+
+
+def _accuracy(result: dict) -> float:
+    return result["record"]["public_test"]["accuracy"]
 
 
 def _ensemble(scored: list[dict], key: str) -> np.ndarray | None:
@@ -394,7 +417,8 @@ def _print_table(sweep: dict) -> None:
     if sweep["ensemble"]:
         print(f"{'ensemble':<14} {sweep['ensemble']['public_test']['accuracy']:>19.2%}  "
               f"({' + '.join(sweep['ensemble']['members'])}, not one file)")
-    print(f"winner: {sweep['winner']}; {sweep.get('seconds', 0):.0f} s of {sweep['budget_seconds']:.0f}")
+    print(f"winner: {sweep['winner']}; servable: {sweep.get('servable')}; "
+          f"{sweep.get('seconds', 0):.0f} s of {sweep['budget_seconds']:.0f}")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from ._blocks import conv_bn_relu
 def build_fer_resnet18(num_classes: int, widths=(32, 64, 128, 256)):
     """ResNet-18's eight basic blocks, two per stage, for 48×48 input: a 3×3 stem without ImageNet's stride and pooling
     (a 48×48 face has no pixels to spare), stages at 48, 24, 12 and 6 pixels, half ResNet-18's widths so that
-    the served model's six views fit 2 CPU cores (about 330 M multiply-adds per view, 2.8 M weights)."""
+    the served model's six views fit 2 CPU cores (312 M multiply-adds per view, 2.8 M weights)."""
     import keras
     from keras import layers
 
