@@ -13,7 +13,7 @@ from fer_core.training import jobs
 from fer_core.data.balance import BALANCE_METHODS, balanced_class_counts
 from fer_core.errors import FERError
 from fer_core.training.architectures import ARCHITECTURES
-from fer_core.training.runs import TrainingRun, epochs_text, list_runs
+from fer_core.training.runs import ACTIVE_STATES, TrainingRun, epochs_text, list_runs
 from fer_core.training.config import SHIPPED_MODEL, TrainingConfig, cpu_has_bfloat16, resolve_precision
 from fer_core.training.transfer import TRANSFER_CHOICES, resolve_transfer
 from ui import cached, charts, sidebar
@@ -186,7 +186,9 @@ def show_run(run: TrainingRun, settings, password: str) -> None:
     config = run.config
     st.caption(plain(config_summary(config)))
     st.caption(plain(f"Data: {data_line(run)}"))
-    if epochs := run.epochs():
+    if status in ACTIVE_STATES:  # the Running panel above draws this job's curves as they grow: not twice
+        st.caption("Its curves so far are in the Running panel above.")
+    elif epochs := run.epochs():
         st.plotly_chart(charts.training_curves_figure(epochs), key=f"curves-{run.name}")
     evaluation = run.evaluation()
     if evaluation:

@@ -105,3 +105,25 @@ def test_an_older_run_can_become_the_model_predict_uses(tiny_model, monkeypatch,
     assert not at.exception
     assert at.session_state["model_path"] == str(older)
     assert "Predict uses this model." in [s.value for s in at.success]
+
+
+def test_a_running_jobs_curves_are_drawn_once(monkeypatch, tmp_path):
+    """The Running panel draws the job's curves as they grow; the history below opens the same run and says where
+    they are instead of drawing them a second time."""
+    import json
+
+    runs_dir = tmp_path / "runs"
+    run = runs_dir / "20261201-000000-tiny_cnn"
+    run.mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({"arch": "tiny_cnn", "epochs": 5}))
+    # This test's own process stands in for the job: a running job whose process is alive.
+    (run / "status.json").write_text(json.dumps({"state": "running", "pid": os.getpid(), "started_at": time.time()}))
+    rows = [{"epoch": e, "loss": 1.5 - e / 10, "accuracy": 0.3 + e / 20, "val_loss": 1.6 - e / 10,
+             "val_accuracy": 0.28 + e / 20, "seconds": 3.0} for e in (1, 2)]
+    (run / "metrics.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    monkeypatch.setenv("FER_RUNS_DIR", str(runs_dir))
+    at = train_page()
+    assert not at.exception
+    assert f"Running: {run.name}" in [s.value for s in at.subheader]
+    assert len(at.get("plotly_chart")) == 1
+    assert "Its curves so far are in the Running panel above." in [c.value for c in at.caption]
