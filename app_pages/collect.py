@@ -22,7 +22,7 @@ BURST_SIZES = [5, 10, 20, 30]
 BURST_GAP_SECONDS = 0.25  # between two photos of a burst: 10 photos in about 3 seconds, each a little different
 FRAME_WAIT_SECONDS = 3.0
 THUMBNAILS_SHOWN = 24  # per class, the newest, each with its delete button
-THUMBNAIL_COLUMNS = 12
+THUMBNAIL_COLUMNS = 8
 
 
 class LatestFrame:
@@ -148,7 +148,7 @@ def class_panel(collection, name: str, photos: list) -> None:
         for index, photo in enumerate(shown):
             with columns[index % THUMBNAIL_COLUMNS]:
                 st.image(str(photo), width=64)
-                st.button(":material/close:", key=f"collect_delete_{name}_{photo.name}", help="Delete this photo",
+                st.button("Delete", icon=":material/close:", type="tertiary", key=f"collect_delete_{name}_{photo.name}",
                           on_click=collection.delete_photo, args=(name, photo.name))
 
 
