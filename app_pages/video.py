@@ -128,7 +128,8 @@ def show_clip_analysis(saved: SavedAnalysis, name: str) -> None:
     st.subheader("Download the results")
     stem = name.rsplit(".", 1)[0]
     video_download, csv_download, json_download = st.columns(3)
-    video_download.download_button("Annotated video (MP4)", saved.video_path.read_bytes(), file_name=f"{stem}_emotions.mp4",
+    # Read when clicked: a clip's every frame is tens of MB, not to be held by every rerun of the page.
+    video_download.download_button("Annotated video (MP4)", saved.video_path.read_bytes, file_name=f"{stem}_emotions.mp4",
                                    mime="video/mp4", icon=":material/download:")
     csv_download.download_button("Timeline as CSV", saved.csv_path.read_bytes(), file_name=f"{stem}_emotions.csv",
                                  mime="text/csv", icon=":material/download:")
