@@ -141,6 +141,26 @@ def test_sound_browsers_cannot_play_from_an_mp4_is_reencoded_as_aac(tmp_path, pr
     assert np.sqrt(np.mean(samples ** 2)) == pytest.approx(0.3 / np.sqrt(2), rel=0.1)  # the tone, not silence
 
 
+def test_sound_that_cannot_be_written_leaves_the_pictures_and_says_so(clip_with_sound, predictor, tmp_path,  # noqa: F811
+                                                                     monkeypatch):
+    from fer_core.prediction.video_clips import AnnotatedVideoWriter
+
+    write_packet = AnnotatedVideoWriter._write_sound_packet
+
+    def damaged_after_a_second(writer, packet, start_time):
+        if packet.pts * packet.time_base > 1:
+            raise av.error.InvalidDataError(1094995529, "Invalid data found when processing input")
+        write_packet(writer, packet, start_time)
+
+    monkeypatch.setattr(AnnotatedVideoWriter, "_write_sound_packet", damaged_after_a_second)
+    out = tmp_path / "annotated.mp4"
+    analysis = analyse_video(clip_with_sound, predictor, fps=5, annotated_path=out)
+    annotated = clip_streams(out)
+    assert len(annotated["frame_times"]) == 60 and annotated["sound_seconds"] == pytest.approx(1.0, abs=0.1)
+    assert any(note.startswith("The clip's sound could not be carried into the annotated clip from 1.0 s (Invalid data")
+               and note.endswith("from there on it is silent.") for note in analysis.notes)
+
+
 def test_a_clip_longer_than_the_every_frame_limit_gets_its_analysed_frames_with_sound_and_a_note(
         clip_with_sound, predictor, tmp_path):  # noqa: F811
     out = tmp_path / "annotated.mp4"

@@ -25,12 +25,20 @@ BOX_COLOURS_RGB = ((228, 87, 86), (76, 120, 168), (84, 162, 75), (245, 133, 24),
 @dataclass(frozen=True)
 class AnnotatedClip:
     """What was written: frames, their rate (None: the clip's header gives none), whether every frame of the clip is in
-    it (else only the analysed ones), and the sound's codec (None: no sound)."""
+    it (else only the analysed ones), the sound's codec (None: no sound), and where the sound was lost, if it was."""
 
     frames: int
     frame_rate: float | None
     every_frame: bool
     sound_codec: str | None
+    sound_lost: str | None = None
+
+    @property
+    def notes(self) -> list[str]:
+        if not self.sound_lost:
+            return []
+        return [f"The clip's sound could not be carried into the annotated clip from {self.sound_lost}; from there on "
+                f"it is silent."]
 
     def to_dict(self) -> dict:
         return {"frames": self.frames, "frame_rate": self.frame_rate, "every_frame": self.every_frame,
@@ -98,7 +106,7 @@ def write_annotated_clip(source, analysis, path: str | Path, every_frame: bool =
                     progress(frames, frame.time)
             if clip.sound_stream is not None:
                 writer.write_sound(clip.take_sound_packets(), start)
-        return AnnotatedClip(frames, rate, every is None, writer.sound_codec)
+        return AnnotatedClip(frames, rate, every is None, writer.sound_codec, writer.sound_lost)
 
 
 def slideshow_note(analysed_rate: float, clip_rate: float | None, every_frame_seconds: float) -> str:

@@ -315,6 +315,7 @@ def _annotate(source, analysis: VideoAnalysis, path, every_frame_seconds: float 
     written = write_annotated_clip(source, analysis, path, every_frame=every_frame, max_seconds=max_seconds,
                                    max_pixels=max_pixels, stop=stop, progress=drawn)
     analysis.annotated = written.to_dict()
+    analysis.notes.extend(written.notes)
     if not every_frame:
         analysis.notes.append(slideshow_note(1 / analysis.every_seconds, rate, every_frame_seconds))
     if progress:

@@ -362,6 +362,7 @@ class AnnotatedVideoWriter:
         self._stream.time_base = self._stream.codec_context.time_base = self.TIME_BASE
         self._last_pts = -1
         self._sound_out, self._sound_samples = None, None
+        self.sound_lost: str | None = None  # where and why the sound stopped, if it did: the pictures go on without it
         self._copy_sound = sound is not None and sound.codec_context.name in COPIED_SOUND_CODECS
         if sound is not None:
             if self._copy_sound:
@@ -386,19 +387,29 @@ class AnnotatedVideoWriter:
 
     def write_sound(self, packets: list, start_time: float) -> None:
         """The sound's packets, their times counted from `start_time` (the video's first timestamp) as the frames'
-        are; sound from before it is left out."""
+        are; sound from before it is left out. Sound that cannot be written (a damaged packet) ends the sound, not
+        the clip: `sound_lost` says where and why."""
         for packet in packets:
-            shift = round(start_time / packet.time_base)
-            if packet.pts + (packet.duration or 0) - shift <= 0:
-                continue
-            if self._copy_sound:
-                packet.pts -= shift
-                packet.dts = packet.pts if packet.dts is None else packet.dts - shift
-                packet.stream = self._sound_out
-                self._container.mux(packet)
-            else:
-                for frame in packet.decode():
-                    self._encode_sound(frame, start_time)
+            if self.sound_lost:
+                return
+            time = float(packet.pts * packet.time_base) - start_time
+            try:
+                self._write_sound_packet(packet, start_time)
+            except Exception as exc:  # FFmpeg fails in many ways on damaged sound; each means the same to the user
+                self.sound_lost = f"{max(time, 0.0):.1f} s ({_reason(exc)})"
+
+    def _write_sound_packet(self, packet, start_time: float) -> None:
+        shift = round(start_time / packet.time_base)
+        if packet.pts + (packet.duration or 0) - shift <= 0:
+            return
+        if self._copy_sound:
+            packet.pts -= shift
+            packet.dts = packet.pts if packet.dts is None else packet.dts - shift
+            packet.stream = self._sound_out
+            self._container.mux(packet)
+        else:
+            for frame in packet.decode():
+                self._encode_sound(frame, start_time)
 
     def _encode_sound(self, frame, start_time: float | None) -> None:
         if frame is not None:
@@ -410,8 +421,11 @@ class AnnotatedVideoWriter:
 
     def close(self) -> Path:
         self._container.mux(self._stream.encode(None))
-        if self._sound_out is not None and not self._copy_sound:
-            self._encode_sound(None, None)
+        if self._sound_out is not None and not self._copy_sound and not self.sound_lost:
+            try:
+                self._encode_sound(None, None)
+            except Exception as exc:
+                self.sound_lost = f"the end ({_reason(exc)})"
         self._container.close()
         return self.path
 
