@@ -25,7 +25,7 @@ def progress_text(progress) -> str:
     left = f", about {clock(progress.seconds_left)} left" if progress.seconds_left is not None else ""
     if progress.drawing:
         return f"Drawing the annotated clip: {progress.frames_done:,}{total} frames{left}"
-    return f"Analysed {progress.frames_done:,}{total} frames{left}"
+    return f"Analysed {progress.frames_done:,}{total} frames{left}; then the annotated clip is drawn"
 
 
 def annotated_caption(annotated: dict, smoothing_seconds: float) -> str:
