@@ -38,6 +38,7 @@ import gc, io, json, sys, time
 import streamlit, pandas, plotly.graph_objects  # noqa: F401  what the server has loaded before any upload
 import ui.cached, ui.sidebar  # noqa: F401
 from fer_core.data.dataset import load_fer2013_bytes
+from fer_core.errors import FERError
 def rss(field="VmRSS"):
     for line in open("/proc/self/status"):
         if line.startswith(field + ":"):
@@ -53,14 +54,18 @@ with open(path, "rb") as handle:
     upload = Upload(handle.read(), path.rsplit("/", 1)[-1])
 held = rss()
 start = time.perf_counter()
-if mode == "app":
-    saved = ui.cached.saved_upload(upload, uploads, 10 ** 12)
-    dataset = ui.cached.load_dataset(str(saved), False, saved.stat().st_mtime)
-else:
-    dataset = load_fer2013_bytes(upload.getbuffer(), upload.name)
+try:
+    if mode == "app":
+        saved = ui.cached.saved_upload(upload, uploads, 10 ** 12)
+        dataset = ui.cached.load_dataset(str(saved), False, saved.stat().st_mtime)
+    else:
+        dataset = load_fer2013_bytes(upload.getbuffer(), upload.name)
+    outcome, notes = f"loaded {len(dataset):,} faces", list(dataset.load_notes)
+except FERError as error:  # a refused file: what it cost to refuse it
+    outcome, notes = str(error), []
 seconds = time.perf_counter() - start
-print(json.dumps({"imported": imported, "upload_held": held, "after": rss(), "seconds": seconds, "faces": len(dataset),
-                  "notes": list(dataset.load_notes)}))
+print(json.dumps({"imported": imported, "upload_held": held, "after": rss(), "seconds": seconds, "outcome": outcome,
+                  "notes": notes}))
 """
 
 JOB_DATA = r"""
@@ -175,12 +180,40 @@ def job_data_step(path: Path, folder: Path) -> dict:
     return results
 
 
+def photo_bomb_zip(folder: Path, inflated: int) -> Path:
+    """Issue 26's zip: one train/happy/x.jpg that inflates to `inflated` bytes of zeros (1.9 GB from 1.9 MB), beside
+    honest photos of two classes and incompressible filler (38 MB for 1.9 GB); written as a stream, never held."""
+    from PIL import Image
+    import io
+    import numpy as np
+
+    path = folder / "photo_bomb.zip"
+    face = io.BytesIO()
+    Image.fromarray(np.full((48, 48), 128, np.uint8)).save(face, "JPEG")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("train/sad/ok.jpg", face.getvalue())
+        archive.writestr("train/happy/ok.jpg", face.getvalue())
+        # Incompressible filler outside the class folders, as in the probe's 36.6 MB zip: with it the archive as a
+        # whole inflates only about 50×, under the whole-archive ratio check, so only the member's own checks refuse it.
+        noise = np.random.default_rng(0).integers(0, 256, 1 << 20, dtype=np.uint8).tobytes()
+        for i in range(max(1, inflated // (50 << 20))):
+            archive.writestr(f"extras/noise_{i}.bin", noise[i % 7:] + noise[:i % 7], zipfile.ZIP_STORED)
+        with archive.open("train/happy/x.jpg", "w", force_zip64=True) as member:
+            chunk = bytes(1 << 22)
+            for _ in range(inflated // len(chunk)):
+                member.write(chunk)
+    return path
+
+
 def run(data: Path, quick: bool) -> dict:
     CACHE.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="load-memory-", dir=CACHE))
     try:
         forms = real_size_forms(data, folder, pad=not quick)
-        return {"bytes": {form: path.stat().st_size for form, path in forms.items()},
-                "forms": server_loads(forms, folder), "job": job_data_step(forms["csv.gz"], folder)}
+        results = {"bytes": {form: path.stat().st_size for form, path in forms.items()},
+                   "forms": server_loads(forms, folder), "job": job_data_step(forms["csv.gz"], folder)}
+        bomb = photo_bomb_zip(folder, (64 << 20) if quick else 1_900_000_000)
+        results["photo_bomb"] = {"file_bytes": bomb.stat().st_size, **server_loads({"zip": bomb}, folder)["zip"]}
+        return results
     finally:
         shutil.rmtree(folder, ignore_errors=True)

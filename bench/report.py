@@ -392,6 +392,13 @@ def load_memory_rows(section: dict | None) -> list[Row]:
                   f"{app['upload_held'] / MB:,.0f}, after {app['after'] / MB:,.0f}); load {_s(app['seconds'])}",
             f"load_fer2013_bytes: {as_bytes['tree_peak_sampled'] / MB:,.0f} MB" if "tree_peak_sampled" in as_bytes else "—",
             "—", "≤ 900 MB", app["tree_peak_sampled"] <= 900 * MB))
+    bomb = section.get("photo_bomb", {}).get("app", {})
+    if "tree_peak_sampled" in bomb:
+        rows.append(Row(
+            f"server memory, a {section['photo_bomb']['file_bytes'] / MB:,.1f} MB zip whose one x.jpg inflates to 1.9 GB "
+            "(issue 26): RSS after imports → peak",
+            f"{bomb['imported'] / MB:,.0f} → {bomb['tree_peak_sampled'] / MB:,.0f} MB; {bomb['outcome'][:140]}",
+            "—", "—", "≤ 1 GB above idle", bomb["tree_peak_sampled"] - bomb["imported"] <= 1000 * MB))
     job = section.get("job", {})
     if "job_process" in job:
         child, process = job["parse_child"], job["job_process"]
@@ -404,13 +411,46 @@ def load_memory_rows(section: dict | None) -> list[Row]:
     return rows
 
 
+def face_framing_rows(section: dict | None) -> list[Row]:
+    """Issue 20's targets: faces that fill the frame are found, face-free pictures give none, turned faces are found
+    and read as well as upright ones."""
+    if not section or "tight_crops" not in section:
+        return [_missing("faces that fill the frame, phantom faces, turned faces", section)] if section else []
+    tight, free, framing = section["tight_crops"], section["no_face"], section["framing"]
+    first_look = tight["found"] - tight["found_after_padding"] - tight.get("found_in_tiles", 0)
+    rows = [Row(f"tight FER2013 PublicTest crops enlarged to 96–512 px (half grey), face found by `Predictor.predict`",
+                f"{tight['found'] / tight['count']:.1%} of {tight['count']} ({tight['found_after_padding']} only after "
+                f"padding, {tight.get('found_in_tiles', 0)} only in tiles); top-1 as served {tight['correct'] / tight['count']:.1%}",
+                f"the detector's first look alone: {first_look / tight['count']:.1%}", "—",
+                "found ≥ 97%, top-1 ≥ 50%",
+                tight["found"] >= 0.97 * tight["count"] and tight["correct"] >= 0.5 * tight["count"])]
+    rows.append(Row(f"face-free pictures (noise, gradients, text, shapes, blobs, real photos and diagrams): faces found",
+                    f"{free['false_faces']} in {free['pictures']} ({free['false_faces_by_fallbacks']} by the "
+                    f"fallbacks); detection with both fallbacks {_ms(free['detect_seconds']['median'])} a picture"
+                    + _n(free["detect_seconds"]), "—", "—", "0 faces", free["false_faces"] == 0))
+    upright, turned = framing["upright"], framing["turned ±30°"]
+    rows.append(Row(f"FER2013 PublicTest faces turned ±30° in a 640×480 scene: found; top-1 as served",
+                    f"found {turned['found'] / turned['count']:.1%}; top-1 {turned['accuracy_as_served']:.1%}",
+                    f"upright: found {upright['found'] / upright['count']:.1%}, top-1 {upright['accuracy_as_served']:.1%}",
+                    "—", "found ≥ 95%; top-1 within 3 points of upright",
+                    turned["found"] >= 0.95 * turned["count"]
+                    and turned["accuracy_as_served"] >= upright["accuracy_as_served"] - 0.03))
+    for name, entry in framing.items():
+        if name.startswith("covered"):
+            rows.append(Row(f"FER2013 PublicTest faces in a scene, {name}: found; top-1 as served",
+                            f"found {entry['found'] / entry['count']:.1%}; top-1 {entry['accuracy_as_served']:.1%}",
+                            f"upright, uncovered: top-1 {upright['accuracy_as_served']:.1%}"))
+    return rows
+
+
 def build_rows(results: dict) -> list[Row]:
     sections = results.get("sections", {})
     return (parse_rows(sections.get("parse")) + cpu_training_rows(sections.get("cpu_training"))
             + training_rows(sections.get("training"))
             + prediction_rows(sections.get("prediction")) + app_rows(sections.get("app"))
             + video_rows(sections.get("video")) + hosted_rows(sections.get("hosted"))
-            + own_classes_rows(sections.get("own_classes")) + load_memory_rows(sections.get("load_memory")))
+            + own_classes_rows(sections.get("own_classes")) + load_memory_rows(sections.get("load_memory"))
+            + face_framing_rows(sections.get("face_framing")))
 
 
 def table(rows: list[Row], quick: bool) -> str:
@@ -504,7 +544,8 @@ def details(results: dict) -> str:
     for name, describe in (("parse", _parse_details), ("cpu_training", _cpu_training_details),
                            ("training", _training_details), ("prediction", _prediction_details),
                            ("app", _app_details), ("video", _video_details), ("hosted", _hosted_details),
-                           ("own_classes", _own_classes_details), ("load_memory", _load_memory_details)):
+                           ("own_classes", _own_classes_details), ("load_memory", _load_memory_details),
+                           ("face_framing", _face_framing_details)):
         section = sections.get(name)
         if section is None:
             continue
@@ -740,3 +781,18 @@ def _load_memory_details(section: dict) -> list[str]:
         "child), then a process that has imported TensorFlow and Keras calling the job's loader, child and cache read "
         "included.",
     ]
+
+
+def _face_framing_details(section: dict) -> list[str]:
+    if "framing" not in section:
+        return []
+    from bench.face_framing import __doc__ as how
+
+    lines = [f"- **Faces that fill the frame, and framing.** {' '.join(how.split(chr(10), 2)[-1].split())} "
+             f"{section['faces']} faces, model {section['model']}; the served framing (margin, shift, levelled): "
+             f"{section['framing']['served_framing']}. docs/face_framing.md reads these figures."]
+    for name in ("upright", "turned ±30°"):
+        entry = section["framing"][name]
+        best = sorted(entry["accuracy"].items(), key=lambda item: -item[1])[:5]
+        lines.append(f"  - {name}: best framings " + "; ".join(f"{label} {value:.1%}" for label, value in best))
+    return lines
