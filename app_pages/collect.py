@@ -154,6 +154,7 @@ def class_panel(collection, name: str, photos: list) -> None:
 
 settings = sidebar.hosted_settings()
 collection = sidebar.session_collection(settings)
+sidebar.forget_ended_collections(settings)  # other visitors' photos do not outlive their sessions
 
 st.title("Collect your own classes")
 st.info(RESPONSIBLE_USE, icon=":material/front_hand:")

@@ -159,3 +159,22 @@ def test_not_ready_until_two_classes_have_enough_photos_each(tmp_path):
 def test_a_session_id_is_hex_so_it_can_never_climb_out_of_the_store(tmp_path):
     with pytest.raises(ValueError):
         CollectedClasses(tmp_path, "../../etc")
+
+
+def test_collections_of_ended_sessions_are_deleted_after_an_idle_hour_unless_a_run_trains_on_them(tmp_path):
+    from fer_core.data.collected_classes import forget_ended_collections
+
+    uploads = tmp_path / "uploads"
+    sessions = {"aaaaaaaa": "open, idle", "bbbbbbbb": "ended, idle", "cccccccc": "ended, used now",
+                "dddddddd": "ended, idle, a run trains on it"}
+    for session, state in sessions.items():
+        classes = CollectedClasses(uploads, session)
+        classes.add_class("smile")
+        if "idle" in state and "used now" not in state:
+            os.utime(classes.entry, (time.time() - 7200, time.time() - 7200))
+    (uploads / "an-upload").mkdir()  # not a collection: never touched here
+    deleted = forget_ended_collections(uploads, still_open=lambda session: session == "aaaaaaaa",
+                                       needed=[uploads / "camera-dddddddd"])
+    assert deleted == ["camera-bbbbbbbb"]
+    assert sorted(p.name for p in uploads.iterdir()) == ["an-upload", "camera-aaaaaaaa", "camera-cccccccc",
+                                                         "camera-dddddddd"]

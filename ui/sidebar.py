@@ -3,7 +3,9 @@ path, a flag, a model path); pages turn that choice into data with chosen_data_f
 
 from __future__ import annotations
 
+import re
 import secrets
+import uuid
 from pathlib import Path
 from typing import NamedTuple
 
@@ -11,6 +13,7 @@ import numpy as np
 import streamlit as st
 
 from ui.app_settings import AppSettings, load_settings
+from fer_core.data import collected_classes
 from fer_core.data.collected_classes import CollectedClasses
 from fer_core.data.dataset import DATA_FILE_SUFFIXES
 from fer_core.data.fer2013 import CLASS_NAMES as FER2013_CLASSES
@@ -105,10 +108,31 @@ def chosen_data_file(settings: AppSettings) -> DataFile:
 
 
 def session_collection(settings: AppSettings) -> CollectedClasses:
-    """This session's classes from the camera (the Collect page's), kept in the uploads store beside the runs."""
-    session_id = st.session_state.setdefault("collection_id", secrets.token_hex(8))
+    """This session's classes from the camera (the Collect page's), kept in the uploads store beside the runs under
+    the browser session's id, so that they can be deleted once that session has ended."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    if "collection_id" not in st.session_state:
+        context = get_script_run_ctx()
+        session_hex = context.session_id.replace("-", "") if context else ""
+        st.session_state["collection_id"] = session_hex if re.fullmatch("[0-9a-f]{32}", session_hex) \
+            else secrets.token_hex(8)
+    session_id = st.session_state["collection_id"]
     return CollectedClasses(uploads_dir(settings.runs_dir), session_id, store_max_bytes=settings.uploads_mb * 1_000_000,
                             needed=lambda: uploads_needed(settings.runs_dir))
+
+
+def forget_ended_collections(settings: AppSettings) -> None:
+    """Delete other sessions' classes from the camera once their session has ended (and an hour has passed)."""
+    from streamlit import runtime
+
+    if not runtime.exists():
+        return
+    server = runtime.get_instance()
+    collected_classes.forget_ended_collections(
+        uploads_dir(settings.runs_dir),
+        lambda session: len(session) == 32 and server.is_active_session(str(uuid.UUID(session))),
+        needed=uploads_needed(settings.runs_dir))
 
 
 def use_collection() -> None:

@@ -7,7 +7,8 @@ Only the face is kept, not the room behind it. A session's photos live in the up
 
 so the whole session's collection is one entry of that bounded store (evicted oldest first with the uploads, and last
 while a run trains on it), and `camera_classes` is a folder of class folders that load_fer2013 reads like any other.
-A session's collection is bounded too: at most `max_photos` photos and `max_bytes` bytes."""
+A session's collection is bounded too: at most `max_photos` photos and `max_bytes` bytes; once its session has ended
+and it has gone unused for an hour, it is deleted (forget_ended_collections), unless a run still trains on it."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import io
 import os
 import re
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -36,6 +38,8 @@ MAX_PHOTOS = 500  # a session's photos, all classes together: 10 classes × 50 p
 MAX_BYTES = 20_000_000  # a 48×48 grey PNG is about 2.5 kB, so the photo cap binds first
 # Each class holds a validation and a test photo out of this many, so a class with fewer is never scored.
 MIN_PHOTOS_PER_CLASS = HELD_OUT_FROM_CLASS_SIZE
+# A collection whose session has ended is deleted once unused this long: a dropped connection comes back sooner.
+IDLE_SECONDS_BEFORE_FORGETTING = 3600
 # Names image_folder.py reads as a split folder (train/, test/…), not a class.
 _SPLIT_FOLDER_NAMES = {"train", "training", "test", "val", "validation", "publictest", "privatetest"}
 _SESSION_ID = re.compile(r"[0-9a-f]{8,64}")
@@ -217,6 +221,31 @@ class CollectedClasses:
             except OSError:
                 pass
         evict_oldest(self.uploads_dir, self.store_max_bytes, keep=self.entry)
+
+
+def forget_ended_collections(uploads_dir: str | Path, still_open: Callable[[str], bool],
+                             needed: Iterable[Path] = (), idle_seconds: float = IDLE_SECONDS_BEFORE_FORGETTING) -> list[str]:
+    """Delete the collections whose session has ended (`still_open(session id)` is False) and that nobody used for
+    `idle_seconds` (a dropped connection comes back within that), except those a run still trains on (`needed`).
+    Returns the entries deleted."""
+    spared = {Path(folder).resolve() for folder in needed}
+    deleted = []
+    try:
+        entries = [entry for entry in Path(uploads_dir).iterdir() if entry.name.startswith(COLLECTION_PREFIX)]
+    except OSError:
+        return []
+    for entry in entries:
+        session_id = entry.name[len(COLLECTION_PREFIX):]
+        try:
+            idle = time.time() - entry.lstat().st_mtime
+        except OSError:
+            continue
+        if idle < idle_seconds or entry.resolve() in spared or not _SESSION_ID.fullmatch(session_id) or \
+                still_open(session_id):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        deleted.append(entry.name)
+    return deleted
 
 
 def _photo_number(path: Path) -> int:
