@@ -61,6 +61,7 @@ def test_a_picture_without_a_face_or_not_a_picture_is_refused_and_not_stored(tmp
     (".hidden", "cannot start with '.'"),
     ("x" * 41, "at most 40 characters; this one has 41"),
     ("Train", "names a split of a dataset"),
+    ("__MACOSX", "the folder macOS zips hide their extras in"),
     ("test", "names a split of a dataset"),
     ("Happy", "one of FER2013's seven emotions"),
     ("SMILE", "There is already a class called SMILE"),

@@ -65,6 +65,8 @@ def check_class_name(typed: str, existing: Iterable[str] = ()) -> str:
         raise CollectionError("A class name cannot hold '/', '\\' or control characters: it becomes a folder name.")
     if ".." in name or name.startswith("."):
         raise CollectionError("A class name cannot start with '.' or hold '..': it becomes a folder name.")
+    if name.casefold() == "__macosx":  # the loader skips macOS zips' resource forks by this name
+        raise CollectionError(f"{name} is the name of the folder macOS zips hide their extras in: choose another name.")
     if name.casefold() in _SPLIT_FOLDER_NAMES:
         raise CollectionError(f"{name} names a split of a dataset (train, test, validation), not a class: "
                               "choose another name.")
