@@ -74,6 +74,8 @@ def test_counts_deleting_and_use_these_classes_make_them_the_data_train_reads(tm
     assert not at.exception and not at.error
     assert any("Classes: eyes closed, smile (2)." in c.value for c in at.caption)
     assert at.radio(key="train_transfer").value == "head"
+    at.switch_page("app_pages/explore.py").run()  # the collection reads as any data does
+    assert not at.exception and not at.error
 
 
 def test_classes_not_ready_say_why_where_they_are_used(tmp_path, monkeypatch):
