@@ -470,3 +470,18 @@ def test_a_job_loads_under_the_apps_budget_not_the_default(tmp_path, runs_dir, j
     wait_for(lambda: run.status not in ("starting", "running"), run, "the job to end")
     assert run.status == "failed"
     assert "1 MB" in run.message or "FER_MAX_LOAD_MB" in run.message, run.message
+
+
+def test_an_ended_job_is_reaped_not_left_a_zombie_under_the_server(tmp_path, runs_dir, job_processes):
+    """The starter (the app server) waits on its job: once the job ends, its process is gone, not a zombie that
+    stays in the process table until the server stops."""
+    images, labels, usage = synthetic_faces(n_per_class=40, seed=5)
+    data = write_csv(tmp_path / "faces.csv", images, labels, usage)
+    config = TrainingConfig(data=str(data), arch="tiny_cnn", epochs=1, batch_size=64, distill_from=None)
+    run = start_training_job(config, runs_dir, max_load_mb=1)  # refused by the budget: it ends within seconds
+    job_processes.append(run)
+    pid = run.status_record["pid"]
+    wait_for(lambda: run.status not in ("starting", "running"), run, "the job to end")
+    wait_for(lambda: not Path(f"/proc/{pid}").exists(), run, f"pid {pid} to be reaped", timeout=30)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # nothing left for the server to reap

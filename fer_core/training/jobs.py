@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -77,6 +78,8 @@ def start_training_job(config, runs_dir: str | Path, keep_runs: int = DEFAULT_KE
                                    pass_fds=(lock_fd,), env=env, start_new_session=True,
                                    cwd=Path(__file__).resolve().parents[2])
         log.close()
+        # Waited on by a thread, so an ended job is reaped at once, not left a zombie under the server until it stops.
+        threading.Thread(target=process.wait, name=f"reap-{run.name}", daemon=True).start()
         run.write_status("starting", pid=process.pid)
         return run
     except OSError as exc:
