@@ -83,3 +83,44 @@ def test_sweep_writes_a_scored_card_and_a_model_ship_model_takes(tmp_path):
     probabilities = np.load(out / "winner_train_probabilities.npz")["probabilities"]
     assert probabilities.shape == ((usage == "Training").sum(), 7)
     assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
+
+
+def test_a_winner_too_big_to_serve_brings_the_best_servable_candidate_too(tmp_path, monkeypatch):
+    """The sweep's bookkeeping, with its training replaced by candidates of set scores and sizes: the winner's folder
+    always holds the best; servable/ holds the best small enough to ship only while the winner is not."""
+    sys.path.insert(0, str(REPO / "scripts"))
+    import gpu_sweep
+    import keras
+    from gpu_pack import write_pack
+
+    images, labels, usage = synthetic_faces(n_per_class=4, usages=("Training", "PublicTest"))
+    write_pack(images, labels, usage, ("a",) * 7, "digest", tmp_path / "pack.npz")
+    outcomes = {"resnet18": (0.6, 2_800_000), "vgg": (0.5, 1_200_000), "vgg_student": (0.7, 1_200_000)}
+    seen = []
+
+    def trained(candidate, args, precision, train_x, train_y, test_x, test_y, deadline, teacher, teacher_names):
+        servable = out / "servable" / "model.json"
+        seen.append((json.loads((out / "sweep.json").read_text()) if (out / "sweep.json").exists() else None,
+                     json.loads(servable.read_text())["card"]["parameters"] if servable.exists() else None))
+        accuracy, parameters = outcomes[candidate.name]
+        probabilities = np.full((len(train_y), 7), 1 / 7, np.float32)
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(7)])
+        card = {"architecture": candidate.arch, "parameters": parameters, "command": "test"}
+        record = {"name": candidate.name, "status": "scored", "public_test": {"accuracy": accuracy,
+                  "single_view_accuracy": accuracy}, "epochs": 1, "seconds": 1.0, "card": card, "history": []}
+        return {"record": record, "model": model, "history": [{"epoch": 1, "val_accuracy": accuracy}], "started": 0.0,
+                "test_probabilities": np.full((len(test_y), 7), 1 / 7), "train_probabilities": probabilities}
+
+    out = tmp_path / "out"
+    monkeypatch.setattr(gpu_sweep, "train_candidate", trained)
+    monkeypatch.setattr(sys, "argv", ["gpu_sweep.py", "--pack", str(tmp_path / "pack.npz"), "--out", str(out),
+                                      "--budget-seconds", "600"])
+    gpu_sweep.main()
+    (first, first_servable), (second, second_servable) = seen[1], seen[2]  # as each next candidate began
+    assert first["winner"] == "resnet18" and first["servable"] is None and first_servable is None
+    assert second["winner"] == "resnet18" and second["servable"] == "vgg" and second_servable == 1_200_000
+    result = json.loads((out / "sweep.json").read_text())
+    assert result["winner"] == result["servable"] == "vgg_student"
+    assert json.loads((out / "winner" / "model.json").read_text())["card"]["parameters"] == 1_200_000
+    assert not (out / "servable").exists() and not list(out.glob("*-new")) and not list(out.glob("*-old"))
+    assert len([p for p in out.rglob("*") if p.is_file()]) <= 8  # what the device tool brings back
