@@ -373,6 +373,23 @@ def own_classes_rows(section: dict | None) -> list[Row]:
     return rows
 
 
+def estimate_rows(section: dict | None) -> list[Row]:
+    """Issue 21's target: the Train page's estimate before Start within ±25% of the job it describes."""
+    if not section or "jobs" not in section:
+        return [_missing("estimate before Start vs the real job", section)] if section else []
+    rows = []
+    for job in section["jobs"]:
+        what = f"estimate before Start vs launch → scored model: {job['name']}"
+        if job.get("error") or job.get("estimate_seconds") is None:
+            rows.append(_missing(what, {"error": " ".join(job.get("error") or ["no estimate"])}))
+            continue
+        ours = (f"estimate {_s(job['estimate_seconds'])}, actual {_s(job['actual_seconds'])} "
+                f"(load average {job['load_average_before']:.1f} → {job['load_average_after']:.1f}, other processes "
+                f"{job['other_cpu_share']:.1f} cores)")
+        rows.append(Row(what, ours, "—", f"{job['ratio']:.2f}×", "within ±25%", job["within_tolerance"]))
+    return rows
+
+
 def load_memory_rows(section: dict | None) -> list[Row]:
     """Issue 20's target: the server's memory while a visitor loads the full FER2013, in every form it comes in."""
     if not section or "forms" not in section:
@@ -449,7 +466,8 @@ def build_rows(results: dict) -> list[Row]:
             + training_rows(sections.get("training"))
             + prediction_rows(sections.get("prediction")) + app_rows(sections.get("app"))
             + video_rows(sections.get("video")) + hosted_rows(sections.get("hosted"))
-            + own_classes_rows(sections.get("own_classes")) + load_memory_rows(sections.get("load_memory"))
+            + own_classes_rows(sections.get("own_classes")) + estimate_rows(sections.get("estimates"))
+            + load_memory_rows(sections.get("load_memory"))
             + face_framing_rows(sections.get("face_framing")))
 
 
@@ -545,7 +563,7 @@ def details(results: dict) -> str:
                            ("training", _training_details), ("prediction", _prediction_details),
                            ("app", _app_details), ("video", _video_details), ("hosted", _hosted_details),
                            ("own_classes", _own_classes_details), ("load_memory", _load_memory_details),
-                           ("face_framing", _face_framing_details)):
+                           ("face_framing", _face_framing_details), ("estimates", _estimate_details)):
         section = sections.get(name)
         if section is None:
             continue
@@ -642,6 +660,26 @@ def _app_details(app: dict) -> list[str]:
                      f"{tf['rss_bytes'] / MB:.0f} MB resident.")
     return lines
 
+
+
+def _estimate_details(section: dict) -> list[str]:
+    if "jobs" not in section:
+        return []
+    from bench.estimates import __doc__ as how
+
+    lines = [f"- **Estimates before Start.** {' '.join(how.split(chr(10), 2)[-1].split())} CPU: {section['cpu']}."]
+    for job in section["jobs"]:
+        if job.get("error") or job.get("estimate_seconds") is None:
+            continue
+        extra = (f"; its 30-epoch estimate {_s(job['estimate_30_epochs_seconds'])}"
+                 if job.get("estimate_30_epochs_seconds") else "")
+        lines.append(f"  - {job['name']}: {job['train_faces']:,} training faces, {job['epochs']} epochs; estimate "
+                     f"{_s(job['estimate_seconds'])} ({job['basis']}; timing it took "
+                     f"{_s(job['calibration_seconds'])}){extra}; actual {_s(job['actual_seconds'])}: process start "
+                     f"{_s(job['startup_seconds'])}, epochs {_s(job['epochs_seconds'])} (first epochs "
+                     f"{', '.join(map(str, job['seconds_per_epoch']))} s), the rest (loading, features or teacher, "
+                     f"export and scoring) {_s(job['other_than_epochs_seconds'])}.")
+    return lines
 
 
 def _own_classes_details(section: dict) -> list[str]:

@@ -123,14 +123,14 @@ ASTRONAUT_TIGHT = (180, 75, 273, 168)
 def test_a_face_that_fills_the_frame_is_found_after_padding_and_marked(astronaut, side, mode):
     tight = astronaut.crop(ASTRONAUT_TIGHT).resize((side, side), Image.Resampling.BICUBIC).convert(mode)
     [face] = detect_faces(tight)
-    assert face.found_after_padding
+    assert face.fallback == "padding"
     assert face.w > 0.8 * side and face.h > 0.8 * side  # the face is most of the picture, and clipped to it
     assert face.x >= 0 and face.y >= 0 and face.x + face.w <= side and face.y + face.h <= side
 
 
 def test_a_face_found_at_once_is_not_marked(astronaut):
     [face] = detect_faces(astronaut)
-    assert not face.found_after_padding
+    assert face.fallback is None
 
 
 def test_the_eyes_are_where_the_astronauts_eyes_are(astronaut):
@@ -150,4 +150,4 @@ def test_the_padded_search_makes_no_face_of_face_free_pictures():
     # Every picture the detector's first look finds nothing in goes through the padded search: it finds nothing.
     searched = [number for number, found in faces.items() if not found]
     assert len(searched) >= len(pictures) - 2
-    assert [face for found in faces.values() for face in found if face.found_after_padding] == []
+    assert [face for found in faces.values() for face in found if face.fallback] == []

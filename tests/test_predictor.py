@@ -16,7 +16,7 @@ from PIL import Image
 from fer_core.errors import FERError, ImageError, ModelError
 from fer_core.data.fer2013 import CLASS_NAMES
 from fer_core.prediction.model_contract import ModelInfo, write_model_info
-from fer_core.prediction.predictor import NO_FACE, NO_FACE_CENTRE_USED, Predictor
+from fer_core.prediction.predictor import FOUND_AFTER_PADDING, NO_FACE, NO_FACE_CENTRE_USED, Predictor
 from fer_core.prediction.face_classifier import BATCH, FaceClassifier
 from model_fixtures import tiny_flip_model, tiny_flip_zoom_model, tiny_model  # noqa: F401  (pytest fixtures)
 
@@ -76,6 +76,15 @@ def test_no_face_can_fall_back_to_the_centre_square(predictor):
     assert face.box == (100, 0, 400, 400)
 
 
+def test_a_face_that_fills_the_photo_is_found_and_the_result_says_how(predictor):
+    tight = Image.open(ASSETS / "astronaut.jpg").convert("L").crop((180, 75, 273, 168)).resize((300, 300), Image.BICUBIC)
+    result = predictor.predict(tight)
+    assert result.message == FOUND_AFTER_PADDING
+    [face] = result.faces
+    assert face.fallback == "padding" and face.box[2] > 240
+    assert json.loads(json.dumps(result.to_dict()))["faces"][0]["fallback"] == "padding"
+
+
 def test_ten_faces(predictor):
     head = Image.open(ASSETS / "astronaut.jpg").crop((120, 10, 330, 220))
     sheet = Image.new("RGB", (1000, 400))
@@ -111,8 +120,8 @@ def test_results_are_plain_json(predictor):
     data = json.loads(json.dumps(result.to_dict()))
     assert data["image_size"] == {"width": 512, "height": 512}
     [face] = data["faces"]
-    assert set(face) == {"box", "top_k", "probabilities", "found_after_padding"}
-    assert face["found_after_padding"] is False  # the astronaut's face is found by the detector's first look
+    assert set(face) == {"box", "top_k", "probabilities", "fallback"}
+    assert face["fallback"] is None  # the astronaut's face is found by the detector's first look
     assert face["top_k"][0]["label"] in CLASS_NAMES
     with_crop = result.to_dict(include_crops=True)["faces"][0]
     assert np.array_equal(np.array(with_crop["crop"], np.uint8), result.faces[0].crop)
@@ -278,3 +287,28 @@ def test_a_video_frame_gives_the_faces_and_answers_of_the_same_photo(predictor):
         assert [face.box for face in people] == [face.box for face in photo.faces] and len(people) == 1
         served = np.array([photo.faces[0].probabilities[name] for name in predictor.class_names])
         assert np.allclose(people[0].probabilities, served, atol=1e-6)
+
+
+@pytest.mark.parametrize("turn", [-30, -25, 25, 30])
+def test_a_turned_face_is_cut_out_upright(turn):
+    """The crop of a turned face is the crop of the same square of the upright photo: the eye line is levelled."""
+    import math
+
+    from fer_core.prediction.face_detection import FaceBox, detect_faces
+    from fer_core.prediction.predictor import frame_face
+
+    canvas = Image.new("RGB", (800, 800), (128, 128, 128))
+    canvas.paste(Image.open(ASSETS / "astronaut.jpg").convert("RGB"), (144, 144))
+    pivot = (370, 265)  # the astronaut's face
+    [upright] = detect_faces(canvas)
+    turned = canvas.rotate(turn, Image.Resampling.BICUBIC, center=pivot)
+    [face] = detect_faces(turned)
+    # The turned box's centre, back in the upright photo (PIL turns counter-clockwise), with the upright face's eyes.
+    angle, dx, dy = math.radians(turn), face.x + face.w / 2 - pivot[0], face.y + face.h / 2 - pivot[1]
+    centre = (pivot[0] + dx * math.cos(angle) - dy * math.sin(angle), pivot[1] + dx * math.sin(angle) + dy * math.cos(angle))
+    same_square = FaceBox(round(centre[0] - face.w / 2), round(centre[1] - face.h / 2), face.w, face.h, 1.0, upright.eyes)
+    expected = frame_face(canvas, same_square, 48).astype(float).ravel()
+    levelled = frame_face(turned, face, 48).astype(float).ravel()
+    as_found = frame_face(turned, face, 48, align=False).astype(float).ravel()
+    levelled_match, as_found_match = np.corrcoef(levelled, expected)[0, 1], np.corrcoef(as_found, expected)[0, 1]
+    assert levelled_match > 0.7 and levelled_match > as_found_match + 0.3

@@ -6,10 +6,13 @@ The model file and its licence are in face_detector/.
 One pass sees the whole photo at 192×192 and finds faces down to about 7% of its longer side. Photos longer than
 TILE_ABOVE_SIDE pixels are also searched in overlapping square tiles, which finds faces down to about 4%.
 
-The full-range model rarely finds a face that fills the picture (a cropped headshot, a face dataset's crop). When
-a photo gives nothing, it is searched again centred on black canvases PAD_FACTORS times its longer side, and a
-face those passes find, large and seen by two of them, is kept, marked `found_after_padding`. Measured, with the
-fills and factors tried and the phantom faces counted: docs/face_framing.md.
+When a photo gives nothing, two fallbacks look again before it is "no face", each marking what it finds in
+`FaceBox.fallback`: a photo not already tiled is searched in the same tiles ("tiles": a face of 20–30% of the
+photo, missed whole, is larger in a tile), keeping only confident faces; then the photo is searched centred on
+black canvases PAD_FACTORS times its longer side ("padding": the full-range model rarely finds a face that fills
+the picture, a cropped headshot or a face dataset's crop), keeping a face only if it is large and two of those
+passes see it. Measured, with the fills, factors and thresholds tried and the phantom faces counted:
+docs/face_framing.md.
 """
 
 from __future__ import annotations
@@ -46,13 +49,19 @@ PAD_FACTORS = (2.0, 3.0, 4.0, 5.0)
 PAD_AGREEMENT = 2
 PAD_SAME_FACE_IOU = 0.4
 PAD_MIN_SHARE = 0.4
+# A face the tiles find in a photo that gave nothing whole must be this confident and this large a share of the
+# photo's longer side: smaller or less sure, noise and text gave some.
+TILE_FALLBACK_SCORE = 0.6
+TILE_FALLBACK_MIN_SHARE = 0.12
+TILES = "tiles"
+PADDING = "padding"
 
 
 @dataclass(frozen=True)
 class FaceBox:
     """A face in image pixel coordinates: left, top, width, height, and the detector's confidence 0..1; the centres
     of its right and left eye (the person's: the right eye is on the picture's left) where the detector gave them;
-    whether it was found only by the padded search."""
+    which fallback found it (TILES or PADDING) if the detector's first look did not (None)."""
 
     x: int
     y: int
@@ -60,7 +69,7 @@ class FaceBox:
     h: int
     score: float
     eyes: tuple[tuple[float, float], tuple[float, float]] | None = None
-    found_after_padding: bool = False
+    fallback: str | None = None
 
     @property
     def area(self) -> int:
@@ -116,9 +125,24 @@ class _BlazeFace:
                 for box, score in self._detect_window(pixels, *window):
                     if window[2] == max(small_width, small_height) or not _cut_by_tile(box, window, (small_width, small_height)):
                         candidates.append((box * scale, score))
+            if not candidates and not tiled:
+                found = self._tiles_search(pixels, scale, width, height)
+                if found:
+                    return found
             if not candidates:
                 return self._padded_search(pixels, scale, width, height)
         return _distinct_faces(candidates, width, height)
+
+    def _tiles_search(self, pixels: np.ndarray, scale: np.ndarray, width: int, height: int) -> list[FaceBox]:
+        """Confident faces in the tiles of a photo too small to be tiled at first, that gave nothing whole."""
+        small_width, small_height = pixels.shape[1], pixels.shape[0]
+        candidates = []
+        for window in _windows(small_width, small_height, True)[1:]:
+            for box, score in self._detect_window(pixels, *window):
+                if (score >= TILE_FALLBACK_SCORE and max(box[2], box[3]) >= TILE_FALLBACK_MIN_SHARE * max(small_width, small_height)
+                        and not _cut_by_tile(box, window, (small_width, small_height))):
+                    candidates.append((box * scale, score))
+        return _distinct_faces(candidates, width, height, fallback=TILES)
 
     def _padded_search(self, pixels: np.ndarray, scale: np.ndarray, width: int, height: int) -> list[FaceBox]:
         """The faces that fill the photo: found on black canvases around it, large, and seen by two passes."""
@@ -136,7 +160,7 @@ class _BlazeFace:
                                   for j, others in enumerate(passes) if j != k)
                 if seen_by >= PAD_AGREEMENT:
                     confirmed.append((box * scale, score))
-        return _distinct_faces(confirmed, width, height, found_after_padding=True)
+        return _distinct_faces(confirmed, width, height, fallback=PADDING)
 
     def _detect_window(self, pixels: np.ndarray, left: int, top: int, side: int):
         """(box, score) of the faces in the square window at (left, top); a box is x, y, w, h, then both eyes' x, y.
@@ -205,7 +229,7 @@ def _cut_by_tile(box: np.ndarray, window: tuple[int, int, int], image_size: tupl
                 or (left + side < width and x + w > left + side) or (top + side < height and y + h > top + side))
 
 
-def _distinct_faces(candidates, width: int, height: int, found_after_padding: bool = False) -> list[FaceBox]:
+def _distinct_faces(candidates, width: int, height: int, fallback: str | None = None) -> list[FaceBox]:
     kept: list[FaceBox] = []
     for box, score in sorted(candidates, key=lambda c: -c[1]):
         x0, y0 = max(0, round(box[0])), max(0, round(box[1]))
@@ -213,7 +237,7 @@ def _distinct_faces(candidates, width: int, height: int, found_after_padding: bo
         if x1 - x0 < 2 or y1 - y0 < 2:
             continue
         eyes = ((float(box[4]), float(box[5])), (float(box[6]), float(box[7])))
-        face = FaceBox(x0, y0, x1 - x0, y1 - y0, float(score), eyes, found_after_padding)
+        face = FaceBox(x0, y0, x1 - x0, y1 - y0, float(score), eyes, fallback)
         if all(_shared_fraction(face, other) <= SAME_FACE_OVERLAP for other in kept):
             kept.append(face)
     return sorted(kept, key=lambda f: (-f.area, -f.score))

@@ -203,7 +203,7 @@ def _head_on_features(config: TrainingConfig, run: TrainingRun, model, dataset: 
     validation data, and the job's clock."""
     features = frozen_layers(model)
     validation_faces = dataset.splits.validation
-    views = feature_views(len(train_indices), features.output.shape[-1], config.epochs, config.augment)
+    views = feature_views(len(train_indices), config.epochs, config.augment)
     clock = JobClock(-(-len(train_indices) // config.batch_size), config.batch_size, len(validation_faces),
                      len(dataset.split("test")), test_views, feature_faces=views * len(train_indices) + len(validation_faces))
     done, last = 0, time.perf_counter()
@@ -224,6 +224,7 @@ def _head_on_features(config: TrainingConfig, run: TrainingRun, model, dataset: 
     train_features = np.stack([frozen_features(features, augment_batch(photos, rng) if config.augment else photos,
                                                on_faces) for _ in range(views)])
     validation_features = frozen_features(features, dataset.images[validation_faces], on_faces)
+    run.write_status("running", forward_seconds_per_face=clock.forward_per_face)  # for later jobs' estimates
     head = head_on_features(model)
     compile_for_training(head, config)
     batches = FeatureBatches(train_features, targets[train_indices], config.batch_size, config.seed + start_epoch,
