@@ -20,9 +20,6 @@ from ui import cached, charts, sidebar
 from ui.plain_text import plain
 
 DEFAULTS = TrainingConfig.defaults()  # the CLI and the benchmark start from the same job
-# Measured by the bench (own_classes section): 3 classes × 20 phone-sized photos, 2 CPU cores.
-TRANSFER_ESTIMATE = ("About 20 seconds on 2 CPU cores for tens of photos per class, loading and evaluation included "
-                     "(the bench: 16–18 s for 3 classes × 20 photos).")
 TRANSFER_EXPECTATION = ("What to expect: a new head on the shipped model's features learns a few classes from 20 "
                         "photos each in under a minute on 2 CPU cores; the same photos from scratch learn next to "
                         "nothing. Accuracy depends on how different your classes look: check the test split's "
@@ -31,6 +28,7 @@ BATCH_SIZES = [32, 64, 128, 256]
 STATUS_BOXES = {"finished": st.success, "stopped": st.warning, "interrupted": st.warning, "failed": st.error}
 PHASE_LINES = {"loading": "Loading the data and building the model…",
                "teaching": "The teacher model is labelling the training faces…",
+               "features": "Computing the start model's features of each photo, once…",
                "exporting": "Saving the best model and exporting it for serving…",
                "evaluating": "Scoring the model on the test split, as Predict will serve it…",
                "done": "Done."}
@@ -60,7 +58,7 @@ def progress_line(progress: dict) -> tuple[float, str]:
     return done, PHASE_LINES.get(phase, PHASE_LINES["loading"]) + left
 
 
-def job_estimate_line(config: TrainingConfig, settings, calibrate: bool) -> str | None:
+def job_estimate_line(config: TrainingConfig, settings, calibrate: bool, again: bool = False) -> str | None:
     """"About 14 min on this machine (from …)" for the job the form describes, or None when it cannot be told yet."""
     try:
         _, dataset = sidebar.chosen_dataset(settings)  # the same load, under the same budget, as Explore's
@@ -71,7 +69,8 @@ def job_estimate_line(config: TrainingConfig, settings, calibrate: bool) -> str 
         if config.balance == "oversample" \
         else len(train_labels)
     estimate = jobs.estimate_job(config, train_faces, len(dataset.splits.validation), len(dataset.split("test")),
-                                 settings.runs_dir, calibrate=calibrate, shipped_cards=tuple(cached.shipped_cards()))
+                                 settings.runs_dir, calibrate=calibrate, shipped_cards=tuple(cached.shipped_cards()),
+                                 photos=jobs.photos_the_job_reads(config.data, dataset), again=again)
     if estimate is None:
         return None
     return (f"About {duration(estimate.seconds)} on this machine for {epochs_text(config.epochs)} of {train_faces:,} faces, "
@@ -310,14 +309,17 @@ else:
                             transfer=transfer)
 
     estimate_slot = st.empty()
-    line = TRANSFER_ESTIMATE if not from_scratch else job_estimate_line(config, settings, calibrate=False)
+    line = job_estimate_line(config, settings, calibrate=False)
+    what = architecture if from_scratch else "the new head"
     if line:
         estimate_slot.caption(line)
-    elif from_scratch and jobs.active_run(runs_dir) is None and \
-            estimate_slot.button("Estimate the time on this machine", icon=":material/timer:", key="estimate_time",
-                                 help=f"Times a few training batches of {architecture} (about 15 s)."):
-        with st.spinner(f"Timing a few training batches of {architecture} on this machine…"):
-            line = job_estimate_line(config, settings, calibrate=True)
+    if jobs.active_run(runs_dir) is None and \
+            st.button("Time it on this machine now" if line else "Estimate the time on this machine",
+                      icon=":material/timer:", key="estimate_time",
+                      help=f"Times a few training batches of {what} as this machine is now (about 15 s); the "
+                           "estimate is the median of this and the earlier timings."):
+        with st.spinner(f"Timing a few training batches of {what} on this machine…"):
+            line = job_estimate_line(config, settings, calibrate=True, again=True)
         estimate_slot.caption(line or "Could not time the training here; the ETA appears once the job runs.")
     st.caption(TRANSFER_EXPECTATION if not from_scratch else f"What to expect: the default job ({DEFAULTS.epochs} epochs of {DEFAULTS.arch}, taught by the shipped "
                "model) trained on the full FER2013 in 16 minutes on 2 CPU cores and scored 66.5% on PublicTest, "

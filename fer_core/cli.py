@@ -94,9 +94,19 @@ def command_train(args) -> int:
 
 
 def command_calibrate(args) -> int:
-    from .training.calibration import time_training_batches
+    from .training.calibration import time_training_batches, time_transfer
     from .training.config import cpu_description, resolve_precision
 
+    if args.transfer:
+        timed = time_transfer(args.transfer_base, args.batch_size, args.transfer == "head_and_last_block")
+        if args.json:
+            _print_json({"transfer": args.transfer, "transfer_base": args.transfer_base, "batch_size": args.batch_size,
+                         "precision": "float32", **timed, "cpu": cpu_description()})
+            return 0
+        print(f"A new head ({args.transfer}) on {Path(args.transfer_base).stem} trains at "
+              f"{timed['seconds_per_batch']:.4f} s per batch of {args.batch_size}; its frozen layers take "
+              f"{timed['forward_seconds_per_face'] * 1000:.2f} ms per face on this machine ({cpu_description()}).")
+        return 0
     seconds = time_training_batches(args.arch, args.batch_size, args.precision)
     precision = resolve_precision(args.precision)
     if args.json:
@@ -310,6 +320,10 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--batch-size", type=int, default=defaults.batch_size, help="faces per training step")
     calibrate.add_argument("--precision", default=defaults.precision, choices=PRECISIONS,
                            help="as train's --precision")
+    calibrate.add_argument("--transfer", choices=["head", "head_and_last_block"],
+                           help="time a transfer job instead: its training batch and its frozen layers per face")
+    calibrate.add_argument("--transfer-base", default=str(defaults.transfer_base),
+                           help="the trained model a transfer job starts from (default: the shipped model)")
     calibrate.add_argument("--json", action="store_true", help="the figure and what it was timed with, as JSON")
     calibrate.set_defaults(run=command_calibrate)
 

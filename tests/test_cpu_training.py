@@ -281,7 +281,7 @@ def test_a_calibration_times_real_batches_once_and_is_remembered(tmp_path, monke
     assert jobs.calibrated_seconds_per_batch(tmp_path, "tiny_cnn", 32, "float32") == seconds
     estimate = jobs.estimate_job(TrainingConfig(data="x.csv", arch="tiny_cnn", batch_size=32, precision="float32",
                                                 distill_from=None), 2000, 300, 300, tmp_path)
-    assert estimate.basis == "from timing tiny_cnn's training batches on this machine"
+    assert estimate.basis == "from a timing of tiny_cnn's training batches on this machine"
     assert estimate.seconds > 30 * (2000 // 32) * seconds
 
 
@@ -295,3 +295,84 @@ def test_no_calibration_runs_while_a_job_holds_the_lock(tmp_path):
         import os
 
         os.close(lock)
+
+
+def _finished_run(folder, name, seconds_per_batch, started_at, arch="fer_fast", **config):
+    from fer_core.training.config import cpu_description
+
+    run = TrainingRun(folder / name)
+    run.path.mkdir()
+    (run.path / "config.json").write_text(json.dumps({"arch": arch, "batch_size": 128, **config}))
+    run.write_status("finished", precision="float32", cpu=cpu_description(), started_at=started_at)
+    run.append_epoch({"epoch": 1, "seconds": 40.0, "seconds_per_batch": seconds_per_batch})
+    return run
+
+
+def test_one_slow_run_does_not_set_the_estimate(tmp_path):
+    """The issue's case: one run slowed by other work on the machine. It is one vote beside the earlier runs, the
+    calibration and the shipped card; the estimate is their median."""
+    from fer_core.training import jobs
+    from fer_core.training.config import cpu_description
+
+    for number, (per_batch, started) in enumerate([(0.15, 1.0), (0.16, 2.0), (0.60, 3.0)]):  # the newest is slow
+        _finished_run(tmp_path, f"run{number}", per_batch, started)
+    (tmp_path / jobs.CALIBRATION_NAME).write_text(json.dumps({f"fer_fast/128/float32/{cpu_description()}": 0.14}))
+    card = {"architecture": "fer_fast", "config": {"batch_size": 128}, "precision": "float32", "cpu": cpu_description(),
+            "epoch_history": [{"seconds_per_batch": 0.17}]}
+    config = TrainingConfig(data="x.csv", precision="float32", distill_from=None)
+    estimate = jobs.estimate_job(config, 28709, 3435, 3435, tmp_path, shipped_cards=(card,))
+    median = job_seconds(30, 128, 0.16, 28709, 3435, 3435, 6, taught=False)  # median of 0.14, 0.15, 0.16, 0.17, 0.60
+    assert estimate.seconds == pytest.approx(median)
+    assert estimate.basis == ("from the median of 3 earlier fer_fast runs on this machine, a timing of fer_fast's "
+                              "training batches on this machine and the shipped fer_fast model's training on this CPU")
+
+    import shutil
+
+    for name in ("run0", "run1"):  # the slow run alone, with the card and the calibration: outvoted too
+        shutil.rmtree(tmp_path / name)
+    estimate = jobs.estimate_job(config, 28709, 3435, 3435, tmp_path, shipped_cards=(card,))
+    assert estimate.seconds == pytest.approx(job_seconds(30, 128, 0.17, 28709, 3435, 3435, 6, taught=False))
+
+
+def test_a_transfer_run_never_counts_towards_a_from_scratch_estimate(tmp_path):
+    from fer_core.training import jobs
+    from fer_core.training.config import SHIPPED_MODEL
+
+    _finished_run(tmp_path, "transfer", 0.53, 1.0, transfer="head", transfer_base=str(SHIPPED_MODEL))
+    config = TrainingConfig(data="x.csv", precision="float32", distill_from=None)
+    assert jobs.estimate_job(config, 28709, 3435, 3435, tmp_path) is None
+    head = dataclasses.replace(config, transfer="head")
+    assert jobs.estimate_job(head, 300, 60, 60, tmp_path) is None  # no time per face for its frozen layers yet
+
+
+def test_the_estimate_before_start_is_the_live_eta_at_the_first_batch(monkeypatch, tmp_path):
+    """Same arithmetic: what a job's clock says after its first timed batch, plus loading, is the estimate."""
+    from fer_core.training import job_clock, jobs
+
+    seen = []
+    remaining = job_clock.JobClock.remaining
+
+    def watched(self, *args, **kwargs):
+        seen.append(remaining(self, *args, **kwargs))
+        return seen[-1]
+
+    monkeypatch.setattr(job_clock.JobClock, "remaining", watched)
+    (tmp_path / jobs.CALIBRATION_NAME).write_text(json.dumps(
+        {f"head on fer_studio/32/float32/{job_clock_cpu()}": {"seconds_per_batch": 0.01,
+                                                              "forward_seconds_per_face": 0.004}}))
+    config = TrainingConfig(data="photos", batch_size=32, transfer="head")
+    estimate = jobs.estimate_job(config, 300, 60, 60, tmp_path, photos=450)
+    assert len(seen) == 1
+    assert estimate.seconds == pytest.approx(seen[0] + job_clock.LOAD_SECONDS + 450 * job_clock.PHOTO_SECONDS)
+
+    clock = JobClock(-(-300 // 32), 32, 60, 60, 6, feature_faces=8 * 300 + 60)  # the job's own clock, in the job
+    clock.forward_per_face = 0.004
+    clock.batch_seconds = [0.01]
+    assert clock.remaining(29, clock.batches, feature_faces_left=clock.feature_faces) == pytest.approx(seen[0])
+    assert seen[0] > (8 * 300 + 60) * 0.004  # the frozen layers' pass is in it
+
+
+def job_clock_cpu():
+    from fer_core.training.config import cpu_description
+
+    return cpu_description()

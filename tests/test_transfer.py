@@ -140,7 +140,7 @@ def test_the_head_on_precomputed_features_is_the_transfer_model_and_learns_as_th
 def test_the_views_a_head_only_job_computes_fit_its_epochs_and_memory():
     from fer_core.training.transfer import FEATURE_VIEWS, feature_views
 
-    assert feature_views(60, 256, 30, augment=False) == 1
-    assert feature_views(60, 256, 30, augment=True) == FEATURE_VIEWS
-    assert feature_views(60, 256, 3, augment=True) == 3
-    assert 1 <= feature_views(1_000_000, 256, 30, augment=True) < FEATURE_VIEWS
+    assert feature_views(60, 30, augment=False) == 1
+    assert feature_views(60, 30, augment=True) == FEATURE_VIEWS
+    assert feature_views(60, 3, augment=True) == 3
+    assert 1 <= feature_views(28_709, 30, augment=True) < FEATURE_VIEWS

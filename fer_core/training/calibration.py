@@ -9,11 +9,12 @@ import keras
 import numpy as np
 
 from .architectures import build_model
-from .batches import FaceBatches
+from .batches import FaceBatches, FeatureBatches
 from .config import TrainingConfig, resolve_precision
 from .distillation import one_hot
 from .job_clock import JobClock
 from .recipe import compile_for_training, dtype_policy
+from .transfer import FEATURE_BATCH_SIZE, build_transfer_model, frozen_features, frozen_layers, head_on_features
 
 CALIBRATION_CLASSES = 7
 
@@ -22,13 +23,48 @@ def time_training_batches(arch: str, batch_size: int, precision: str, batches: i
     """Median seconds of one training batch of this architecture on this machine, with the real pipeline (augmented
     uint8 faces through FaceBatches, the same optimizer and loss) on random faces."""
     keras.utils.set_random_seed(0)
-    warmup = JobClock.WARMUP_BATCHES
-    faces = np.random.default_rng(0).integers(0, 256, ((warmup + batches) * batch_size, 48, 48), dtype=np.uint8)
-    targets = one_hot(np.arange(len(faces)) % CALIBRATION_CLASSES, CALIBRATION_CLASSES)
     with dtype_policy(resolve_precision(precision)):
         model = build_model(arch)
+    return _median_batch_seconds(model, _face_batches(batch_size, batches, CALIBRATION_CLASSES), batches)
+
+
+def time_transfer(base_path: str, batch_size: int, train_last_block: bool, batches: int = 8) -> dict:
+    """A transfer job's two clocks on this machine, as the job runs them: the frozen layers' forward pass per face
+    (a head-only job's feature pass, and the scoring of test faces), and a training batch (of the new head on
+    features, or of the head and last block on augmented faces)."""
+    keras.utils.set_random_seed(0)
+    model = build_transfer_model(base_path, CALIBRATION_CLASSES, train_last_block)
+    faces = _face_batches(batch_size, batches, CALIBRATION_CLASSES)
+    clock = JobClock(0, batch_size, 0, 0, 1)
+    images = faces.images[:2 * FEATURE_BATCH_SIZE]  # two batches: the first builds the graph and is left out
+    last = time.perf_counter()
+
+    def on_faces(count):
+        nonlocal last
+        now = time.perf_counter()
+        clock.add_features(count, now - last)
+        last = now
+
+    features = frozen_features(frozen_layers(model), images, on_faces)
+    if train_last_block:
+        per_batch = _median_batch_seconds(model, faces, batches)
+    else:
+        head = head_on_features(model)
+        repeated = np.resize(features, (len(faces.targets), features.shape[1]))[None]
+        per_batch = _median_batch_seconds(head, FeatureBatches(repeated, faces.targets, batch_size, 0), batches)
+    return {"seconds_per_batch": per_batch, "forward_seconds_per_face": clock.forward_per_face}
+
+
+def _face_batches(batch_size: int, batches: int, classes: int) -> FaceBatches:
+    faces = np.random.default_rng(0).integers(0, 256, ((JobClock.WARMUP_BATCHES + batches) * batch_size, 48, 48),
+                                              dtype=np.uint8)
+    targets = one_hot(np.arange(len(faces)) % classes, classes)
+    return FaceBatches(faces, targets, np.arange(len(faces)), batch_size, True, 0, shuffle=True)
+
+
+def _median_batch_seconds(model, data, batches: int) -> float:
     compile_for_training(model, TrainingConfig.defaults())
-    clock = JobClock(warmup + batches, batch_size, 0, 0, 1)
+    clock = JobClock(JobClock.WARMUP_BATCHES + batches, 0, 0, 0, 1)
 
     class Timer(keras.callbacks.Callback):  # batch end to batch end, input pipeline included, as RunRecorder times
         def on_epoch_begin(self, epoch, logs=None):
@@ -39,6 +75,5 @@ def time_training_batches(arch: str, batch_size: int, precision: str, batches: i
             clock.add_batch(now - self.last)
             self.last = now
 
-    model.fit(FaceBatches(faces, targets, np.arange(len(faces)), batch_size, True, 0, shuffle=True), epochs=1,
-              verbose=0, callbacks=[Timer()])
+    model.fit(data, epochs=1, verbose=0, callbacks=[Timer()])
     return clock.per_batch

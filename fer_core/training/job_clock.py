@@ -3,6 +3,8 @@ runs) and the ETA while the job runs (from its own batch times), so the two agre
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 EXPORT_SECONDS = 15.0  # saving, the LiteRT export and its int8 calibration, before they have been timed here
@@ -69,6 +71,7 @@ class JobClock:
 
 
 LOAD_SECONDS = 3.0  # parsing a cached FER2013 and building the model
+PHOTO_SECONDS = 0.03  # a photo of a folder read again by the job, decoded and searched for its face (docs/training_on_cpu.md)
 TEACHER_FACES_PER_SECOND = 1000.0  # the teacher's LiteRT int8 export, two views a face, on 2 cores
 
 
@@ -85,17 +88,56 @@ def job_seconds(epochs: int, batch_size: int, seconds_per_batch: float, train_fa
     return load_seconds + teacher + clock.remaining(epochs - 1, clock.batches, feature_faces_left=feature_faces)
 
 
-def seconds_per_batch_from_runs(runs, arch: str, batch_size: int, precision: str, cpu: str) -> tuple[float, int] | None:
-    """The median time per training batch that earlier runs of this architecture, batch size and precision recorded
-    on this CPU, and how many runs that is; None when there are none."""
-    times = []
+RECENT_RUNS = 5  # the last runs of a job that count towards its estimate
+
+
+def job_kind(config: dict) -> tuple:
+    """What sets a job's time per batch, from its config.json: the network trained (an architecture, or a transfer
+    of a given base) and the batch size."""
+    transfer = config.get("transfer", "off")
+    if transfer in ("head", "head_and_last_block"):
+        return (f"{transfer} on {Path(config.get('transfer_base', '')).stem}", config.get("batch_size"))
+    return (config.get("arch"), config.get("batch_size"))
+
+
+def timings_from_runs(runs, kind: tuple, precision: str, cpu: str) -> list[dict]:
+    """What the last RECENT_RUNS runs of this kind of job (same network, batch size, precision, CPU) measured, newest
+    first: each run's median seconds per training batch and, for a head-only transfer, its frozen layers' seconds
+    per face."""
+    timings = []
     for run in runs:
         record, config = run.status_record, run.config
         per_batch = [row["seconds_per_batch"] for row in run.epochs() if row.get("seconds_per_batch")]
-        if per_batch and (config.get("arch"), config.get("batch_size"), record.get("precision"), record.get("cpu")) \
-                == (arch, batch_size, precision, cpu):
-            times.append(float(np.median(per_batch)))
+        if per_batch and job_kind(config) == kind and (record.get("precision"), record.get("cpu")) == (precision, cpu):
+            timings.append({"seconds_per_batch": float(np.median(per_batch)),
+                            "forward_seconds_per_face": record.get("forward_seconds_per_face")})
+        if len(timings) == RECENT_RUNS:
+            break
+    return timings
+
+
+def seconds_per_batch_from_runs(runs, arch: str, batch_size: int, precision: str, cpu: str) -> tuple[float, int] | None:
+    """The median time per training batch that the last runs of this architecture, batch size and precision recorded
+    on this CPU, and how many runs that is; None when there are none."""
+    times = [t["seconds_per_batch"] for t in timings_from_runs(runs, (arch, batch_size), precision, cpu)]
     return (float(np.median(times)), len(times)) if times else None
+
+
+def median_of_timings(runs: list[float], calibration: float | None, card: float | None) -> float | None:
+    """One figure from every timing of this job on this machine: the last runs, a calibration and the shipped card,
+    one vote each, and their median, so that one run slowed by other work (or one quiet card) cannot set it alone."""
+    votes = list(runs[:RECENT_RUNS]) + [t for t in (calibration, card) if t is not None]
+    return float(np.median(votes)) if votes else None
+
+
+def timings_in_words(runs: int, calibration: bool, card: bool, what: str) -> str:
+    """'from the median of 1 earlier fer_fast run, a timing on this machine and the shipped model's card'."""
+    parts = ([f"{runs} earlier {what} run{'s' if runs != 1 else ''} on this machine"] if runs else []) \
+        + ([f"a timing of {what}'s training batches on this machine"] if calibration else []) \
+        + ([f"the shipped {what} model's training on this CPU"] if card else [])
+    if len(parts) == 1:
+        return f"from {parts[0]}"
+    return "from the median of " + ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def seconds_per_batch_from_card(card: dict, arch: str, batch_size: int, precision: str, cpu: str) -> float | None:

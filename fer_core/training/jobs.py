@@ -18,7 +18,8 @@ from pathlib import Path
 
 from ..atomic import write_json_atomically
 from ..errors import JobAlreadyRunning, JobError
-from .job_clock import job_seconds, seconds_per_batch_from_card, seconds_per_batch_from_runs
+from .job_clock import (LOAD_SECONDS, PHOTO_SECONDS, job_kind, job_seconds, median_of_timings,
+                        seconds_per_batch_from_card, timings_from_runs, timings_in_words)
 from .config import TrainingConfig, cpu_description, resolve_precision
 from .runs import ACTIVE_STATES, TrainingRun, list_runs, new_run, prune_runs
 
@@ -109,19 +110,36 @@ CALIBRATION_TIMEOUT_SECONDS = 120
 
 
 def calibrated_seconds_per_batch(runs_dir: str | Path, arch: str, batch_size: int, precision: str,
-                                 time_now: bool = True) -> float | None:
+                                 time_now: bool = True, again: bool = False) -> float | None:
     """Seconds per training batch of this architecture on this machine, timed once (`python -m fer_core calibrate`,
     in its own process: the app server never loads TensorFlow) and remembered in RUNS_DIR/calibration.json.
-    Times only if time_now, and never while a job runs (it would slow the job and time the contention)."""
-    runs_dir = Path(runs_dir)
+    Times only if time_now (again: even if remembered, as the machine is now), and never while a job runs (it would
+    slow the job and time the contention)."""
     key = f"{arch}/{batch_size}/{resolve_precision(precision)}/{cpu_description()}"
+    timed = _calibration(runs_dir, key, ["--arch", arch, "--batch-size", str(batch_size), "--precision", precision],
+                         time_now, again)
+    return None if timed is None else float(timed["seconds_per_batch"])
+
+
+def calibrated_transfer(runs_dir: str | Path, transfer: str, base: str, batch_size: int, time_now: bool = True,
+                        again: bool = False) -> dict | None:
+    """A transfer job's timings on this machine (`calibrate --transfer`): seconds per training batch and its frozen
+    layers' seconds per face; remembered and timed as calibrated_seconds_per_batch is."""
+    key = f"{transfer} on {Path(base).stem}/{batch_size}/float32/{cpu_description()}"
+    return _calibration(runs_dir, key, ["--transfer", transfer, "--transfer-base", str(base),
+                                        "--batch-size", str(batch_size)], time_now, again)
+
+
+def _calibration(runs_dir: str | Path, key: str, arguments: list[str], time_now: bool, again: bool) -> dict | None:
+    runs_dir = Path(runs_dir)
     store = runs_dir / CALIBRATION_NAME
     try:
         known = json.loads(store.read_text())
     except (OSError, ValueError):
         known = {}
-    if key in known:
-        return float(known[key])
+    if key in known and not (again and time_now):
+        remembered = known[key]
+        return remembered if isinstance(remembered, dict) else {"seconds_per_batch": float(remembered)}
     if not time_now:
         return None
     try:
@@ -129,18 +147,21 @@ def calibrated_seconds_per_batch(runs_dir: str | Path, arch: str, batch_size: in
     except JobAlreadyRunning:
         return None
     try:
-        command = [sys.executable, "-m", "fer_core", "calibrate", "--arch", arch, "--batch-size", str(batch_size),
-                   "--precision", precision, "--json"]
+        command = [sys.executable, "-m", "fer_core", "calibrate", *arguments, "--json"]
         done = subprocess.run(command, capture_output=True, text=True, timeout=CALIBRATION_TIMEOUT_SECONDS,
                               cwd=Path(__file__).resolve().parents[2], stdin=subprocess.DEVNULL)
-        seconds = float(json.loads(done.stdout)["seconds_per_batch"]) if done.returncode == 0 else None
+        timed = json.loads(done.stdout) if done.returncode == 0 else None
+        timed = {name: float(timed[name]) for name in ("seconds_per_batch", "forward_seconds_per_face")
+                 if name in timed} if timed else None
+        if timed is not None and "seconds_per_batch" not in timed:
+            timed = None
     except (OSError, ValueError, KeyError, TypeError, subprocess.TimeoutExpired):
-        seconds = None
+        timed = None
     finally:
         os.close(lock_fd)
-    if seconds is not None:
-        write_json_atomically(store, {**known, key: seconds})
-    return seconds
+    if timed is not None:
+        write_json_atomically(store, {**known, key: timed["seconds_per_batch"] if len(timed) == 1 else timed})
+    return timed
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,28 +170,55 @@ class JobEstimate:
     basis: str  # where the time per batch came from, said to the user
 
 
-def estimate_job(config: TrainingConfig, train_faces: int, validation_faces: int, test_faces: int,
-                 runs_dir: str | Path, calibrate: bool = False, shipped_cards: tuple[dict, ...] = ()) -> JobEstimate | None:
-    """How long this job will take here, start to scored model, at the time per training batch that earlier runs
-    of the same architecture, batch size and precision recorded on this CPU, or a shipped model's card from this
-    CPU, or a calibration (remembered; timed now only if calibrate). None when none of these can be had."""
-    from ..prediction.tta import view_count
+def photos_the_job_reads(data: str | Path, dataset) -> int:
+    """How many photos a job on this data reads again: a folder's, every one (folders are not cached); a file's
+    faces come from the dataset cache."""
+    if not Path(data).is_dir():
+        return 0
+    return len(dataset) + len(dataset.photos_without_face) + len(dataset.skipped_rows)
 
-    precision, cpu = resolve_precision(config.precision), cpu_description()
-    key = (config.arch, config.batch_size, precision, cpu)
-    earlier = seconds_per_batch_from_runs(list_runs(runs_dir), *key)
-    from_cards = [t for t in (seconds_per_batch_from_card(card, *key) for card in shipped_cards) if t is not None]
-    if earlier is not None:
-        per_batch, count = earlier
-        basis = f"from {count} earlier {config.arch} run{'s' if count != 1 else ''} on this machine"
-    elif from_cards:
-        per_batch, basis = from_cards[0], f"from the shipped {config.arch} model's training on this CPU"
+
+def estimate_job(config: TrainingConfig, train_faces: int, validation_faces: int, test_faces: int,
+                 runs_dir: str | Path, calibrate: bool = False, shipped_cards: tuple[dict, ...] = (),
+                 photos: int = 0, again: bool = False) -> JobEstimate | None:
+    """How long this job will take here, start to scored model, with the arithmetic its live ETA uses
+    (job_clock.job_seconds), at the median of every timing of this job on this machine: the last runs of the same
+    network, batch size and precision on this CPU, a calibration (remembered; timed now only if calibrate, afresh
+    if again) and a shipped model's card from this CPU. photos: how many photos the job reads from a folder (each is
+    searched for a face again). None when no timing can be had."""
+    from ..prediction.tta import view_count
+    from .transfer import feature_views
+
+    transfer = config.transfer if config.transfer in ("head", "head_and_last_block") else "off"
+    precision = "float32" if transfer != "off" else resolve_precision(config.precision)
+    kind = job_kind(dataclasses.asdict(config))
+    runs = timings_from_runs(list_runs(runs_dir), kind, precision, cpu_description())
+    if transfer == "off":
+        cards = [t for t in (seconds_per_batch_from_card(card, config.arch, config.batch_size, precision,
+                                                         cpu_description()) for card in shipped_cards) if t is not None]
+        calibrated = calibrated_seconds_per_batch(runs_dir, config.arch, config.batch_size, config.precision,
+                                                  time_now=calibrate, again=again)
+        calibration = None if calibrated is None else {"seconds_per_batch": calibrated}
+        card = cards[0] if cards else None
     else:
-        per_batch = calibrated_seconds_per_batch(runs_dir, *key[:2], config.precision, time_now=calibrate)
-        if per_batch is None:
+        calibration = calibrated_transfer(runs_dir, transfer, config.transfer_base, config.batch_size,
+                                          time_now=calibrate, again=again)
+        card = None
+    per_batch = median_of_timings([t["seconds_per_batch"] for t in runs],
+                                  calibration and calibration["seconds_per_batch"], card)
+    if per_batch is None:
+        return None
+    forward = median_of_timings([t["forward_seconds_per_face"] for t in runs if t.get("forward_seconds_per_face")],
+                                calibration and calibration.get("forward_seconds_per_face"), None)
+    feature_faces = 0
+    if transfer == "head":
+        if forward is None:
             return None
-        basis = f"from timing {config.arch}'s training batches on this machine"
-    views = view_count(config.served_tta)
+        feature_faces = feature_views(train_faces, config.epochs, config.augment) * train_faces \
+            + validation_faces
     seconds = job_seconds(config.epochs, config.batch_size, per_batch, train_faces, validation_faces, test_faces,
-                          views, taught=config.distill_from is not None)
-    return JobEstimate(seconds, basis)
+                          view_count(config.served_tta), taught=transfer == "off" and config.distill_from is not None,
+                          feature_faces=feature_faces, forward_per_face=forward,
+                          load_seconds=LOAD_SECONDS + photos * PHOTO_SECONDS)
+    what = config.arch if transfer == "off" else kind[0]
+    return JobEstimate(seconds, timings_in_words(len(runs), calibration is not None, card is not None, what))

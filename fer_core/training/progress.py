@@ -21,14 +21,12 @@ class RunRecorder(keras.callbacks.Callback):
         super().__init__()
         self.run, self.epochs, self.clock = run, epochs, clock
         self.saved_model = saved_model  # what the checkpoints hold, when the model trained is a part of it (a new head)
+        self.kept: dict = {}
+        self.kept_epoch = 0
         self.batches = clock.batches
         self.best = best_val_accuracy
         self.last_write = 0.0
         self.stopped_by_request = False
-
-    @property
-    def checkpointed(self):
-        return self.model if self.saved_model is None else self.saved_model
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch, self.epoch_start = epoch, time.time()
@@ -83,12 +81,30 @@ class RunRecorder(keras.callbacks.Callback):
             "partial": self.stopped_by_request,
         }
         if not self.stopped_by_request:
-            save_model(self.checkpointed, self.run.last_model_file)
+            self._keep(self.run.last_model_file)
         # An epoch cut short by Stop is scored (Keras validates it) but never kept: the best model is always a whole
         # epoch's, so a Stop during the first epoch keeps no model at all.
         if row["val_accuracy"] > self.best and not self.stopped_by_request:
             self.best = row["val_accuracy"]
-            save_model(self.checkpointed, self.run.best_model_file)
+            self._keep(self.run.best_model_file)
         self.run.append_epoch(row)
         if not self.stopped_by_request:
-            self.run.write_checkpoint(epoch + 1, self.best)
+            self.kept_epoch = epoch + 1
+            if self.saved_model is None:
+                self.run.write_checkpoint(epoch + 1, self.best)
+
+    def _keep(self, path) -> None:
+        """Save the model as it is now to path; a new head on features trains an epoch in well under the time that
+        saving the whole model takes, so its weights are held here and written once, when training ends."""
+        if self.saved_model is None:
+            save_model(self.model, path)
+        else:
+            self.kept[path] = self.model.get_weights()
+
+    def on_train_end(self, logs=None):
+        if self.saved_model is None or not self.kept:
+            return
+        for path, weights in self.kept.items():  # the last epoch's first, then the best's
+            self.model.set_weights(weights)
+            save_model(self.saved_model, path)
+        self.run.write_checkpoint(self.kept_epoch, self.best)

@@ -28,7 +28,7 @@ HEAD_DROPOUT = 0.2
 # A head-only job computes the frozen layers once per photo and view, not every epoch: with augmentation, this many
 # augmented views of each training photo, which the epochs take in turn (docs/training_on_cpu.md has the measurements).
 FEATURE_VIEWS = 8
-FEATURE_FLOATS_BUDGET = 32_000_000  # 128 MB of float32 features at most: fewer views for a large training set
+FEATURE_VIEWS_BUDGET = 125_000  # photo views held at most (128 MB of fer_vgg's 256 features): fewer for a large set
 FEATURE_BATCH_SIZE = 256
 
 
@@ -79,13 +79,12 @@ def base_architecture(base_path: str | Path) -> str:
         return Path(base_path).stem
 
 
-def feature_views(train_faces: int, feature_size: int, epochs: int, augment: bool) -> int:
+def feature_views(train_faces: int, epochs: int, augment: bool) -> int:
     """How many views of each training photo a head-only job computes: one without augmentation, else up to
     FEATURE_VIEWS (never more than there are epochs, never past the memory budget)."""
     if not augment:
         return 1
-    fitting = FEATURE_FLOATS_BUDGET // max(train_faces * feature_size, 1)
-    return int(max(1, min(FEATURE_VIEWS, epochs, fitting)))
+    return int(max(1, min(FEATURE_VIEWS, epochs, FEATURE_VIEWS_BUDGET // max(train_faces, 1))))
 
 
 def frozen_layers(model):
