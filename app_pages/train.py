@@ -10,13 +10,13 @@ import pandas as pd
 import streamlit as st
 
 from fer_core.training import jobs
-from fer_core.data.balance import BALANCE_METHODS, balanced_class_counts
+from fer_core.data.balance import BALANCE_IN_WORDS, BALANCE_METHODS, balanced_class_counts
 from fer_core.errors import FERError
 from fer_core.training.architectures import ARCHITECTURES
 from fer_core.training.runs import ACTIVE_STATES, TrainingRun, epochs_text, list_runs
 from fer_core.training.config import SHIPPED_MODEL, TrainingConfig, cpu_has_bfloat16, resolve_precision
 from fer_core.training.transfer import TRANSFER_CHOICES, resolve_transfer
-from ui import cached, charts, sidebar
+from ui import cached, charts, metric_words, sidebar
 from ui.plain_text import plain
 
 DEFAULTS = TrainingConfig.defaults()  # the CLI and the benchmark start from the same job
@@ -138,8 +138,8 @@ def runs_section(runs_dir, settings, password: str) -> None:
         "augment": run.config.get("augment"),
     } for run in runs])
     st.dataframe(history, hide_index=True, width="stretch", column_config={
-        "best val. accuracy": st.column_config.NumberColumn(format="percent"),
-        "test accuracy": st.column_config.NumberColumn(format="percent"),
+        "best val. accuracy": st.column_config.NumberColumn(format="percent", help=metric_words.VALIDATION_ACCURACY),
+        "test accuracy": st.column_config.NumberColumn(format="percent", help=metric_words.TEST_ACCURACY),
     })
     if st.session_state.get("open_run") not in {run.name for run in runs}:
         st.session_state.pop("open_run", None)  # that run was pruned: open the newest
@@ -194,9 +194,9 @@ def show_run(run: TrainingRun, settings, password: str) -> None:
         if verdict := chance_verdict(evaluation):
             st.warning(plain(verdict), icon=":material/warning:")
         accuracy, top3, f1 = st.columns(3)
-        accuracy.metric("Test accuracy", f"{evaluation['accuracy']:.1%}")
-        top3.metric("Top-3 accuracy", f"{evaluation['top3_accuracy']:.1%}")
-        f1.metric("Macro F1", f"{evaluation['macro_f1']:.3f}")
+        accuracy.metric("Test accuracy", f"{evaluation['accuracy']:.1%}", help=metric_words.TEST_ACCURACY)
+        top3.metric("Top-3 accuracy", f"{evaluation['top3_accuracy']:.1%}", help=metric_words.TOP3_ACCURACY)
+        f1.metric("Macro F1", f"{evaluation['macro_f1']:.3f}", help=metric_words.MACRO_F1)
         for note in evaluation.get("split_notes") or []:
             st.caption(plain(note))
         matrix_column, table_column = st.columns([3, 2])
@@ -270,31 +270,50 @@ else:
                                 index=list(ARCHITECTURES).index(DEFAULTS.arch), key="train_arch",
                                 disabled=not from_scratch,
                                 help="\n\n".join(f"**{a.name}**: {a.description}" for a in ARCHITECTURES.values()))
-    epochs_column, batch_column, rate_column = st.columns(3)
+    epochs_column, batch_column = st.columns(2)
     epochs = epochs_column.number_input("Epochs", min_value=1, max_value=settings.max_epochs,
                                         value=min(DEFAULTS.epochs, settings.max_epochs), key="train_epochs")
     batch_size = batch_column.selectbox("Batch size", BATCH_SIZES, index=BATCH_SIZES.index(DEFAULTS.batch_size),
                                         key="train_batch_size")
-    learning_rate = rate_column.number_input("Learning rate", min_value=1e-5, max_value=1.0,
-                                             value=DEFAULTS.learning_rate, step=1e-4, format="%.4f",
-                                             key="train_learning_rate")
     balance = st.radio("Balancing", list(BALANCE_METHODS), format_func=BALANCE_METHODS.get, horizontal=True,
                        index=list(BALANCE_METHODS).index(DEFAULTS.balance), key="train_balance",
                        help="Oversample is the notebook's RandomOverSampler (training split only): every class "
                             "grows to the largest, so an epoch of FER2013 is 1.76× longer. Class weights count "
                             "rare faces more at no cost in time. None trains on the data as it is (most accurate).")
+    st.caption(f"Balancing evens out how much each class weighs in training. With this choice the job is "
+               f"{BALANCE_IN_WORDS[balance]}; validation and test faces are never changed.")
     augment = st.checkbox("Augment: random flips, shifts and rotations of the training faces", value=DEFAULTS.augment,
                           key="train_augment")
     teacher_available = SHIPPED_MODEL.exists()
     distill = fast_maths = False  # a new head trains in float32 and has no teacher: the shipped model is its start
+    advanced = st.expander("Advanced: learning rate, weight decay, distillation, precision")
+    advanced.caption(f"The defaults are the recipe's (the CLI's too): learning rate {DEFAULTS.learning_rate:g}, "
+                     f"weight decay {DEFAULTS.weight_decay:g}, "
+                     + ("distillation from the shipped model, " if DEFAULTS.distill_from else "no distillation, ")
+                     + f"precision {DEFAULTS.precision} (bfloat16 maths where the CPU has it). Leave them unless you "
+                     "know why.")
+    rate_column, decay_column = advanced.columns(2)
+    learning_rate = rate_column.number_input("Learning rate", min_value=1e-5, max_value=1.0,
+                                             value=DEFAULTS.learning_rate, step=1e-4, format="%.4f",
+                                             key="train_learning_rate",
+                                             help=f"How big each step of learning is (default {DEFAULTS.learning_rate:g}); "
+                                                  "it shrinks along a cosine over the epochs.")
+    weight_decay = decay_column.number_input("Weight decay", min_value=0.0, max_value=0.1,
+                                             value=DEFAULTS.weight_decay, step=1e-4, format="%.4f",
+                                             key="train_weight_decay",
+                                             help=f"Pulls every weight a little towards 0 each step, against "
+                                                  f"overfitting (AdamW; default {DEFAULTS.weight_decay:g}, 0 is plain Adam).")
+    if not (from_scratch and not own_classes):
+        advanced.caption("A new head on the shipped model trains in float32 with no teacher: distillation and "
+                         "bfloat16 maths are for training FER2013 from scratch.")
     if from_scratch and not own_classes:  # a teacher of FER2013's classes cannot teach your own
-        distill = st.checkbox(
+        distill = advanced.checkbox(
             "Learn from the shipped model (knowledge distillation)", value=teacher_available and bool(DEFAULTS.distill_from),
             disabled=not teacher_available, key="train_distill",
             help="The shipped fer_studio model's view of each training face softens its label: a small network learns "
                  "more in 30 epochs this way. Used only where it agrees with the data's labels.")
     if from_scratch:
-        fast_maths = st.checkbox(
+        fast_maths = advanced.checkbox(
             "bfloat16 maths (mixed precision)", value=resolve_precision(DEFAULTS.precision) == "mixed_bfloat16",
             key="train_bfloat16",
             help="Faster on CPUs with bfloat16 instructions"
@@ -302,7 +321,7 @@ else:
                     else " (this server's CPU lacks them: slower here)")
                  + "; weights stay float32 and the saved model is float32.")
     config = TrainingConfig(data=data_file.path, arch=architecture, epochs=int(epochs), batch_size=int(batch_size),
-                            learning_rate=float(learning_rate), weight_decay=DEFAULTS.weight_decay, balance=balance,
+                            learning_rate=float(learning_rate), weight_decay=float(weight_decay), balance=balance,
                             augment=augment, skip_bad_rows=data_file.skip_bad_rows,
                             precision="mixed_bfloat16" if fast_maths else "float32",
                             distill_from=str(SHIPPED_MODEL) if distill and teacher_available else None,
@@ -326,7 +345,12 @@ else:
                "above the `fer` package's 65.9% (models/fer_fast.json). On the built-in 10% sample it takes about "
                "2 minutes and scores about 50%: it sees a tenth of the faces. A model that learns nothing is marked "
                "as such. The shipped fer_studio (70.4%) trained for 120 epochs on a GPU.")
-    start = st.button("Start training", type="primary", icon=":material/play_arrow:", key="start_training")
+    running_job = jobs.active_run(runs_dir)
+    start = st.button("Start training", type="primary", icon=":material/play_arrow:", key="start_training",
+                      disabled=running_job is not None)
+    if running_job is not None:
+        st.caption(plain(f"A job is running ({running_job.name}): one job runs at a time, so Start comes back once "
+                         "it ends or you stop it below."))
     if start:
         try:
             settings.check_training_allowed(password)

@@ -39,11 +39,12 @@ def test_start_watch_refuse_a_second_start_and_show_the_finished_run():
     at.selectbox(key="train_arch").set_value("tiny_cnn")
     at.number_input(key="train_epochs").set_value(1)
     at.checkbox(key="train_bfloat16").check()
+    at.number_input(key="train_weight_decay").set_value(0.001)
     at.button(key="start_training").click().run()
     assert not at.exception and not at.error
     run = list_runs(runs_dir)[0]
     assert run.config["arch"] == "tiny_cnn" and run.config["epochs"] == 1
-    assert run.config["precision"] == "mixed_bfloat16"
+    assert run.config["precision"] == "mixed_bfloat16" and run.config["weight_decay"] == 0.001
     assert f"Running: {run.name}" in [s.value for s in at.subheader]  # the live panel found the job
 
     # A reload, or a second browser, re-attaches to the same job and cannot start another. The job is frozen
@@ -53,8 +54,8 @@ def test_start_watch_refuse_a_second_start_and_show_the_finished_run():
     try:
         other_browser = train_page()
         assert f"Running: {run.name}" in [s.value for s in other_browser.subheader]
-        other_browser.button(key="start_training").click().run()
-        assert "already running" in other_browser.error[0].value
+        assert other_browser.button(key="start_training").disabled
+        assert any(f"A job is running ({run.name})" in c.value for c in other_browser.caption)
         assert len(list_runs(runs_dir)) == 1
     finally:
         os.kill(job_pid, signal.SIGCONT)
@@ -105,6 +106,50 @@ def test_an_older_run_can_become_the_model_predict_uses(tiny_model, monkeypatch,
     assert not at.exception
     assert at.session_state["model_path"] == str(older)
     assert "Predict uses this model." in [s.value for s in at.success]
+
+
+def test_the_expert_settings_sit_in_advanced_with_their_defaults_shown():
+    from fer_core.training.config import TrainingConfig
+
+    defaults = TrainingConfig.defaults()
+    at = train_page()
+    assert not at.exception
+    advanced = [e for e in at.expander if e.label.startswith("Advanced")]
+    assert len(advanced) == 1
+    inside = {w.key: w for w in advanced[0].number_input} | {w.key: w for w in advanced[0].checkbox}
+    assert set(inside) == {"train_learning_rate", "train_weight_decay", "train_distill", "train_bfloat16"}
+    assert inside["train_learning_rate"].value == defaults.learning_rate
+    assert inside["train_weight_decay"].value == defaults.weight_decay
+    captions = " ".join(c.value for c in advanced[0].caption)
+    assert f"learning rate {defaults.learning_rate:g}" in captions and f"weight decay {defaults.weight_decay:g}" in captions
+    # The balancing choice says what it does to the job.
+    assert any("not balanced: every training face once" in c.value for c in at.caption)
+    at.radio(key="train_balance").set_value("oversample").run()
+    assert any("balanced by oversampling" in c.value for c in at.caption)
+
+
+def fake_running_run(runs_dir: Path) -> Path:
+    """A running job's folder whose process is alive: this test's own process stands in for the job."""
+    import json
+
+    run = runs_dir / "20261201-000000-tiny_cnn"
+    run.mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({"arch": "tiny_cnn", "epochs": 5}))
+    (run / "status.json").write_text(json.dumps({"state": "running", "pid": os.getpid(), "started_at": time.time()}))
+    rows = [{"epoch": e, "loss": 1.5 - e / 10, "accuracy": 0.3 + e / 20, "val_loss": 1.6 - e / 10,
+             "val_accuracy": 0.28 + e / 20, "seconds": 3.0} for e in (1, 2)]
+    (run / "metrics.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return run
+
+
+def test_start_is_disabled_with_a_sentence_while_a_job_runs(monkeypatch, tmp_path):
+    runs_dir = tmp_path / "runs"
+    run = fake_running_run(runs_dir)
+    monkeypatch.setenv("FER_RUNS_DIR", str(runs_dir))
+    at = train_page()
+    assert not at.exception
+    assert at.button(key="start_training").disabled
+    assert any(f"A job is running ({run.name}): one job runs at a time" in c.value for c in at.caption)
 
 
 def test_a_running_jobs_curves_are_drawn_once(monkeypatch, tmp_path):

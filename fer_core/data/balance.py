@@ -12,6 +12,12 @@ from .fer2013 import NUM_CLASSES
 BALANCE_METHODS = {"oversample": "Oversample the minority classes (RandomOverSampler)",
                    "class_weight": "Weight the loss per class",
                    "none": "None: the data as it is"}
+# What each does to training, in a sentence a job's status line and the Train page can show.
+BALANCE_IN_WORDS = {"oversample": "balanced by oversampling: the rarer classes' training faces are repeated until every "
+                                  "class has as many as the largest",
+                    "class_weight": "balanced by class weights: each face of a rarer class counts more in the loss, so "
+                                    "every class weighs the same in total",
+                    "none": "not balanced: every training face once, as in the data, so commoner classes weigh more"}
 
 
 def oversample_train(train_labels: np.ndarray, seed: int = 0) -> np.ndarray:

@@ -22,7 +22,7 @@ import keras
 import numpy as np
 
 from ..atomic import write_json_atomically
-from ..data.balance import balanced_training_plan
+from ..data.balance import BALANCE_IN_WORDS, balanced_training_plan
 from ..data.dataset import FERDataset, load_fer2013
 from ..data.load_budget import max_load_mb_from_environment
 from ..errors import FERError, JobError
@@ -147,7 +147,7 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
     started = time.time()
     what = "a new head on the features of " + Path(config.transfer_base).stem if transfer != "off" else config.arch
     run.write_status("running", message=f"Training {what} on {len(train_indices):,} faces of {len(class_names)} "
-                                        f"classes ({config.balance}).",
+                                        f"classes, {BALANCE_IN_WORDS.get(config.balance, config.balance)}.",
                      notes=list(splits.notes), train_faces=len(train_indices), precision=precision,
                      cpu=cpu_description())
     if start_epoch < config.epochs:
