@@ -31,7 +31,7 @@ from .splits import SplitIndices, split_indices
 # a CSV or of class folders. The suffix only filters the uploader: a file's form is told by its first bytes.
 DATA_FILE_SUFFIXES = (".csv", ".gz", ".zip", ".tar", ".tgz")
 # Bump when parsing changes, so stale cache entries are never read.
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 # The cache folder keeps at most this much, oldest entries evicted first (FER_CACHE_MB).
 DEFAULT_CACHE_MB = 1000
 INFLATE_CHUNK_BYTES = 1 << 22
@@ -64,6 +64,7 @@ class FERDataset:
     seed: int = 0
     photos_without_face: list[str] = field(default_factory=list)  # photos skipped because no face was found
     load_notes: list[str] = field(default_factory=list)  # how the source was read, e.g. split here
+    photo_split: str = ""  # photos in class folders: how train and test were told apart (see FolderFaces); "" for rows
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -84,11 +85,11 @@ class FERDataset:
 
     @property
     def splits(self) -> SplitIndices:
-        return split_indices(self.labels, self.usage, self.seed)
+        return split_indices(self.labels, self.usage, self.seed, photos=bool(self.photo_split))
 
     def subset(self, indices: np.ndarray) -> "FERDataset":
         return FERDataset(self.images[indices], self.labels[indices], self.usage[indices], self.class_names,
-                          self.source, self.digest, [], self.seed)
+                          self.source, self.digest, [], self.seed, photo_split=self.photo_split)
 
     def split(self, name: str) -> "FERDataset":
         if name not in SPLITS:
@@ -224,7 +225,8 @@ def _from_csv(parsed, notes: list[str] | None = None) -> FERDataset:
 def _from_folder(faces: FolderFaces, source: str = "", notes: list[str] | None = None) -> FERDataset:
     return FERDataset(faces.images, faces.labels, faces.usage, faces.class_names, source,
                       skipped_rows=[f"{path}: {reason}" for path, reason in faces.bad],
-                      photos_without_face=faces.without_face, load_notes=[*(notes or []), *faces.notes])
+                      photos_without_face=faces.without_face, load_notes=[*(notes or []), *faces.notes],
+                      photo_split=faces.photo_split)
 
 
 def _release_parser_memory() -> None:
@@ -361,7 +363,7 @@ def _read_cache(path: Path) -> FERDataset | None:
                 class_names=tuple(stored["class_names"].astype(str).tolist()),
                 digest=str(stored["digest"]), skipped_rows=list(stored["skipped_rows"].astype(str)),
                 photos_without_face=list(stored["photos_without_face"].astype(str)),
-                load_notes=list(stored["load_notes"].astype(str)),
+                load_notes=list(stored["load_notes"].astype(str)), photo_split=str(stored["photo_split"]),
             )
     except (OSError, ValueError, KeyError):
         return None  # a damaged cache entry is rebuilt, never trusted
@@ -376,7 +378,7 @@ def _write_cache(path: Path, dataset: FERDataset) -> None:
                      class_names=np.asarray(dataset.class_names, dtype=str), digest=np.str_(dataset.digest),
                      skipped_rows=np.asarray(dataset.skipped_rows, dtype=str),
                      photos_without_face=np.asarray(dataset.photos_without_face, dtype=str),
-                     load_notes=np.asarray(dataset.load_notes, dtype=str))
+                     load_notes=np.asarray(dataset.load_notes, dtype=str), photo_split=np.str_(dataset.photo_split))
 
     try:
         write_atomically(path, write)

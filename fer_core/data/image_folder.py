@@ -3,7 +3,9 @@
 
 The class names are the folder names; folders named after FER2013's emotions keep FER2013's seven classes and order.
 File names starting `Training_`, `PublicTest_` or `PrivateTest_` give the usage; otherwise a train/, val/ or test/
-folder above does; photos with neither are split here, stratified, with a fixed seed.
+folder above does (test/ is the validation split too unless a val/ folder is beside it); photos with neither are
+split here, stratified, with a fixed seed: by person when every file name says who it shows (anna_01.jpg: see
+splits.person_of), else photo by photo, and the note says which.
 A 48×48 crop is used as it is; in any other photo the largest face is found and framed as the Predictor frames
 faces, and a photo without a face is skipped and named."""
 
@@ -23,14 +25,14 @@ from .archives import describe_size, max_inflated_size, read_zip_member, safe_pa
 from .confined_files import MAX_PHOTO_BYTES, read_confined
 from .fer2013 import CLASS_NAMES, IMAGE_SIZE, USAGE_TO_SPLIT
 from .load_budget import LoadBudget
-from .splits import stratified_split
+from .splits import person_of, split_by_person, stratified_split
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 MIN_CLASSES = 2
 MAX_CLASSES = 50
 # Photos that come without train/ and test/ folders are split with this seed, so a folder always splits alike.
 SPLIT_SEED = 0
-_FOLDER_USAGE = {"train": "Training", "training": "Training", "test": "PublicTest", "val": "PublicTest",
+_FOLDER_USAGE = {"train": "Training", "training": "Training", "test": "PrivateTest", "val": "PublicTest",
                  "validation": "PublicTest", "publictest": "PublicTest", "privatetest": "PrivateTest"}
 _PREFIX_USAGE = {"training": "Training", "publictest": "PublicTest", "privatetest": "PrivateTest"}
 _SPLIT_USAGE = {split: usage for usage, split in USAGE_TO_SPLIT.items()}
@@ -53,6 +55,7 @@ class FolderFaces:
     bad: list[tuple[str, str]]
     without_face: list[str]
     notes: list[str]
+    photo_split: str = "folders"  # how train and test were told apart: "folders", "person" or "photo" (one by one)
 
 
 def is_photo(name: str) -> bool:
@@ -117,7 +120,7 @@ def read_image_entries(entries, folders: set[tuple[str, ...]], name: str, skip_b
     photos = [(parts, read) for parts, read in photos if parts[:-1] in class_folders]
     budget.check_rows(len(photos), name)  # counted before any image is decoded
 
-    images, labels, usage, bad, without_face = [], [], [], [], []
+    images, labels, usage, bad, without_face, people = [], [], [], [], [], []
     for parts, read in photos:
         path = "/".join(parts)
         try:
@@ -133,15 +136,18 @@ def read_image_entries(entries, folders: set[tuple[str, ...]], name: str, skip_b
         images.append(face)
         labels.append(class_of_key[_key(parts[-2])])
         usage.append(_usage_for(parts))
+        people.append(person_of(parts[-1], parts[-2]))
     if not images:
         raise DataError(_nothing_read(name, bad, without_face))
     labels, usage = np.asarray(labels, dtype=np.int64), np.asarray(usage, dtype=object)
     _refuse_classes_without_faces(class_folders, class_of_key, class_names, labels, name)
-    notes = []
+    notes, photo_split = [], "folders"
     if not np.isin(usage, ["PublicTest", "PrivateTest"]).any():
-        usage, note = _split_here(labels)
+        usage, note, photo_split = _split_here(labels, people)
         notes.append(note)
-    return FolderFaces(np.stack(images), labels, usage, class_names, bad, without_face, notes)
+    elif not (usage == "PublicTest").any():
+        usage[usage == "PrivateTest"] = "PublicTest"  # a test/ folder without a val/ one validates too
+    return FolderFaces(np.stack(images), labels, usage, class_names, bad, without_face, notes, photo_split)
 
 
 def _hidden(parts: tuple[str, ...]) -> bool:
@@ -213,16 +219,29 @@ def _nothing_read(name: str, bad: list, without_face: list[str]) -> str:
             "add photos in which a face is clearly visible.")
 
 
-def _split_here(labels: np.ndarray) -> tuple[np.ndarray, str]:
-    """Usage for photos that came without train/ and test/ folders: a stratified split, and the note that says so."""
-    splits = stratified_split(labels, SPLIT_SEED)
+def _split_here(labels: np.ndarray, people: list[str | None]) -> tuple[np.ndarray, str, str]:
+    """Usage for photos that came without train/ and test/ folders: split by person when every photo's name says
+    who it shows, else a stratified split photo by photo; the note that says which, and "person" or "photo"."""
+    by_person = split_by_person(labels, people, SPLIT_SEED) if all(people) else None
+    splits = by_person or stratified_split(labels, SPLIT_SEED)
     usage = np.empty(len(labels), dtype=object)
     for split, indices in splits.items():
         usage[indices] = _SPLIT_USAGE[split]
+    made = (f"{len(splits['train']):,} train, {len(splits['validation']):,} validation and "
+            f"{len(splits['test']):,} test photos")
+    if by_person:
+        held = {split: len({people[i] for i in splits[split]}) for split in splits}
+        note = (f"The photos are not split into train/ and test/ folders: they are split by person (the name before "
+                f"the number, as in anna_01.jpg), with seed {SPLIT_SEED}: {held['train']} people to train, "
+                f"{held['validation']} to validate and {held['test']} to test, {made}; no one is in two splits.")
+        return usage, note, "person"
+    unnamed = sum(person is None for person in people)
+    why = (f"{unnamed:,} of the photos' names say nobody's name" if unnamed else
+           f"their names give only {len(set(people))} people, too few to hold some out")
     note = (f"The photos are not split into train/ and test/ folders: a stratified split with seed {SPLIT_SEED} made "
-            f"{len(splits['train']):,} train, {len(splits['validation']):,} validation and "
-            f"{len(splits['test']):,} test faces.")
-    return usage, note
+            f"{made}, one by one, because {why} (name them like anna_01.jpg to split by person). The same person "
+            "may be in train and test, so the test score is optimistic.")
+    return usage, note, "photo"
 
 
 def _usage_for(parts: tuple[str, ...]) -> str:

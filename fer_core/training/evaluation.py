@@ -3,6 +3,8 @@ confusion matrix. Plain numpy in, plain data out."""
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
 from ..data.fer2013 import CLASS_NAMES
@@ -79,3 +81,43 @@ def chance_level_verdict(evaluation: dict, labels: np.ndarray, epochs: int | Non
     else:
         reason += " Try the default settings (the learning rate may be too high), or more data."
     return {"flagged": True, "chance_accuracy": float(chance), "reason": reason}
+
+
+def faces_digest(images: np.ndarray, labels: np.ndarray) -> str:
+    """The sha1 of the scored faces and their labels: two scores compare only when this matches, whatever file
+    (.csv or .csv.gz, a copy or a sample) the faces came from."""
+    digest = hashlib.sha1(np.ascontiguousarray(images, dtype=np.uint8).tobytes())
+    digest.update(np.asarray(labels, dtype=np.int64).tobytes())
+    return digest.hexdigest()
+
+
+def score_caveats(test_is_validation: bool, photo_split: str = "") -> list[str]:
+    """Why a test score may read higher than the model will do on faces it never met, one sentence each."""
+    caveats = []
+    if test_is_validation:
+        caveats.append("Optimistic: your test folder's photos also picked the best epoch (they are the validation "
+                       "photos too)." if photo_split else
+                       "Optimistic: these test faces also picked the best epoch (they are the validation faces too).")
+    if photo_split == "photo":
+        caveats.append("Optimistic: the photos were split one by one, so the same person may be in train and test.")
+    return caveats
+
+
+def same_faces(evaluation: dict, other: dict) -> bool:
+    """Whether two evaluations scored the very same faces (so their scores can be set side by side)."""
+    return bool(evaluation.get("faces_sha1")) and evaluation.get("faces_sha1") == other.get("faces_sha1")
+
+
+def scored_on(evaluation: dict) -> str:
+    """Which faces a score is on, in words: "345 test faces of fer2013_sample.csv.gz"."""
+    n, data = evaluation.get("n"), evaluation.get("data")
+    faces = f"{n:,} {evaluation.get('split', 'test')} faces" if isinstance(n, int) else "its test faces"
+    return f"{faces} of {data}" if data else faces
+
+
+def score_on_faces(card: dict, faces_sha1: str | None) -> dict | None:
+    """A model card's score on these faces: its own evaluation, or one in `also_scored_on`; None if it has none."""
+    if not faces_sha1:
+        return None
+    scores = [card.get("evaluation") or {}, *card.get("also_scored_on", [])]
+    return next((score for score in scores if score.get("faces_sha1") == faces_sha1 and "accuracy" in score), None)

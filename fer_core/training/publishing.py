@@ -15,7 +15,7 @@ from ..data.dataset import FERDataset
 from ..prediction.model_contract import ModelInfo, write_model_info
 from ..prediction.tta import FACES_PER_CHUNK, average_views, tta_views
 from .architectures import build_model
-from .evaluation import chance_level_verdict, evaluate_probabilities
+from .evaluation import chance_level_verdict, evaluate_probabilities, faces_digest, score_caveats
 from .runs import TrainingRun
 
 
@@ -62,7 +62,10 @@ def score_as_served(run: TrainingRun, model_path: Path, keras_model, dataset: FE
     with a verdict on whether it beats guessing (and if not, why and what to try)."""
     test = dataset.split("test")
     evaluation = _evaluate_as_served(model_path, keras_model, test, tta)
-    evaluation.update(split="test", split_notes=list(dataset.splits.notes), tta=tta)
+    splits = dataset.splits
+    evaluation.update(split="test", split_notes=list(splits.notes), tta=tta, data=Path(dataset.source).name,
+                      faces_sha1=faces_digest(test.images, test.labels), test_is_validation=splits.test_is_validation,
+                      caveats=score_caveats(splits.test_is_validation, dataset.photo_split))
     evaluation["chance_level"] = chance_level_verdict(evaluation, test.labels, epochs=epochs, train_faces=train_faces)
     write_json_atomically(run.evaluation_file, evaluation)
     return evaluation
