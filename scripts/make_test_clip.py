@@ -86,6 +86,17 @@ def handheld_frames(width: int, height: int, frames: int, fps: float = 30, face_
         yield picture
 
 
+def still_face_frames(width: int = 640, height: int = 480, frames: int = 30, face_fraction: float = 0.62):
+    """One person sitting still in front of the camera, the astronaut's face in the middle of a grey room: the fake
+    webcam of the Collect page's tests and screenshot."""
+    side = round(min(width, height) * face_fraction)
+    picture = Image.new("RGB", (width, height), (BACKGROUND,) * 3)
+    picture.paste(face_patch("astronaut.jpg").convert("RGB").resize((side, side)), ((width - side) // 2,
+                                                                                      (height - side) // 2))
+    picture = np.asarray(picture)
+    return (picture for _ in range(frames))
+
+
 def grid_frame(width: int, height: int, columns: int, rows: int) -> np.ndarray:
     """One frame with columns × rows faces, alternately mirrored: a crowd."""
     cell_w, cell_h = width // columns, height // rows

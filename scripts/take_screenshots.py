@@ -110,7 +110,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs-dir", help="show these runs (default: train a small model into a temporary folder)")
     parser.add_argument("--out", default=str(REPO / "docs" / "screenshots"))
-    parser.add_argument("--pages", default="home,explore,train,predict,video,own_classes",
+    parser.add_argument("--pages", default="home,explore,collect,train,predict,video,own_classes",
                         help="which pages, comma-separated (own_classes: Predict with a model of your own classes)")
     args = parser.parse_args()
     pages = args.pages.split(",")
@@ -142,6 +142,8 @@ def main() -> int:
                 video_screenshot(page, url, Path(scratch), out / "video.png")
         if "own_classes" in pages:
             own_classes_screenshot(Path(scratch), out / "predict_own_classes.png")
+        if "collect" in pages:
+            collect_screenshot(Path(scratch), out / "collect.png")
     return 0
 
 
@@ -164,6 +166,44 @@ def own_classes_screenshot(scratch: Path, path: Path) -> None:
         page.get_by_text("Try an example").click()
         page.get_by_text("Face 1").first.wait_for(timeout=60_000)
         wait_until_idle(page)
+        full_page_screenshot(page, path)
+    print(f"saved {path}")
+
+
+def collect_screenshot(scratch: Path, path: Path) -> None:
+    """The Collect page with two classes from Chromium's fake camera (the astronaut, sitting still): five photos taken
+    one at a time, ten in a burst from the live camera, and a refused name."""
+    import re
+
+    from scripts.make_test_clip import still_face_frames, write_y4m
+
+    camera = write_y4m(scratch / "camera.y4m", still_face_frames(), fps=15)
+    args = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={camera}"]
+
+    def add_class(page, name: str) -> None:
+        page.get_by_label(re.compile("New class")).fill(name)
+        page.get_by_role("button", name="Add class").click()
+        wait_until_idle(page)
+
+    with running_app({"FER_RUNS_DIR": str(scratch / "collect_runs")}) as (url, _), chromium_page(args) as page:
+        page.set_default_timeout(60_000)
+        page.goto(f"{url}/collect")
+        page.get_by_text("not for judging people").wait_for()
+        add_class(page, "smile")
+        for taken in range(1, 6):
+            page.get_by_role("button", name="Take Photo").click()
+            page.get_by_text(f"smile · {taken} photo", exact=False).first.wait_for()
+            wait_until_idle(page)
+        add_class(page, "eyes closed")
+        page.get_by_text("A burst from the live camera").click()
+        page.frame_locator('iframe[title*="streamlit_webrtc"]').get_by_role("button", name="Start").click(
+            timeout=120_000)
+        page.wait_for_function("""() => [...document.querySelectorAll('button')].some(b =>
+            b.innerText.includes('Take 10 photos of eyes closed') && !b.disabled)""", timeout=120_000)
+        page.get_by_role("button", name="Take 10 photos of eyes closed").click()
+        page.get_by_text("eyes closed · 10 photos").wait_for()
+        add_class(page, "SMILE")  # refused: the sentence shows where a name is typed
         full_page_screenshot(page, path)
     print(f"saved {path}")
 
