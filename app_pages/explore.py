@@ -95,25 +95,27 @@ blank.metric("Near-blank images", f"{len(report.near_blank):,}",
 within = report.within_split
 st.caption("Extra copies within a split: " + ", ".join(f"{split} {within[split]:,}" for split in SPLITS) + ".")
 
-duplicates_column, blank_column = st.columns(2)
-with duplicates_column:
-    st.subheader("Exact duplicates")
-    if not report.duplicate_groups:
-        st.success("No two faces are identical.")
-    # Twins across splits or with clashing labels matter most: they inflate scores or teach contradictions.
-    worst_first = sorted(report.duplicate_groups, key=lambda g: (not g.across_splits, not g.conflicting_labels))
-    for group in worst_first[:EXAMPLE_GROUPS]:
-        names = sorted({class_names[label] for label in group.labels})
-        places = ", ".join(f"{split} ×{group.splits.count(split)}" for split in sorted(set(group.splits)))
-        row = pictures.face_row(dataset.images[list(group.indices[:8])], scale=2)
-        rows = ", ".join(str(i + 1) for i in group.indices[:4])
-        st.image(row, width=row.shape[1], caption=f"{plain(' / '.join(names))} · {places} · rows {rows}")
-with blank_column:
-    st.subheader("Near-blank images")
-    if not report.near_blank:
-        st.success("No image is blank.")
-    else:
-        shown = report.near_blank[:8]
-        row = pictures.face_row(dataset.images[shown], scale=2)
-        st.image(row, width=row.shape[1], caption=f"{len(report.near_blank):,} found; grey-level std " +
-                         ", ".join(f"{s:.1f}" for s in report.near_blank_std[:len(shown)]))
+# One under the other: side by side, a group of 8 twins (8 × 96 px) ran over into the next column.
+st.subheader("Exact duplicates")
+if not report.duplicate_groups:
+    st.success("No two faces are identical.")
+# Twins across splits or with clashing labels matter most: they inflate scores or teach contradictions.
+worst_first = sorted(report.duplicate_groups, key=lambda g: (not g.across_splits, not g.conflicting_labels))
+for group in worst_first[:EXAMPLE_GROUPS]:
+    names = sorted({class_names[label] for label in group.labels})
+    places = ", ".join(f"{split} ×{group.splits.count(split)}" for split in sorted(set(group.splits)))
+    row = pictures.face_row(dataset.images[list(group.indices[:8])], scale=2)
+    rows = ", ".join(str(i + 1) for i in group.indices[:4])
+    st.image(row, width=row.shape[1])
+    st.caption(f"{plain(' / '.join(names))} · {places} · rows {rows}")  # under the faces, not squeezed to their width
+st.subheader("Near-blank images")
+if not report.near_blank:
+    st.success("No image is blank.")
+else:
+    shown = report.near_blank[:8]
+    row = pictures.face_row(dataset.images[shown], scale=2)
+    spread = report.near_blank_std
+    st.image(row, width=row.shape[1])
+    st.caption(f"{len(report.near_blank):,} found"
+               + (f", the first {len(shown)} shown" if len(report.near_blank) > len(shown) else "")
+               + f"; grey-level std {min(spread):.1f} to {max(spread):.1f} (0 is one flat grey).")

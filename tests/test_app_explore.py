@@ -23,3 +23,22 @@ def test_explore_shows_counts_balancing_faces_and_quality():
     assert not at.exception
     at.segmented_control(key="explore_balance").set_value("class_weight").run()
     assert any("weighted" in c.value for c in at.caption)
+
+
+def test_the_near_blank_caption_sums_up_the_grey_levels_instead_of_listing_each():
+    import re
+
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    at.switch_page("app_pages/explore.py").run()
+    assert not at.exception
+    blank = int({m.label: m.value for m in at.metric}["Near-blank images"])
+    captions = [c.value for c in at.caption if "grey-level std" in c.value]
+    assert len(captions) == 1
+    shown = f", the first 8 shown" if blank > 8 else ""
+    assert re.fullmatch(rf"{blank:,} found{shown}; grey-level std \d+\.\d to \d+\.\d \(0 is one flat grey\)\.",
+                        captions[0]), captions[0]
+    # The two lists stand one under the other, each the page's width: side by side, 8 twins ran into the next.
+    subheaders = [h.value for h in at.main.subheader]
+    assert subheaders[-2:] == ["Exact duplicates", "Near-blank images"]
+    assert not [c for c in at.main.columns if any(getattr(e, "value", None) == "Near-blank images"
+                                                  for e in c.subheader)]
