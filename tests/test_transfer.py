@@ -144,3 +144,36 @@ def test_the_views_a_head_only_job_computes_fit_its_epochs_and_memory():
     assert feature_views(60, 30, augment=True) == FEATURE_VIEWS
     assert feature_views(60, 3, augment=True) == 3
     assert 1 <= feature_views(28_709, 30, augment=True) < FEATURE_VIEWS
+
+
+def test_the_train_page_estimates_own_classes_from_this_machines_timings(own_photos, monkeypatch, tmp_path):
+    """No fixed 'About 20 seconds': the line is the job clock's, from a timing remembered in the runs folder."""
+    import json
+    import os
+    import zipfile
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from fer_core.training import jobs
+    from fer_core.training.config import cpu_description
+
+    archive = tmp_path / "faces.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for photo in own_photos.rglob("*.jpg"):
+            bundle.write(photo, photo.relative_to(own_photos.parent))
+    runs = Path(os.environ["FER_RUNS_DIR"])
+    runs.mkdir(parents=True, exist_ok=True)
+    timing = {"seconds_per_batch": 0.01, "forward_seconds_per_face": 0.004}
+    (runs / jobs.CALIBRATION_NAME).write_text(json.dumps({f"head on fer_studio/128/float32/{cpu_description()}": timing}))
+    monkeypatch.setenv("FER_DATA_DIRS", str(tmp_path))
+    app = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+    at = AppTest.from_file(app, default_timeout=120).run()
+    at.sidebar.radio(key="data_source").set_value("server").run()
+    at.sidebar.text_input(key="data_path").set_value(str(archive)).run()
+    at.switch_page("app_pages/train.py").run()
+    assert not at.exception
+    lines = [c.value for c in at.caption if c.value.startswith("About ")]
+    assert len(lines) == 1 and "from a timing of head on fer_studio's training batches on this machine" in lines[0]
+    assert not any("20 seconds" in c.value for c in at.caption)
+    assert all("(seconds" not in option for option in at.radio(key="train_transfer").options)
