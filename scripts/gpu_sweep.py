@@ -289,7 +289,8 @@ class EpochPlan(keras.callbacks.Callback):
         left = self.deadline - now - self.scoring_seconds
         if not self.fixed and epoch + 1 == WARMUP_EPOCHS:
             self.planned = int(min(self.candidate.max_epochs, WARMUP_EPOCHS + max(left // seconds, 1)))
-        if epoch + 1 >= self.planned or left < seconds:  # the budget binds fixed epochs too: results first
+        pace = seconds if epoch else 0.0  # the first epoch's time is mostly compiling: it says nothing of the next
+        if epoch + 1 >= self.planned or left < pace:  # the budget binds fixed epochs too: results first
             self.model.stop_training = True
         if epoch < 3 or (epoch + 1) % 10 == 0 or self.model.stop_training:  # the device shows the output's tail only
             print(f"  {self.candidate.name} epoch {epoch + 1}/{self.planned}: loss {logs.get('loss', 0):.3f}, "
