@@ -36,8 +36,8 @@ def count_line(page, name: str, count: int):
 
 
 def take_photo(page, name: str, taken: int, tmp_path: Path) -> None:
-    """Press the camera's Take Photo until the class counts `taken`: a photo taken before the fake camera's first
-    frame is black, and refused for having no face (said on the page), as it would be for a visitor."""
+    """Press the camera's Take Photo until the class counts `taken`, at most three times: a picture without a face
+    (one taken before the fake camera's picture has arrived, say) is refused with a sentence, as for a visitor."""
     for _ in range(3):
         page.get_by_role("button", name="Take Photo").click()
         try:
