@@ -4,9 +4,45 @@ import streamlit as st
 
 from fer_core.errors import FERError
 from fer_core.data.fer2013 import CLASS_NAMES
-from ui import cached, sidebar
+from fer_core.training.config import SHIPPED_MODEL
+from fer_core.prediction.photos import load_image
+from ui import cached, charts, metric_words, pictures, sidebar
 from ui.pages import HOME, PAGES
 from ui.plain_text import plain
+
+
+
+def hero_example() -> None:
+    """What the app does, shown with the shipped model's real answer on the first example photo (computed once per
+    server: the same cached predictor Predict uses) and the curves of its own training, from its card."""
+    photos = pictures.example_photos()
+    if not SHIPPED_MODEL.exists() or not photos:
+        return  # a checkout without them shows the pages only
+    modified = SHIPPED_MODEL.stat().st_mtime
+    try:
+        result = cached.predict_photo(str(SHIPPED_MODEL), modified, photos[0].read_bytes(), False)
+        card = cached.model_card(str(SHIPPED_MODEL), modified)
+    except FERError as error:
+        st.caption(plain(f"No example to show: {error}"))
+        return
+    name = SHIPPED_MODEL.stem
+    with st.container(border=True):
+        photo_column, faces_column, curve_column = st.columns([2, 2, 3])
+        photo_column.image(pictures.draw_face_boxes(load_image(photos[0].read_bytes()),
+                                                    [face.box for face in result.faces]),
+                           caption=f"An example photo: {len(result.faces)} face{'s' * (len(result.faces) != 1)} found")
+        with faces_column:
+            for number, face in enumerate(result.faces[:2], start=1):
+                label, probability = face.top_k[0]
+                st.markdown(f"**Face {number}: {plain(label)} ({probability:.0%})**")
+                st.plotly_chart(charts.top_k_figure(face.top_k), key=f"hero-top-k-{number}")
+            st.caption(f"{metric_words.TOP3_IN_WORDS} Answered by the shipped model, {plain(name)}.")
+        with curve_column:
+            if history := card.get("epoch_history"):
+                st.plotly_chart(charts.training_curves_figure(history), key="hero-curves")
+                st.caption(f"How {plain(name)} learned, epoch by epoch (from its model card). "
+                           f"{metric_words.SPLITS_IN_WORDS}")
+
 
 settings = sidebar.hosted_settings()
 
@@ -16,6 +52,8 @@ st.markdown(
     f"({', '.join(CLASS_NAMES)}). Look at the data, train a network on it, and find the faces in a photo "
     "with the three most likely emotions of each. Or bring photos of your own classes, one folder per class."
 )
+
+hero_example()
 
 data_column, model_column = st.columns(2)
 with data_column, st.container(border=True):

@@ -46,3 +46,26 @@ def test_a_bad_row_is_named_and_skipping_it_loads_the_rest(tmp_path, monkeypatch
     at = app_with(data_source="server", data_path=str(data), skip_bad_rows=True)
     assert not at.error
     assert any("6 faces" in m.value for m in at.markdown)
+
+
+def test_home_shows_the_shipped_models_answer_on_an_example_photo_and_its_training_curves():
+    """The hero is computed, not a picture: the shipped model's top-3 for the example's face, and the curves of the
+    epochs its card records."""
+    import json
+
+    from fer_core.training.config import SHIPPED_MODEL
+
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    assert not at.exception
+    images = at.get("image")
+    assert any("An example photo: 1 face found" in str(image.proto) for image in images)
+    assert any(m.value.startswith("**Face 1: happy (") for m in at.markdown)  # the astronaut smiles
+    charts = [c for c in at.get("plotly_chart")]
+    history = json.loads(SHIPPED_MODEL.with_suffix(".json").read_text())["card"]["epoch_history"]
+    curves = [json.loads(c.proto.spec) for c in charts if "Accuracy" in c.proto.spec]
+    assert len(curves) == 1
+    assert len(curves[0]["data"][0]["x"]) == len(history)  # every recorded epoch, from the card
+    top3 = [json.loads(c.proto.spec) for c in charts if "Accuracy" not in c.proto.spec]
+    assert len(top3) == 1 and len(top3[0]["data"][0]["y"]) == 3
+    captions = " ".join(c.value for c in at.caption)
+    assert "Top-3: the three emotions" in captions and "Validation: faces scored after every epoch" in captions

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 BOX_COLOURS = ("#E45756", "#4C78A8", "#54A24B", "#F58518", "#B279A2", "#72B7B2")
+EXAMPLE_PHOTOS = Path(__file__).resolve().parent.parent / "assets" / "examples"  # their sources: SOURCES.md there
+PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "bmp"]
+
+
+def example_photos() -> list[Path]:
+    """The example photos that ship with the app, by name: Home's first example and Predict's "Try an example"."""
+    return sorted(p for p in EXAMPLE_PHOTOS.glob("*") if p.suffix.lower().lstrip(".") in PHOTO_TYPES)
 
 
 def upscale(face: np.ndarray, scale: int) -> np.ndarray:
