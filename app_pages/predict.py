@@ -14,15 +14,14 @@ from fer_core.data.fer2013 import CLASS_NAMES as FER2013_CLASSES
 from fer_core.errors import FERError, ImageError
 from fer_core.prediction.model_contract import machine_in_words
 from fer_core.prediction.photos import load_image
-from ui import cached, charts, pictures, sidebar
+from ui import cached, charts, metric_words, pictures, sidebar
 from ui.plain_text import plain
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "examples"
-PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "bmp"]
+PHOTO_TYPES = pictures.PHOTO_TYPES
 CROP_SCALE = 4
 # Saliency costs one batch of occluded faces per face: drawn at once for the first few, on request for the rest.
 SALIENCY_AT_ONCE = 3
-SOURCE_LABELS = {"upload": "Upload photos", "camera": "Take a photo", "example": "Try an example"}
+SOURCE_LABELS = {"upload": "Upload photos", "camera": "Take a photo", "example": "Example photos"}
 
 
 
@@ -52,9 +51,9 @@ def model_card_panel(model_path: Path) -> None:
         if chance.get("flagged"):
             st.warning(plain(chance["reason"]), icon=":material/warning:")
         accuracy, top3, f1, seed = st.columns(4)
-        accuracy.metric("Test accuracy", f"{evaluation['accuracy']:.1%}")
-        top3.metric("Top-3 accuracy", f"{evaluation['top3_accuracy']:.1%}")
-        f1.metric("Macro F1", f"{evaluation['macro_f1']:.3f}")
+        accuracy.metric("Test accuracy", f"{evaluation['accuracy']:.1%}", help=metric_words.TEST_ACCURACY)
+        top3.metric("Top-3 accuracy", f"{evaluation['top3_accuracy']:.1%}", help=metric_words.TOP3_ACCURACY)
+        f1.metric("Macro F1", f"{evaluation['macro_f1']:.3f}", help=metric_words.MACRO_F1)
         if sidebar.SEED_CARD.exists() and model_path.resolve() != sidebar.SEED_MODEL.resolve() and not own_classes:
             seed_evaluation = cached.card_file(str(sidebar.SEED_CARD), sidebar.SEED_CARD.stat().st_mtime).get("evaluation") or {}
             if "accuracy" in seed_evaluation:
@@ -82,17 +81,25 @@ def chosen_photos(source: str) -> list[tuple[str, bytes]]:
     if source == "upload":
         uploads = st.file_uploader("Photos with faces", type=PHOTO_TYPES, accept_multiple_files=True,
                                    key="photos", max_upload_size=min(MAX_PHOTO_MB, settings.max_upload_mb))
+        if not uploads and pictures.example_photos():
+            st.button("Try an example", icon=":material/photo:", key="try_example", on_click=show_examples,
+                      help="The model's answer on a photo that ships with the app, shown as an upload's would be.")
         return [(upload.name, upload.getvalue()) for upload in uploads or []]
     if source == "camera":
         shot = st.camera_input("Take a photo", key="camera_photo")
         return [("camera photo", shot.getvalue())] if shot else []
-    examples = sorted(p for p in EXAMPLES.glob("*") if p.suffix.lower().lstrip(".") in PHOTO_TYPES)
+    examples = pictures.example_photos()
     if not examples:
         st.info("No example photo is installed (assets/examples/ is empty): upload one instead.")
         return []
     example = st.selectbox("Example photo", examples, format_func=lambda p: p.stem.replace("_", " "),
                            key="example_photo")
     return [(example.name, example.read_bytes())]
+
+
+def show_examples() -> None:
+    """Button callback: the page's photo source becomes the example photos, before the segmented control is drawn."""
+    st.session_state["predict_source"] = "example"
 
 
 def photo_digest(photo: bytes) -> str:
@@ -165,6 +172,8 @@ for photo_number, (name, photo) in enumerate(photos, start=1):  # two uploads ma
     photo_column, faces_column = st.columns([2, 3])
     photo_column.image(pictures.draw_face_boxes(image, [face.box for face in result.faces]),
                        caption=f"{len(result.faces)} face{'s' if len(result.faces) > 1 else ''} found")
+    if len(results) == 1:  # said once, by the first photo's faces
+        faces_column.caption(metric_words.TOP3_IN_WORDS)
     with faces_column:
         for number, face in enumerate(result.faces, start=1):
             show_face(photo_number, number, face, model_path)

@@ -34,6 +34,25 @@ def test_an_example_photo_gets_its_faces_with_top_3_and_saliency(model_run):
     assert [b.label for b in at.get("download_button")] == ["Results as CSV", "Results as JSON"]
 
 
+def test_try_an_example_before_any_upload_shows_the_example_like_an_upload(model_run):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["model_path"] = str(model_run)
+    at.run().switch_page("app_pages/predict.py").run()
+    assert not at.exception
+    assert at.segmented_control(key="predict_source").value == "upload"
+    assert not [m for m in at.markdown if m.value.startswith("#### Face")]  # nothing yet: no photo
+    at.button(key="try_example").click().run()
+    assert not at.exception and not at.error
+    assert at.segmented_control(key="predict_source").value == "example"
+    assert [h.value for h in at.subheader][0] == "astronaut.jpg"
+    headings = [m.value for m in at.markdown if m.value.startswith("#### Face")]
+    assert headings and headings[0].startswith("#### Face 1: ")
+    assert "1 face found" in " ".join(str(image.proto) for image in at.image)
+    assert [c.value for c in at.caption].count("Top-3: the three emotions the model finds most likely for the face, "
+                                               "with their probabilities.") == 1
+    assert not [b for b in at.button if b.key == "try_example"]  # the offer is for an empty upload only
+
+
 def test_the_shipped_model_is_the_default(model_run):
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert at.session_state["model_path"] == str(SHIPPED_MODEL)
