@@ -312,6 +312,9 @@ def augmented_batches(images: np.ndarray, targets: np.ndarray, batch_size: int, 
         faces = _erase(augment_batch(images[chosen], rng), rng, candidate.erasing)
         return _mix(faces.astype(np.float32), targets[chosen], rng, candidate.mix)
 
+    import cv2
+
+    cv2.setNumThreads(1)  # the parallelism is the threads', one face each warp: OpenCV's own would oversubscribe
     with ThreadPoolExecutor(WORKERS) as pool:
         ahead = deque()
         upcoming = ((epoch, index) for epoch in range(10 ** 9) for index in range(steps))
