@@ -1,0 +1,100 @@
+"""A newcomer's first five minutes, seen in a real browser: Home shows a photo the shipped model answered and its
+training curves, Predict's "Try an example" shows faces before any upload, Train keeps the expert settings in
+"Advanced", Start is disabled while a job runs, and Explore's quality panel stays inside the page."""
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+try:
+    import playwright.sync_api  # noqa: F401
+except ImportError:
+    pytest.skip("the playwright Python package is not installed (pip install playwright)", allow_module_level=True)
+from playwright.sync_api import expect  # noqa: E402
+
+from scripts.take_screenshots import CHROMIUM, chromium_page, running_app, wait_until_idle
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"no browser at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+
+
+def nav(page, title: str) -> None:
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+
+
+def images_past_the_right_edge(page) -> list[str]:
+    """The images whose right edge lies beyond the main column's (they run into the next column or off the page)."""
+    return page.evaluate("""() => {
+        const main = document.querySelector('[data-testid="stMainBlockContainer"]').getBoundingClientRect();
+        return [...document.querySelectorAll('[data-testid="stMain"] img')]
+            .filter(img => img.getBoundingClientRect().right > main.right + 1)
+            .map(img => img.alt || img.src.slice(-40));
+    }""")
+
+
+def test_home_predict_train_and_explore_as_a_newcomer_first_sees_them(tmp_path):
+    runs_dir = tmp_path / "runs"
+    env = {"FER_RUNS_DIR": str(runs_dir), "FER_CACHE_DIR": str(tmp_path / "cache")}
+    with running_app(env) as (url, _), chromium_page() as page:
+        # Home: the example photo with its box, the face's top-3 bars and the shipped model's curves.
+        page.goto(url)
+        page.get_by_text("An example photo: 1 face found").wait_for(timeout=90_000)
+        wait_until_idle(page)
+        hero = page.locator('[data-testid="stVerticalBlockBorderWrapper"], [data-testid="stVerticalBlock"]',
+                            has_text="An example photo").first
+        expect(hero.locator("img").first).to_be_visible()
+        assert hero.locator("img").first.evaluate("img => img.naturalWidth") == 512  # the photo itself, boxed
+        assert page.get_by_text("Face 1: happy").count() == 1
+        plots = page.locator(".js-plotly-plot")
+        expect(plots).to_have_count(2)  # the face's top-3 and the training curves
+        assert "Accuracy" in plots.nth(1).inner_text() and "epoch" in plots.nth(1).inner_text()
+        assert page.locator('[data-testid="stException"]').count() == 0
+
+        # Predict: before any upload, one button shows the example as an upload would be shown.
+        nav(page, "Predict")
+        page.get_by_role("button", name="Try an example").wait_for(timeout=60_000)
+        wait_until_idle(page)
+        assert page.get_by_text("Face 1:").count() == 0
+        page.get_by_role("button", name="Try an example").click()
+        page.get_by_text("Face 1:").first.wait_for(timeout=60_000)
+        wait_until_idle(page)
+        assert page.get_by_text("1 face found").count() == 1
+        expect(page.get_by_text("What the model saw (48×48)")).to_have_count(1)
+        assert page.locator('[data-testid="stException"]').count() == 0
+
+        # Train: the expert settings are folded away in Advanced, their defaults shown once it opens.
+        nav(page, "Train")
+        page.get_by_role("button", name="Start training").wait_for(timeout=60_000)
+        wait_until_idle(page)
+        expect(page.get_by_role("button", name="Start training")).to_be_enabled()
+        expect(page.get_by_label("Learning rate", exact=True)).to_be_hidden()
+        page.get_by_text("Advanced: learning rate, weight decay, distillation, precision").click()
+        expect(page.get_by_label("Learning rate", exact=True)).to_be_visible()
+        assert page.get_by_label("Learning rate", exact=True).input_value() == "0.0020"
+        assert page.get_by_label("Weight decay", exact=True).input_value() == "0.0005"
+        expect(page.get_by_text("Learn from the shipped model (knowledge distillation)")).to_be_visible()
+        expect(page.get_by_text("bfloat16 maths (mixed precision)")).to_be_visible()
+        expect(page.get_by_text("The defaults are the recipe's")).to_be_visible()
+        expect(page.get_by_text("not balanced: every training face once", exact=False)).to_be_visible()
+
+        # A job running (this test's own process stands in for it): Start is disabled, with a sentence.
+        run = runs_dir / "20261201-000000-tiny_cnn"
+        run.mkdir(parents=True)
+        (run / "config.json").write_text(json.dumps({"arch": "tiny_cnn", "epochs": 5}))
+        (run / "status.json").write_text(json.dumps({"state": "running", "pid": os.getpid(),
+                                                     "started_at": time.time()}))
+        page.reload()
+        page.get_by_text(f"Running: {run.name}").wait_for(timeout=60_000)
+        expect(page.get_by_role("button", name="Start training")).to_be_disabled()
+        expect(page.get_by_text(f"A job is running ({run.name}): one job runs at a time")).to_be_visible()
+        (run / "status.json").write_text(json.dumps({"state": "finished", "started_at": time.time()}))
+
+        # Explore: the data quality panel's faces stay inside the page, its caption in one short sentence.
+        nav(page, "Explore")
+        page.get_by_text("Near-blank images").last.wait_for(timeout=90_000)
+        wait_until_idle(page)
+        assert images_past_the_right_edge(page) == []
+        expect(page.get_by_text("(0 is one flat grey).", exact=False)).to_be_visible()
