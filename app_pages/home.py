@@ -6,6 +6,7 @@ from fer_core.errors import FERError
 from fer_core.data.fer2013 import CLASS_NAMES
 from fer_core.training.config import SHIPPED_MODEL
 from fer_core.prediction.photos import load_image
+from fer_core.training.evaluation import faces_digest, score_on_faces, scored_on
 from ui import cached, charts, metric_words, pictures, sidebar
 from ui.pages import HOME, PAGES
 from ui.plain_text import plain
@@ -56,6 +57,7 @@ st.markdown(
 hero_example()
 
 data_column, model_column = st.columns(2)
+active_test_faces = None  # the digest of the active data's test faces: a model's score is shown for them when known
 with data_column, st.container(border=True):
     st.subheader("Active data")
     try:
@@ -63,6 +65,8 @@ with data_column, st.container(border=True):
     except FERError as error:
         st.error(plain(error))
     else:
+        active_test = dataset.split("test")
+        active_test_faces = faces_digest(active_test.images, active_test.labels)
         counts = dataset.counts_by_split()
         st.markdown(f"**{plain(data_file.label)}**")
         st.markdown(f"{len(dataset):,} faces: {counts['train'].sum():,} train, "
@@ -90,9 +94,18 @@ with model_column, st.container(border=True):
             st.error(plain(error))
         else:
             evaluation = card.get("evaluation") or {}
-            if "accuracy" in evaluation:
-                st.markdown(f"{plain(card.get('architecture', 'model'))}: test accuracy **{evaluation['accuracy']:.1%}**, "
-                            f"top-3 {evaluation['top3_accuracy']:.1%}, macro F1 {evaluation['macro_f1']:.3f}.")
+            on_active = score_on_faces(card, active_test_faces)
+            # Each figure says which faces it is on; the active data's comes first when the card has it.
+            for score in [on_active] + [evaluation] * (on_active is not evaluation):
+                if score and "accuracy" in score:
+                    which = "the active data's test faces" if score is on_active else "not the active data"
+                    st.markdown(f"{plain(card.get('architecture', 'model'))}: test accuracy **{score['accuracy']:.1%}**, "
+                                f"top-3 {score['top3_accuracy']:.1%}, macro F1 {score['macro_f1']:.3f} "
+                                f"on {plain(scored_on(score))} ({which}).")
+                    for caveat in score.get("caveats") or []:
+                        st.caption(f":material/warning: {plain(caveat)}")
+            if on_active is None and "accuracy" in evaluation and active_test_faces:
+                st.caption("Its card has no score on the active data's test faces.")
     st.caption("Pick another in the sidebar, or from a run on the Train page.")
 
 st.subheader("Pages")

@@ -14,6 +14,7 @@ from fer_core.data.fer2013 import CLASS_NAMES as FER2013_CLASSES
 from fer_core.errors import FERError, ImageError
 from fer_core.prediction.model_contract import machine_in_words
 from fer_core.prediction.photos import load_image
+from fer_core.training.evaluation import same_faces, scored_on
 from ui import cached, charts, metric_words, pictures, sidebar
 from ui.plain_text import plain
 
@@ -56,7 +57,7 @@ def model_card_panel(model_path: Path) -> None:
         f1.metric("Macro F1", f"{evaluation['macro_f1']:.3f}", help=metric_words.MACRO_F1)
         if sidebar.SEED_CARD.exists() and model_path.resolve() != sidebar.SEED_MODEL.resolve() and not own_classes:
             seed_evaluation = cached.card_file(str(sidebar.SEED_CARD), sidebar.SEED_CARD.stat().st_mtime).get("evaluation") or {}
-            if "accuracy" in seed_evaluation:
+            if "accuracy" in seed_evaluation and same_faces(evaluation, seed_evaluation):  # else not a comparison
                 gain = evaluation["accuracy"] - seed_evaluation["accuracy"]
                 seed.metric("vs. the notebook's seed_cnn", f"{seed_evaluation['accuracy']:.1%}",
                             delta=f"{gain * 100:+.1f} points", delta_description="this model's lead")
@@ -67,8 +68,9 @@ def model_card_panel(model_path: Path) -> None:
                  f"trained in {training_time(card['train_seconds'])}" if card.get("train_seconds") else None,
                  # the card's full machine line (kernel build, versions) is for reproducing the model, not for reading
                  f"on {machine}" if (machine := machine_in_words(card.get("machine"))) else None,
-                 f"scored on {evaluation.get('n', '?'):,} {evaluation.get('split', 'test')} faces"
-                 if isinstance(evaluation.get("n"), int) else None]
+                 f"scored on {scored_on(evaluation)}" if isinstance(evaluation.get("n"), int) else None]
+        for caveat in evaluation.get("caveats") or []:  # under the figure it qualifies
+            st.caption(f":material/warning: {plain(caveat)}")
         st.caption(plain(" · ".join(fact for fact in facts if fact)))
 
 

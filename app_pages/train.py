@@ -197,6 +197,8 @@ def show_run(run: TrainingRun, settings, password: str) -> None:
         accuracy.metric("Test accuracy", f"{evaluation['accuracy']:.1%}", help=metric_words.TEST_ACCURACY)
         top3.metric("Top-3 accuracy", f"{evaluation['top3_accuracy']:.1%}", help=metric_words.TOP3_ACCURACY)
         f1.metric("Macro F1", f"{evaluation['macro_f1']:.3f}", help=metric_words.MACRO_F1)
+        for caveat in evaluation.get("caveats") or []:  # under the figure it qualifies
+            st.caption(f":material/warning: {plain(caveat)}")
         for note in evaluation.get("split_notes") or []:
             st.caption(plain(note))
         matrix_column, table_column = st.columns([3, 2])

@@ -94,7 +94,7 @@ def command_train(args) -> int:
 
 
 def command_calibrate(args) -> int:
-    from .training.calibration import time_training_batches, time_transfer
+    from .training.calibration import time_training, time_transfer
     from .training.config import cpu_description, resolve_precision
 
     if args.transfer:
@@ -107,11 +107,12 @@ def command_calibrate(args) -> int:
               f"{timed['seconds_per_batch']:.4f} s per batch of {args.batch_size}; its frozen layers take "
               f"{timed['forward_seconds_per_face'] * 1000:.2f} ms per face on this machine ({cpu_description()}).")
         return 0
-    seconds = time_training_batches(args.arch, args.batch_size, args.precision)
+    timed = time_training(args.arch, args.batch_size, args.precision)
+    seconds = timed["seconds_per_batch"]
     precision = resolve_precision(args.precision)
     if args.json:
-        _print_json({"arch": args.arch, "batch_size": args.batch_size, "precision": precision,
-                     "seconds_per_batch": seconds, "cpu": cpu_description()})
+        _print_json({"arch": args.arch, "batch_size": args.batch_size, "precision": precision, **timed,
+                     "cpu": cpu_description()})
         return 0
     print(f"{args.arch} trains at {seconds:.4f} s per batch of {args.batch_size} faces in {precision} on this "
           f"machine ({cpu_description()}).")
@@ -120,7 +121,7 @@ def command_calibrate(args) -> int:
 
 def command_evaluate(args) -> int:
     from .data.dataset import load_fer2013
-    from .training.evaluation import evaluate_probabilities
+    from .training.evaluation import evaluate_probabilities, faces_digest
     from .prediction.face_classifier import FaceClassifier
 
     classifier = FaceClassifier(args.model)
@@ -129,7 +130,8 @@ def command_evaluate(args) -> int:
     if len(part) == 0:
         raise FERError(f"The {args.split} split of {args.data} is empty.")
     report = evaluate_probabilities(part.labels, classifier.predict_proba(part.images), classifier.info.class_names)
-    report.update(split=args.split, split_notes=list(dataset.splits.notes), model=str(args.model), data=str(args.data))
+    report.update(split=args.split, split_notes=list(dataset.splits.notes), model=str(args.model), data=str(args.data),
+                  faces_sha1=faces_digest(part.images, part.labels))  # two reports compare when these match
     if args.json:
         _print_json(report)
         return 0

@@ -40,6 +40,12 @@ def test_the_cli_trains_a_new_head_on_the_shipped_model_for_own_classes(own_clas
     assert card["card"]["teacher"] is None  # the shipped model knows other classes: it is the base, not a teacher
     evaluation = json.loads((run_dir / "evaluation.json").read_text())
     assert evaluation["class_names"] == list(CLASSES) and evaluation["n"] >= len(CLASSES)
+    # smile_003.jpg names its class, not a person: split one by one, and the figure says it is optimistic
+    caveat = "Optimistic: the photos were split one by one, so the same person may be in train and test."
+    assert card["card"]["evaluation"]["caveats"] == evaluation["caveats"] == [caveat]
+    assert evaluation["data"] == "photos" and len(evaluation["faces_sha1"]) == 40
+    status = json.loads((run_dir / "status.json").read_text())
+    assert f"macro F1 {evaluation['macro_f1']:.3f}. {caveat}" in status["message"]  # what the CLI prints
 
 
 def test_the_cli_predicts_those_classes(own_classes_run):

@@ -171,7 +171,7 @@ def test_predict_compares_with_seed_cnn_only_on_the_same_faces(tiny_model):  # n
         assert ("vs. the notebook's seed_cnn" in [m.label for m in at.metric]) is compared, name
         captions = [c.value for c in at.caption]
         assert f":material/warning: {caveat}" in captions
-        assert any("scored on 345 test faces of fer2013\\_sample.csv.gz" in c for c in captions)
+        assert any("scored on 345 test faces of fer2013_sample.csv.gz" in c for c in captions)
 
 
 def test_home_says_which_faces_each_figure_is_on_and_shows_the_active_data_s(tiny_model):  # noqa: F811
@@ -180,7 +180,7 @@ def test_home_says_which_faces_each_figure_is_on_and_shows_the_active_data_s(tin
     text = [m.value for m in at.markdown if "test accuracy" in m.value]
     evaluation = json.loads(SHIPPED_MODEL.with_suffix(".json").read_text())["card"]["evaluation"]
     assert len(text) == 2
-    assert text[0].endswith("on 345 test faces of fer2013\\_sample.csv.gz (the active data's test faces).")
+    assert text[0].endswith("on 345 test faces of fer2013_sample.csv.gz (the active data's test faces).")
     assert f"test accuracy **{evaluation['accuracy']:.1%}**" in text[1]
     assert text[1].endswith("on 3,435 test faces of fer2013.csv.gz (not the active data).")
     assert any(c.value.startswith(":material/warning: Optimistic: these test faces") for c in at.caption)

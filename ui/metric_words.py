@@ -2,7 +2,8 @@
 a caption where the word appears."""
 
 TEST_ACCURACY = ("The share of the test faces whose most likely emotion is the right one. Test faces are held back: "
-                 "the model never trained on them, nor were they used to pick its best epoch.")
+                 "the model never trained on them. Where they also picked its best epoch (data without a separate "
+                 "validation split), a line under the figure says so: the score is then optimistic.")
 TOP3_ACCURACY = "The share of test faces whose right emotion is among the model's three most likely ones (its top-3)."
 MACRO_F1 = ("F1 balances how often a class's answers are right (precision) and how many of its faces are found "
             "(recall); macro F1 averages it over the classes, so a rare class counts as much as a common one. "

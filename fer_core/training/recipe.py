@@ -188,6 +188,7 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
     state = "stopped" if recorder.stopped_by_request else "finished"
     summary = (f"{epochs_text(info.card['epochs_completed'])}; test accuracy {evaluation['accuracy']:.1%}, "
                f"top-3 {evaluation['top3_accuracy']:.1%}, macro F1 {evaluation['macro_f1']:.3f}.")
+    summary += "".join(" " + caveat for caveat in evaluation["caveats"])  # next to the figure it qualifies
     if evaluation["chance_level"]["flagged"]:
         summary += " " + evaluation["chance_level"]["reason"]
     stopped = run.status_record.get("stop_reason") or "Stopped on request: kept the best model."
