@@ -132,6 +132,12 @@ def burst(collection, name: str) -> None:
     st.rerun()
 
 
+def delete_all(collection) -> None:
+    collection.delete_all()
+    st.session_state["collect_had_photos"] = False  # gone because asked: no word about the store needing room
+    say_later("success", "All your photos and classes are deleted from the server.")
+
+
 def class_panel(collection, name: str, photos: list) -> None:
     with st.container(border=True):
         heading, remove = st.columns([5, 1])
@@ -200,7 +206,7 @@ using = st.session_state.get("data_source") == "camera"
 use, clear = st.columns([2, 1])
 use.button("Use these classes", type="primary", icon=":material/check:", disabled=not_ready is not None or using,
            on_click=sidebar.use_collection, key="collect_use")
-clear.button("Delete all my photos", icon=":material/delete_forever:", on_click=collection.delete_all,
+clear.button("Delete all my photos", icon=":material/delete_forever:", on_click=delete_all, args=(collection,),
              key="collect_delete_all")
 if not_ready:
     st.caption(plain(not_ready))

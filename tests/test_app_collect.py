@@ -77,6 +77,22 @@ def test_counts_deleting_and_use_these_classes_make_them_the_data_train_reads(tm
     at.switch_page("app_pages/explore.py").run()  # the collection reads as any data does
     assert not at.exception and not at.error
 
+    at.switch_page("app_pages/collect.py").run()
+    at.button(key="collect_delete_all").click().run()
+    assert not collection.entry.exists()
+    assert [s.value for s in at.success] == ["All your photos and classes are deleted from the server."]
+    assert not at.warning  # deleted because asked, not evicted
+
+
+def test_photos_evicted_from_the_store_are_said_to_be_gone(tmp_path, monkeypatch):
+    collection = CollectedClasses(uploads_dir(tmp_path / "runs"), SESSION)
+    collection.add_class("smile")
+    collection.add_photo("smile", FACE)
+    at = collect_page(tmp_path, monkeypatch)
+    collection.delete_all()  # as evict_oldest does, when newer uploads need the room
+    at.run()
+    assert any("Your photos are no longer on the server" in w.value for w in at.warning)
+
 
 def test_classes_not_ready_say_why_where_they_are_used(tmp_path, monkeypatch):
     collection = CollectedClasses(uploads_dir(tmp_path / "runs"), SESSION)
