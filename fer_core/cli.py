@@ -94,7 +94,7 @@ def command_train(args) -> int:
 
 
 def command_calibrate(args) -> int:
-    from .training.calibration import time_training_batches, time_transfer
+    from .training.calibration import time_training, time_transfer
     from .training.config import cpu_description, resolve_precision
 
     if args.transfer:
@@ -107,11 +107,12 @@ def command_calibrate(args) -> int:
               f"{timed['seconds_per_batch']:.4f} s per batch of {args.batch_size}; its frozen layers take "
               f"{timed['forward_seconds_per_face'] * 1000:.2f} ms per face on this machine ({cpu_description()}).")
         return 0
-    seconds = time_training_batches(args.arch, args.batch_size, args.precision)
+    timed = time_training(args.arch, args.batch_size, args.precision)
+    seconds = timed["seconds_per_batch"]
     precision = resolve_precision(args.precision)
     if args.json:
-        _print_json({"arch": args.arch, "batch_size": args.batch_size, "precision": precision,
-                     "seconds_per_batch": seconds, "cpu": cpu_description()})
+        _print_json({"arch": args.arch, "batch_size": args.batch_size, "precision": precision, **timed,
+                     "cpu": cpu_description()})
         return 0
     print(f"{args.arch} trains at {seconds:.4f} s per batch of {args.batch_size} faces in {precision} on this "
           f"machine ({cpu_description()}).")

@@ -24,6 +24,7 @@ class JobClock:
         self.batch_seconds: list[float] = []
         self.validation_seconds: float | None = None
         self.seen_batches = 0
+        self.warmup_batch_seconds: list[float] = []
         # A head-only transfer job first runs its frozen layers once over each photo's views (feature_faces in all):
         # its time per face, once measured (or calibrated), is also what scoring the test faces costs.
         self.feature_faces = feature_faces
@@ -40,6 +41,15 @@ class JobClock:
         self.seen_batches += 1
         if self.seen_batches > self.WARMUP_BATCHES:
             self.batch_seconds = (self.batch_seconds + [seconds])[-200:]
+        else:
+            self.warmup_batch_seconds.append(seconds)
+
+    @property
+    def warmup_seconds(self) -> float:
+        """What the first batches cost beyond ordinary ones (tracing and compiling): a fixed cost of every job."""
+        if self.per_batch is None:
+            return 0.0
+        return max(sum(self.warmup_batch_seconds) - len(self.warmup_batch_seconds) * self.per_batch, 0.0)
 
     @property
     def per_batch(self) -> float | None:
@@ -77,13 +87,15 @@ TEACHER_FACES_PER_SECOND = 1000.0  # the teacher's LiteRT int8 export, two views
 
 def job_seconds(epochs: int, batch_size: int, seconds_per_batch: float, train_faces: int, validation_faces: int,
                 test_faces: int, test_views: int, taught: bool, feature_faces: int = 0,
-                forward_per_face: float | None = None, load_seconds: float = LOAD_SECONDS) -> float:
+                forward_per_face: float | None = None, load_seconds: float = LOAD_SECONDS,
+                validation_seconds: float | None = None) -> float:
     """The whole job, from Start to a scored model: loading, the teacher's pass (or a head-only job's pass of the
     frozen layers over feature_faces), every epoch with its validation, the final evaluation and export, at a given
     time per training batch: the arithmetic the running job's ETA uses (JobClock.remaining)."""
     clock = JobClock(-(-train_faces // batch_size), batch_size, validation_faces, test_faces, test_views, feature_faces)
     clock.batch_seconds = [seconds_per_batch]
     clock.forward_per_face = forward_per_face
+    clock.validation_seconds = validation_seconds  # a head's, timed: Keras's own cost per epoch outweighs its maths
     teacher = train_faces / TEACHER_FACES_PER_SECOND if taught else 0.0
     return load_seconds + teacher + clock.remaining(epochs - 1, clock.batches, feature_faces_left=feature_faces)
 

@@ -115,10 +115,16 @@ def calibrated_seconds_per_batch(runs_dir: str | Path, arch: str, batch_size: in
     in its own process: the app server never loads TensorFlow) and remembered in RUNS_DIR/calibration.json.
     Times only if time_now (again: even if remembered, as the machine is now), and never while a job runs (it would
     slow the job and time the contention)."""
-    key = f"{arch}/{batch_size}/{resolve_precision(precision)}/{cpu_description()}"
-    timed = _calibration(runs_dir, key, ["--arch", arch, "--batch-size", str(batch_size), "--precision", precision],
-                         time_now, again)
+    timed = calibrated_training(runs_dir, arch, batch_size, precision, time_now, again)
     return None if timed is None else float(timed["seconds_per_batch"])
+
+
+def calibrated_training(runs_dir: str | Path, arch: str, batch_size: int, precision: str, time_now: bool = True,
+                        again: bool = False) -> dict | None:
+    """calibrated_seconds_per_batch's timing with the fixed costs it measured (startup_seconds, warmup_seconds)."""
+    key = f"{arch}/{batch_size}/{resolve_precision(precision)}/{cpu_description()}"
+    return _calibration(runs_dir, key, ["--arch", arch, "--batch-size", str(batch_size), "--precision", precision],
+                        time_now, again)
 
 
 def calibrated_transfer(runs_dir: str | Path, transfer: str, base: str, batch_size: int, time_now: bool = True,
@@ -148,10 +154,15 @@ def _calibration(runs_dir: str | Path, key: str, arguments: list[str], time_now:
         return None
     try:
         command = [sys.executable, "-m", "fer_core", "calibrate", *arguments, "--json"]
+        start = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True, timeout=CALIBRATION_TIMEOUT_SECONDS,
                               cwd=Path(__file__).resolve().parents[2], stdin=subprocess.DEVNULL)
         timed = json.loads(done.stdout) if done.returncode == 0 else None
-        timed = {name: float(timed[name]) for name in ("seconds_per_batch", "forward_seconds_per_face")
+        if timed and "timing_seconds" in timed:
+            # A training process starts as this one did (Python, TensorFlow, the model): a fixed cost of the job.
+            timed["startup_seconds"] = time.perf_counter() - start - timed["timing_seconds"]
+        timed = {name: float(timed[name]) for name in ("seconds_per_batch", "forward_seconds_per_face",
+                                                       "warmup_seconds", "startup_seconds", "validation_seconds")
                  if name in timed} if timed else None
         if timed is not None and "seconds_per_batch" not in timed:
             timed = None
@@ -168,6 +179,12 @@ def _calibration(runs_dir: str | Path, key: str, arguments: list[str], time_now:
 class JobEstimate:
     seconds: float
     basis: str  # where the time per batch came from, said to the user
+
+
+def _fixed_seconds(calibration: dict | None) -> float:
+    """What a calibration measured of a job's fixed costs on this machine as it is: starting a TensorFlow process and
+    the first batches' tracing and compiling (0 for a calibration remembered from before these were timed)."""
+    return sum((calibration or {}).get(name, 0.0) for name in ("startup_seconds", "warmup_seconds"))
 
 
 def photos_the_job_reads(data: str | Path, dataset) -> int:
@@ -196,9 +213,8 @@ def estimate_job(config: TrainingConfig, train_faces: int, validation_faces: int
     if transfer == "off":
         cards = [t for t in (seconds_per_batch_from_card(card, config.arch, config.batch_size, precision,
                                                          cpu_description()) for card in shipped_cards) if t is not None]
-        calibrated = calibrated_seconds_per_batch(runs_dir, config.arch, config.batch_size, config.precision,
-                                                  time_now=calibrate, again=again)
-        calibration = None if calibrated is None else {"seconds_per_batch": calibrated}
+        calibration = calibrated_training(runs_dir, config.arch, config.batch_size, config.precision,
+                                          time_now=calibrate, again=again)
         card = cards[0] if cards else None
     else:
         calibration = calibrated_transfer(runs_dir, transfer, config.transfer_base, config.batch_size,
@@ -219,6 +235,7 @@ def estimate_job(config: TrainingConfig, train_faces: int, validation_faces: int
     seconds = job_seconds(config.epochs, config.batch_size, per_batch, train_faces, validation_faces, test_faces,
                           view_count(config.served_tta), taught=transfer == "off" and config.distill_from is not None,
                           feature_faces=feature_faces, forward_per_face=forward,
-                          load_seconds=LOAD_SECONDS + photos * PHOTO_SECONDS)
+                          validation_seconds=(calibration or {}).get("validation_seconds"),
+                          load_seconds=LOAD_SECONDS + photos * PHOTO_SECONDS + _fixed_seconds(calibration))
     what = config.arch if transfer == "off" else kind[0]
     return JobEstimate(seconds, timings_in_words(len(runs), calibration is not None, card is not None, what))
