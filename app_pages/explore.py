@@ -118,4 +118,5 @@ else:
     st.image(row, width=row.shape[1])
     st.caption(f"{len(report.near_blank):,} found"
                + (f", the first {len(shown)} shown" if len(report.near_blank) > len(shown) else "")
-               + f"; grey-level std {min(spread):.1f} to {max(spread):.1f} (0 is one flat grey).")
+               + f"; grey-level std {min(spread):.1f}" + (f" to {max(spread):.1f}" if max(spread) > min(spread) else "")
+               + " (0 is one flat grey).")

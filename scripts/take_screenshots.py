@@ -133,7 +133,7 @@ def main() -> int:
                 print(f"saved {out / f'{name}.png'}")
             if "predict" in pages:
                 page.goto(f"{url}/predict")
-                page.get_by_text("Try an example").click()
+                page.get_by_role("button", name="Try an example").click()
                 page.get_by_text("Face 1").first.wait_for(timeout=60_000)
                 wait_until_idle(page)
                 full_page_screenshot(page, out / "predict.png")
@@ -163,7 +163,7 @@ def own_classes_screenshot(scratch: Path, path: Path) -> None:
         page.get_by_label("Model for prediction").click()
         page.get_by_role("option").filter(has_text="class_a, class_b, class_c").click()
         wait_until_idle(page)
-        page.get_by_text("Try an example").click()
+        page.get_by_role("button", name="Try an example").click()
         page.get_by_text("Face 1").first.wait_for(timeout=60_000)
         wait_until_idle(page)
         full_page_screenshot(page, path)
