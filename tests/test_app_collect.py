@@ -107,3 +107,16 @@ def test_classes_not_ready_say_why_where_they_are_used(tmp_path, monkeypatch):
     assert [e.value for e in at.error][:1] == ["Your classes from the camera cannot train yet. A classifier needs at "
                                                "least two classes: you have 1. Add another class and take its photos. "
                                                "Photos are taken on the Collect page."]
+
+
+def test_the_burst_mode_without_a_stream_server_says_so_and_the_page_goes_on(tmp_path, monkeypatch):
+    collection = CollectedClasses(uploads_dir(tmp_path / "runs"), SESSION)
+    collection.add_class("smile")
+    at = collect_page(tmp_path, monkeypatch)
+    at.session_state["collect_mode"] = "burst"
+    at.run()
+    assert not at.exception
+    # AppTest has no server for the stream: a sentence, not a traceback, and the page goes on.
+    assert any(w.value.startswith("The live camera cannot run here") and "Take one photo at a time instead." in w.value
+               for w in at.warning)
+    assert "**smile** · 0 photos" in [m.value for m in at.markdown]
