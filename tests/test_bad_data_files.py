@@ -699,3 +699,11 @@ def test_a_photo_too_large_to_decode_is_refused_from_its_header(tmp_path):
                                         "train/sad/z.jpg": face})
     assert _load_error(path) == ("huge.zip: train/happy/x.png is 5000×5000, far larger than a FER2013 face; photos of "
                                  "at most 4096×4096 pixels are read. Fix it or choose to skip bad rows.")
+
+
+def test_a_zip_of_more_files_than_the_budget_is_refused_before_its_directory_is_read(tmp_path):
+    path = _zip(tmp_path / "many.zip", {f"e/{i}": b"" for i in range(11_000)}, zipfile.ZIP_STORED)
+    with pytest.raises(DataError) as caught:
+        load_fer2013(path, max_load_mb=1)  # 434 faces and 10,000 other files at most
+    assert str(caught.value) == "many.zip holds 11,000 files, more than this server loads at once (10,434)."
+    assert_cli_error(run_data_cli(path), "holds neither a CSV file nor photos")  # the default budget lets it be read

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import lzma
+import struct
 import tarfile
 import zipfile
 import zlib
@@ -243,6 +244,20 @@ class TarReader:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Zip members
+
+
+def open_zip(handle, name: str, max_members: int) -> zipfile.ZipFile:
+    """The zip, once its end record says it holds at most max_members entries: zipfile keeps an object for every entry
+    of the directory, and a 400 MB zip of empty entries would hold millions of them."""
+    try:
+        end = zipfile._EndRecData(handle)  # the record zipfile itself reads first; no public way to it
+    except (OSError, ValueError, struct.error):
+        end = None
+    if end and end[zipfile._ECD_ENTRIES_TOTAL] > max_members:
+        raise DataError(f"{name} holds {end[zipfile._ECD_ENTRIES_TOTAL]:,} files, more than this server loads at once "
+                        f"({max_members:,}).")
+    handle.seek(0)
+    return zipfile.ZipFile(handle)
 
 
 def check_zip_member(info: zipfile.ZipInfo, what: str, max_bytes: int) -> None:

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import DataError
 from .archives import (CSV_SUFFIXES, GZIP_MAGIC, SNIFF_BYTES, ZIP_ERRORS, ZIP_MAGICS, BoundedReader, PrefixedReader,
-                       TarReader, bomb_error, describe_size, list_tar, looks_like_tar, max_inflated_size, open_gzip,
+                       TarReader, bomb_error, describe_size, list_tar, looks_like_tar, max_inflated_size, open_gzip, open_zip,
                        open_zip_member, read_up_to, safe_parts)
 from .confined_files import MAX_PHOTO_BYTES
 from .csv_format import parse_fer_csv_stream
@@ -37,7 +37,7 @@ DEFAULT_CACHE_MB = 1000
 INFLATE_CHUNK_BYTES = 1 << 22
 # A file is read in chunks; one that takes longer than this (a stalled network disk) is given up.
 READ_SECONDS = 30
-# Members of a tar besides its faces (a README, folders): more than the budget's faces and these is not FER2013.
+# Members of a zip or tar besides its faces (a README, folders): more than the budget's faces and these is not FER2013.
 MAX_OTHER_MEMBERS = 10_000
 
 
@@ -291,7 +291,7 @@ def _gzip_size_hint(handle, size: int) -> int | None:
 
 def _parse_zip(handle, name: str, skip_bad_rows: bool, budget: LoadBudget) -> FERDataset:
     try:
-        archive = zipfile.ZipFile(handle)
+        archive = open_zip(handle, name, max_members=budget.max_faces + MAX_OTHER_MEMBERS)
         csvs = [i for i in archive.infolist() if i.filename.lower().endswith(CSV_SUFFIXES)
                 and not i.is_dir() and safe_parts(i.filename) is not None]
     except ZIP_ERRORS as exc:
