@@ -117,7 +117,7 @@ def test_a_collection_keeps_at_most_its_photos_and_bytes(tmp_path):
 
     small = CollectedClasses(tmp_path / "other", SESSION, max_bytes=3_000)
     small.add_class("smile")
-    small.add_photo("smile", FACE)  # about 2.5 kB
+    small.add_photo("smile", FACE)  # about 1.8 kB
     with pytest.raises(CollectionError, match="holds its most data"):
         small.add_photo("smile", FACE)
     assert small.counts() == {"smile": 1}

@@ -35,7 +35,8 @@ CLASSES_FOLDER = "camera_classes"
 PHOTO_SUFFIX = ".png"
 MAX_NAME_LENGTH = 40
 MAX_PHOTOS = 500  # a session's photos, all classes together: 10 classes × 50 photos
-MAX_BYTES = 20_000_000  # a 48×48 grey PNG is about 2.5 kB, so the photo cap binds first
+# A 48×48 grey face is about 1.8 kB as PNG (docs/decisions.md): the photo cap binds first.
+MAX_BYTES = 20_000_000
 # Each class holds a validation and a test photo out of this many, so a class with fewer is never scored.
 MIN_PHOTOS_PER_CLASS = HELD_OUT_FROM_CLASS_SIZE
 # A collection whose session has ended is deleted once unused this long: a dropped connection comes back sooner.
@@ -225,8 +226,8 @@ class CollectedClasses:
         evict_oldest(self.uploads_dir, self.store_max_bytes, keep=self.entry)
 
 
-def forget_ended_collections(uploads_dir: str | Path, still_open: Callable[[str], bool],
-                             needed: Iterable[Path] = (), idle_seconds: float = IDLE_SECONDS_BEFORE_FORGETTING) -> list[str]:
+def forget_ended_collections(uploads_dir: str | Path, still_open: Callable[[str], bool], needed: Iterable[Path] = (),
+                             idle_seconds: float = IDLE_SECONDS_BEFORE_FORGETTING) -> list[str]:
     """Delete the collections whose session has ended (`still_open(session id)` is False) and that nobody used for
     `idle_seconds` (a dropped connection comes back within that), except those a run still trains on (`needed`).
     Returns the entries deleted."""
