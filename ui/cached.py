@@ -25,8 +25,13 @@ MODELS_DIR = SHIPPED_MODEL.parent
 # Two entries: the built-in sample and one file of the user's.
 @st.cache_resource(max_entries=2, show_spinner="Reading the data…")
 def load_dataset(path: str, skip_bad_rows: bool, modified: float, _max_load_mb: int = DEFAULT_MAX_LOAD_MB) -> FERDataset:
-    """The dataset; _max_load_mb (FER_MAX_LOAD_MB) is left out of the key, so the pages below share one entry."""
-    return load_fer2013(path, skip_bad_rows=skip_bad_rows, max_load_mb=_max_load_mb)
+    """The dataset; _max_load_mb (FER_MAX_LOAD_MB) is left out of the key, so the pages below share one entry.
+    Every session gets this one object, so its arrays are made read-only: a page that wrote into them would change
+    every other visitor's data; the pages only read them and index copies out of them."""
+    dataset = load_fer2013(path, skip_bad_rows=skip_bad_rows, max_load_mb=_max_load_mb)
+    for array in (dataset.images, dataset.labels, dataset.usage):
+        array.setflags(write=False)
+    return dataset
 
 
 @st.cache_data(max_entries=4, show_spinner="Looking for duplicate and blank faces…")
