@@ -191,3 +191,16 @@ def test_home_says_which_faces_each_figure_is_on_and_shows_the_active_data_s(tin
     at.run()
     assert any(m.value.endswith("(not the active data).") for m in at.markdown)
     assert "Its card has no score on the active data's test faces." in [c.value for c in at.caption]
+
+
+def test_the_same_person_in_train_and_test_folders_is_named_and_the_score_called_optimistic(tmp_path):
+    names = ([f"train/{{class}}/{p}_{k}.png" for p in ("anna", "ben") for k in range(3)]
+             + [f"test/{{class}}/{p}_{k}.png" for p, k in (("anna", 7), ("chloe", 1))])
+    dataset = load_fer2013(write_crops(tmp_path / "faces", {"smile": names, "frown": names}))
+    assert dataset.photo_split == "folders sharing people"
+    assert ("By their file names, anna has photos in train/ and in val/ or test/: the model is tested on people it "
+            "trained on, so the test score is optimistic. Keep each person's photos in one folder.") in dataset.notes
+    assert score_caveats(dataset.splits.test_is_validation, dataset.photo_split)[1] == (
+        "Optimistic: by their file names, some people have photos both in train/ and in test/.")
+    apart = [n for n in names if not n.startswith("test/{class}/anna")]
+    assert load_fer2013(write_crops(tmp_path / "apart", {"smile": apart, "frown": apart})).photo_split == "folders"

@@ -55,7 +55,8 @@ class FolderFaces:
     bad: list[tuple[str, str]]
     without_face: list[str]
     notes: list[str]
-    photo_split: str = "folders"  # how train and test were told apart: "folders", "person" or "photo" (one by one)
+    # how train and test were told apart: "folders" (or "folders sharing people", by file name), "person" or "photo"
+    photo_split: str = "folders"
 
 
 def is_photo(name: str) -> bool:
@@ -147,6 +148,11 @@ def read_image_entries(entries, folders: set[tuple[str, ...]], name: str, skip_b
         notes.append(note)
     elif not (usage == "PublicTest").any():
         usage[usage == "PrivateTest"] = "PublicTest"  # a test/ folder without a val/ one validates too
+    if photo_split == "folders" and class_names != CLASS_NAMES and (shared := _people_in_two_splits(usage, people)):
+        notes.append(f"By their file names, {names_in_short(shared)} {'have' if len(shared) > 1 else 'has'} photos "
+                     "in train/ and in val/ or test/: the model is tested on people it trained on, so the test score "
+                     "is optimistic. Keep each person's photos in one folder.")
+        photo_split = "folders sharing people"
     return FolderFaces(np.stack(images), labels, usage, class_names, bad, without_face, notes, photo_split)
 
 
@@ -242,6 +248,13 @@ def _split_here(labels: np.ndarray, people: list[str | None]) -> tuple[np.ndarra
             f"{made}, one by one, because {why} (name them like anna_01.jpg to split by person). The same person "
             "may be in train and test, so the test score is optimistic.")
     return usage, note, "photo"
+
+
+def _people_in_two_splits(usage: np.ndarray, people: list[str | None]) -> list[str]:
+    """The people (by file name) with photos both in training and held out."""
+    named = np.asarray([person or "" for person in people], dtype=object)
+    trained = set(named[usage == "Training"]) - {""}
+    return sorted(trained & (set(named[usage != "Training"]) - {""}))
 
 
 def _usage_for(parts: tuple[str, ...]) -> str:

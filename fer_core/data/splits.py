@@ -108,7 +108,8 @@ _PERSON_NAME = re.compile(r"^(?P<person>.*[^\W\d_].*?)[\s_.-]*\(?\d+\)?$")
 # Names cameras, phones and screen grabs give every photo: they say nothing about who is in it.
 NOT_A_PERSON = frozenset({"img", "image", "dsc", "dscn", "dscf", "pxl", "photo", "pic", "picture", "screenshot",
                           "frame", "capture", "snapshot", "camera", "webcam", "face", "whatsapp image", "signal",
-                          "untitled", "scan", "mvimg", "p", "vid"})
+                          "untitled", "scan", "mvimg", "p", "vid", "im", "training", "publictest",
+                          "privatetest"})
 # Split by person only with enough people to hold one out for validation and one for test, with one left to train.
 MIN_PEOPLE = 3
 

@@ -100,6 +100,8 @@ def score_caveats(test_is_validation: bool, photo_split: str = "") -> list[str]:
                        "Optimistic: these test faces also picked the best epoch (they are the validation faces too).")
     if photo_split == "photo":
         caveats.append("Optimistic: the photos were split one by one, so the same person may be in train and test.")
+    elif photo_split == "folders sharing people":
+        caveats.append("Optimistic: by their file names, some people have photos both in train/ and in test/.")
     return caveats
 
 
