@@ -227,8 +227,8 @@ def tight_crops(predictor, faces: np.ndarray, labels: np.ndarray, rng: np.random
                 search_seconds.append(time.perf_counter() - start)
     return {"count": len(labels), "found": found, "found_after_padding": padded, "found_in_tiles": tiles,
             "correct": correct,
-            "predict_seconds": summary(seconds), "detect_with_padded_search_seconds":
-                summary(search_seconds) if search_seconds else None}
+            "predict_seconds": _median_only(seconds), "detect_with_padded_search_seconds":
+                _median_only(search_seconds) if search_seconds else None}
 
 
 def no_face_pictures(count: int, seed: int) -> dict:
@@ -247,7 +247,7 @@ def no_face_pictures(count: int, seed: int) -> dict:
     return {"pictures": sum(p for p, _, _ in by_kind.values()), "false_faces": sum(f for _, f, _ in by_kind.values()),
             "false_faces_by_fallbacks": sum(f for _, _, f in by_kind.values()),
             "by_kind": {kind: dict(zip(("pictures", "false_faces", "by_fallbacks"), counts))
-                        for kind, counts in by_kind.items()}, "detect_seconds": summary(seconds)}
+                        for kind, counts in by_kind.items()}, "detect_seconds": _median_only(seconds)}
 
 
 def framing(predictor, faces: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> dict:
@@ -312,6 +312,11 @@ def _geometry(rows: list) -> dict:
     return {"square_over_box_side": _quantiles(over_box), "centre_below_box_centre": _quantiles(down_box),
             "centre_right_of_box_centre": _quantiles(across_box), "square_over_eye_distance": _quantiles(over_eyes),
             "centre_below_eyes_over_eye_distance": _quantiles(down_eyes), "eye_line_error_degrees": _quantiles(tilt_error)}
+
+
+def _median_only(runs: list[float]) -> dict:
+    """summary() without every run: hundreds of pictures' seconds would swamp results.json."""
+    return {key: value for key, value in summary(runs).items() if key != "runs"}
 
 
 def _matching_face(faces, known):

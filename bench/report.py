@@ -826,7 +826,7 @@ def _face_framing_details(section: dict) -> list[str]:
         return []
     from bench.face_framing import __doc__ as how
 
-    lines = [f"- **Faces that fill the frame, and framing.** {' '.join(how.split(chr(10), 2)[-1].split())} "
+    lines = [f"- **Faces that fill the frame, and framing.** {' '.join(how.split())} "
              f"{section['faces']} faces, model {section['model']}; the served framing (margin, shift, levelled): "
              f"{section['framing']['served_framing']}. docs/face_framing.md reads these figures."]
     for name in ("upright", "turned ±30°"):
