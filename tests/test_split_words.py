@@ -204,3 +204,19 @@ def test_the_same_person_in_train_and_test_folders_is_named_and_the_score_called
         "Optimistic: by their file names, some people have photos both in train/ and in test/.")
     apart = [n for n in names if not n.startswith("test/{class}/anna")]
     assert load_fer2013(write_crops(tmp_path / "apart", {"smile": apart, "frown": apart})).photo_split == "folders"
+
+
+def test_the_train_page_says_under_a_run_s_test_figure_that_it_is_optimistic(tiny_model):  # noqa: F811
+    caveat = score_caveats(True, "folders")[0]
+    model = scored_run(tiny_model, "20260101-000003-own_classes", "0" * 40, [caveat])
+    evaluation = json.loads(model.with_suffix(".json").read_text())["card"]["evaluation"]
+    n_classes = len(json.loads(model.with_suffix(".json").read_text())["contract"]["class_names"])
+    evaluation.update(confusion_matrix=[[0] * n_classes] * n_classes, class_names=[str(k) for k in range(n_classes)],
+                      per_class={str(k): {"precision": 0, "recall": 0, "f1": 0, "support": 0} for k in range(n_classes)})
+    (model.parent / "evaluation.json").write_text(json.dumps(evaluation))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("app_pages/train.py").run()
+    at.selectbox(key="open_run").set_value(model.parent.name).run()
+    assert not at.exception
+    assert "Test accuracy" in [m.label for m in at.metric]
+    assert f":material/warning: {caveat}" in [c.value for c in at.caption]
