@@ -4,6 +4,7 @@ training curves, Predict's "Try an example" shows faces before any upload, Train
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -98,3 +99,34 @@ def test_home_predict_train_and_explore_as_a_newcomer_first_sees_them(tmp_path):
         wait_until_idle(page)
         assert images_past_the_right_edge(page) == []
         expect(page.get_by_text("(0 is one flat grey).", exact=False)).to_be_visible()
+
+
+def test_explores_quality_panel_keeps_ten_black_twins_inside_the_page_with_a_short_caption(tmp_path):
+    """The full FER2013's case: a group of black duplicate faces, which side by side ran into the near-blank column
+    and off the right edge, its caption listing every grey level."""
+    import numpy as np
+
+    from conftest import synthetic_faces
+    from fer_core.data.csv_format import format_fer_csv
+
+    images, labels, usage = synthetic_faces(n_per_class=3, seed=1)
+    black = np.zeros((10, 48, 48), dtype=np.uint8)
+    data = tmp_path / "black_twins.csv"
+    data.write_bytes(format_fer_csv(np.concatenate([np.asarray(images), black]), list(labels) + [3] * 10,
+                                    list(usage) + ["Training"] * 10))
+    env = {"FER_RUNS_DIR": str(tmp_path / "runs"), "FER_CACHE_DIR": str(tmp_path / "cache")}
+    with running_app(env) as (url, _), chromium_page() as page:
+        page.goto(f"{url}/explore")
+        page.get_by_text("Explore the data").first.wait_for(timeout=60_000)
+        wait_until_idle(page)
+        sidebar = page.locator("[data-testid=stSidebar]")
+        sidebar.get_by_text("Upload a file").first.click()
+        wait_until_idle(page)
+        sidebar.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(data)
+        # 70 near-blank: the 10 black ones and the synthetic faces, flat grey under faint noise.
+        page.get_by_text(re.compile(r"^70 found, the first 8 shown; grey-level std 0\.0 to \d+\.\d "
+                                    r"\(0 is one flat grey\)\.$")).wait_for(timeout=90_000)
+        wait_until_idle(page)
+        expect(page.get_by_text("happy · train ×10 · rows", exact=False)).to_be_visible()
+        assert images_past_the_right_edge(page) == []
+        assert page.locator('[data-testid="stException"]').count() == 0
