@@ -7,8 +7,9 @@ a face does. Every picture is made here from FER2013 PublicTest faces (the label
   blobs, flat colours, and the real face-free photos at hand (tests/assets/coffee.jpg, the diagrams and photos of
   the Rust documentation when installed): the padded search must not make faces of them;
 - scenes: each face enlarged to 120–200 px and pasted, its edges feathered over 4% of its side so no hard square
-  edge helps the detector (feathering over 10% hurt it: it fades a tight crop's chin and brow), at a known place on a 640×480 background (blurred noise, a gradient, or
-  blurred shapes); upright, and turned by ±30° (patch and feathered mask turned together);
+  edge helps the detector (feathering over 10% hurt it: it fades a tight crop's chin and brow), at a known place
+  on a 640×480 background (blurred noise, a gradient, or blurred shapes); upright, and turned by ±30° (patch and
+  feathered mask turned together);
 - covered faces: the same upright scenes with a skin-toned ellipse over the mouth (a hand), a grey bar over the
   eyes, or a skin-toned ellipse over the forehead, drawn on the face before it is pasted.
 

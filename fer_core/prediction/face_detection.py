@@ -139,8 +139,8 @@ class _BlazeFace:
         candidates = []
         for window in _windows(small_width, small_height, True)[1:]:
             for box, score in self._detect_window(pixels, *window):
-                if (score >= TILE_FALLBACK_SCORE and max(box[2], box[3]) >= TILE_FALLBACK_MIN_SHARE * max(small_width, small_height)
-                        and not _cut_by_tile(box, window, (small_width, small_height))):
+                large = max(box[2], box[3]) >= TILE_FALLBACK_MIN_SHARE * max(small_width, small_height)
+                if score >= TILE_FALLBACK_SCORE and large and not _cut_by_tile(box, window, (small_width, small_height)):
                     candidates.append((box * scale, score))
         return _distinct_faces(candidates, width, height, fallback=TILES)
 
@@ -169,7 +169,8 @@ class _BlazeFace:
         part = pixels[max(top, 0):top + side, max(left, 0):left + side]
         shrink = INPUT_SIDE / side
         part_size = (max(1, min(INPUT_SIDE, round(part.shape[1] * shrink))), max(1, min(INPUT_SIDE, round(part.shape[0] * shrink))))
-        at_x, at_y = min(round(-min(left, 0) * shrink), INPUT_SIDE - part_size[0]), min(round(-min(top, 0) * shrink), INPUT_SIDE - part_size[1])
+        at_x = min(round(-min(left, 0) * shrink), INPUT_SIDE - part_size[0])
+        at_y = min(round(-min(top, 0) * shrink), INPUT_SIDE - part_size[1])
         window = self._window
         window.fill(0)
         window[at_y:at_y + part_size[1], at_x:at_x + part_size[0]] = _shrink(part, part_size, side)
