@@ -282,10 +282,33 @@ def test_a_video_frame_gives_the_faces_and_answers_of_the_same_photo(predictor):
 
     frame = np.asarray(Image.open(ASSETS / "astronaut.jpg").convert("RGB"))
     for tta in ("flip_zoom", "flip"):
-        [(_, people)] = FrameAnalyser(predictor, tta, smoothing_seconds=0).push(ClipFrame(0, 0.0, frame))
+        # A person is someone seen in 2 looks: the photo as a clip's two frames, the clip then ended.
+        analyser = FrameAnalyser(predictor, tta, smoothing_seconds=0)
+        done = analyser.push(ClipFrame(0, 0.0, frame)) + analyser.push(ClipFrame(1, 0.1, frame)) + analyser.finish()
         photo = predictor.predict(frame, top_k=3, tta=tta)
-        assert [face.box for face in people] == [face.box for face in photo.faces] and len(people) == 1
         served = np.array([photo.faces[0].probabilities[name] for name in predictor.class_names])
+        assert len(done) == 2 and len(photo.faces) == 1
+        for _, people in done:
+            assert [face.box for face in people] == [face.box for face in photo.faces]
+            assert np.allclose(people[0].probabilities, served, atol=1e-6)
+
+
+def test_a_turned_face_between_two_looks_is_levelled_as_in_the_photo(predictor):
+    """A frame the detector skips gets the look's eyes moved with its box: its crop is levelled as the photo's."""
+    from fer_core.prediction.frame_analysis import FrameAnalyser
+    from fer_core.prediction.video_clips import ClipFrame
+
+    canvas = Image.new("RGB", (800, 800), (128, 128, 128))
+    canvas.paste(Image.open(ASSETS / "astronaut.jpg").convert("RGB"), (144, 144))
+    frame = np.asarray(canvas.rotate(25, Image.Resampling.BICUBIC, center=(370, 265)))
+    analyser = FrameAnalyser(predictor, "flip", detect_every=2, smoothing_seconds=0)
+    done = [step for index in range(3) for step in analyser.push(ClipFrame(index, index / 30, frame))]
+    done += analyser.finish()
+    photo = predictor.predict(frame, top_k=3, tta="flip")
+    served = np.array([photo.faces[0].probabilities[name] for name in predictor.class_names])
+    assert analyser.searched == 2 and [clip_frame.index for clip_frame, _ in done] == [0, 1, 2]
+    for _, people in done:
+        assert [face.box for face in people] == [face.box for face in photo.faces]
         assert np.allclose(people[0].probabilities, served, atol=1e-6)
 
 

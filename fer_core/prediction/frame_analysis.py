@@ -22,7 +22,7 @@ tentative face is not drawn, and appears with its number at its second look, one
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -124,45 +124,49 @@ class FrameAnalyser:
     def _analyse_waiting(self) -> list[tuple[ClipFrame, list[tuple[Track, tuple, np.ndarray]]]]:
         frames, self._waiting = self._waiting, []
         looked = frames[-1]
-        boxes = self._search(looked)
-        if len(frames) > 1 and self.tracker.finds_the_same_people(looked.time, boxes, self._last_look):
-            faces = self._faces_between_looks(frames, boxes)
+        at_look = self._search(looked)
+        if len(frames) > 1 and self.tracker.finds_the_same_people(looked.time, _boxes(at_look), self._last_look):
+            faces = self._faces_between_looks(frames, at_look)
         else:  # someone came, went, or moved where the tracker did not expect: the detector looks at every frame
             faces = []
             for place, frame in enumerate(frames):
-                found = boxes if place == len(frames) - 1 else self._search(frame)
-                faces += [(place, track, box) for track, box in zip(self.tracker.match(frame.time, found), found)]
+                found = at_look if place == len(frames) - 1 else self._search(frame)
+                tracks = self.tracker.match(frame.time, _boxes(found))
+                faces += [(place, track, face) for track, face in zip(tracks, found)]
         self._last_look = looked.time
         probabilities = self._classify(frames, faces)
         completed = [(frame, []) for frame in frames]
-        for (place, track, box), row in zip(faces, probabilities):
-            completed[place][1].append((track, box, self.tracker.smooth(track, frames[place].time, row)))
+        for (place, track, face), row in zip(faces, probabilities):
+            completed[place][1].append((track, _box(face), self.tracker.smooth(track, frames[place].time, row)))
         self.analysed += len(frames)
         return completed
 
-    def _search(self, frame: ClipFrame) -> list[tuple[int, int, int, int]]:
-        """The detector's look at one frame: the boxes of its largest MAX_FACES_PER_FRAME faces."""
+    def _search(self, frame: ClipFrame) -> list[FaceBox]:
+        """The detector's look at one frame: its largest MAX_FACES_PER_FRAME faces, with their eyes."""
         found = detect_faces(frame.pixels)  # largest first
         self.searched += 1
         self.most_faces = max(self.most_faces, len(found))
-        return [(f.x, f.y, f.w, f.h) for f in found[:MAX_FACES_PER_FRAME]]
+        return found[:MAX_FACES_PER_FRAME]
 
-    def _faces_between_looks(self, frames: list[ClipFrame], boxes: list) -> list[tuple[int, Track, tuple]]:
-        """(place in `frames`, track, box) for every face: each track at the box between its two boxes, in
-        proportion to time, in the frames between the two looks; then the looked-at frame's faces."""
+    def _faces_between_looks(self, frames: list[ClipFrame], at_look: list[FaceBox]) -> list[tuple[int, Track, FaceBox]]:
+        """(place in `frames`, track, face) for every face: each track at the box between its two boxes, in
+        proportion to time, in the frames between the two looks, its eyes moved with the box; then the looked-at
+        frame's faces."""
         before, previous = self.tracker.last_found(), self._last_look
         looked = frames[-1]
-        tracks = self.tracker.match(looked.time, boxes)
+        tracks = self.tracker.match(looked.time, _boxes(at_look))
         faces = []
         for place, frame in enumerate(frames[:-1]):
             share = (frame.time - previous) / max(looked.time - previous, 1e-9)
-            faces += [(place, track, _between(before[track][1], box, share)) for track, box in zip(tracks, boxes)]
-        return faces + [(len(frames) - 1, track, box) for track, box in zip(tracks, boxes)]
+            faces += [(place, track, _moved(face, _between(before[track][1], _box(face), share)))
+                      for track, face in zip(tracks, at_look)]
+        return faces + [(len(frames) - 1, track, face) for track, face in zip(tracks, at_look)]
 
     def _classify(self, frames: list[ClipFrame], faces: list) -> np.ndarray:
         """Every face of the waiting frames in one classifier call; spread views go by each frame's place in the clip."""
         size = self.predictor.classifier.info.input_size
-        crops = np.stack([frame_face(frames[place].pixels, FaceBox(*box, score=1.0), size) for place, _, box in faces]
+        # The detector's faces, eyes and all: a frame's face is levelled and cut out as the same photo's is.
+        crops = np.stack([frame_face(frames[place].pixels, face, size) for place, _, face in faces]
                          ) if faces else np.zeros((0, size, size), np.uint8)
         views = np.array([self.analysed + place for place, _, _ in faces], np.int64) if self.spread else None
         return self.predictor.classifier.predict_proba(crops, tta=self.tta, view=views)
@@ -170,3 +174,20 @@ class FrameAnalyser:
 
 def _between(start, end, share: float) -> tuple[int, int, int, int]:
     return tuple(int(round(a + (b - a) * share)) for a, b in zip(start, end))
+
+
+def _box(face: FaceBox) -> tuple[int, int, int, int]:
+    return (face.x, face.y, face.w, face.h)
+
+
+def _boxes(faces: list[FaceBox]) -> list[tuple[int, int, int, int]]:
+    return [_box(face) for face in faces]
+
+
+def _moved(face: FaceBox, box: tuple[int, int, int, int]) -> FaceBox:
+    """`face` at `box`: its eyes shifted and scaled with the box, so a frame between two looks is levelled too."""
+    x, y, w, h = box
+    eyes = None if face.eyes is None else tuple(
+        (x + (eye_x - face.x) * w / max(face.w, 1), y + (eye_y - face.y) * h / max(face.h, 1))
+        for eye_x, eye_y in face.eyes)
+    return replace(face, x=x, y=y, w=w, h=h, eyes=eyes)
