@@ -3,14 +3,15 @@
 Each form is loaded in a fresh Python process that does what the server does: it imports what the server has loaded
 before any upload (streamlit, pandas, plotly, the app's ui modules), holds the upload's bytes in memory as Streamlit
 does, saves them (ui.cached.saved_upload) and loads the saved file through the page's cached loader
-(ui.cached.load_dataset, which keeps the dataset as st.cache_data does). A second mode hands the held bytes straight
+(ui.cached.load_dataset: one dataset, kept by st.cache_resource). A second mode hands the held bytes straight
 to load_fer2013_bytes. The bench samples the resident memory of that process and its children every 0.1 s; the
 process's own peak comes from the kernel when it exits (wait4's ru_maxrss).
 
 The files are made here, real size: the data's rows padded to FER2013's 35,887 (the developers' copy lacks PrivateTest:
 the missing rows are copies of others, labelled PrivateTest), written as .csv (about 301 MB, as Kaggle's), .csv.gz,
 .zip and Kaggle's fer2013.tar.gz layout (fer2013/fer2013.csv inside). A training job's data step is measured too: the
-`fer_core data` child that parses for the job, and the job process itself with TensorFlow loaded, reading the cache."""
+`fer_core data` child that parses for the job, and the job process itself with TensorFlow loaded, reading the cache;
+then the default training job itself, started as the Train page starts it, for one epoch (training_job)."""
 
 from __future__ import annotations
 
@@ -180,6 +181,48 @@ def job_data_step(path: Path, folder: Path) -> dict:
     return results
 
 
+JOB_SAMPLE_SECONDS = 0.5
+
+
+def training_job(path: Path, folder: Path, epochs: int = 1, balance: str = "none", timeout: float = 3600) -> dict:
+    """The default training job on `path`, started as the Train page starts it (jobs.start_training_job, with the
+    app's load budget) for `epochs`: its data child, the teacher's pass, the training batches, the validation at each
+    epoch's end, the export and the scoring. The resident memory of the job process and all its children is summed
+    every JOB_SAMPLE_SECONDS, and kept per phase of the job's progress file; the job's own peak is what it records
+    (ru_maxrss) when it ends."""
+    from fer_core.training.config import TrainingConfig
+    from fer_core.training.jobs import start_training_job
+    from fer_core.data.load_budget import DEFAULT_MAX_LOAD_MB
+
+    runs, cache = Path(tempfile.mkdtemp(dir=folder)), tempfile.mkdtemp(dir=folder)
+    config = TrainingConfig(data=str(path), epochs=epochs, balance=balance)
+    saved = {key: os.environ.get(key) for key in ("FER_CACHE_DIR", "TF_CPP_MIN_LOG_LEVEL")}
+    os.environ.update(FER_CACHE_DIR=cache, TF_CPP_MIN_LOG_LEVEL="3")
+    try:
+        started = time.perf_counter()
+        run = start_training_job(config, runs, max_load_mb=DEFAULT_MAX_LOAD_MB)
+    finally:
+        for key, value in saved.items():
+            os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
+    pid = run.status_record["pid"]
+    peak, by_phase, samples = 0, {}, 0
+    while Path(f"/proc/{pid}").exists() and time.perf_counter() - started < timeout:
+        rss = tree_rss_bytes(pid)
+        phase = run.progress().get("phase", "starting")
+        peak, samples = max(peak, rss), samples + 1
+        by_phase[phase] = max(by_phase.get(phase, 0), rss)
+        time.sleep(JOB_SAMPLE_SECONDS)
+    seconds = time.perf_counter() - started
+    status = run.status_record
+    result = {"tree_peak_sampled": peak, "by_phase": by_phase, "samples": samples, "seconds": seconds,
+              "state": run.status, "message": status.get("message", "")[:300],
+              "own_peak": status.get("peak_rss_bytes"), "train_faces": status.get("train_faces"),
+              "epochs": epochs, "balance": balance, "arch": config.arch, "precision": status.get("precision")}
+    shutil.rmtree(cache, ignore_errors=True)
+    shutil.rmtree(runs, ignore_errors=True)
+    return result
+
+
 def photo_bomb_zip(folder: Path, inflated: int) -> Path:
     """Issue 26's zip: one train/happy/x.jpg that inflates to `inflated` bytes of zeros (1.9 GB from 1.9 MB), beside
     honest photos of two classes and incompressible filler (38 MB for 1.9 GB); written as a stream, never held."""
@@ -211,7 +254,8 @@ def run(data: Path, quick: bool) -> dict:
     try:
         forms = real_size_forms(data, folder, pad=not quick)
         results = {"bytes": {form: path.stat().st_size for form, path in forms.items()},
-                   "forms": server_loads(forms, folder), "job": job_data_step(forms["csv.gz"], folder)}
+                   "forms": server_loads(forms, folder), "job": job_data_step(forms["csv.gz"], folder),
+                   "training_job": training_job(forms["csv.gz"], folder)}
         bomb = photo_bomb_zip(folder, (64 << 20) if quick else 1_900_000_000)
         results["photo_bomb"] = {"file_bytes": bomb.stat().st_size, **server_loads({"zip": bomb}, folder)["zip"]}
         return results

@@ -424,7 +424,19 @@ def load_memory_rows(section: dict | None) -> list[Row]:
             "plus the worst server peak above",
             f"{process['tree_peak_sampled'] / MB:,.0f} MB (parsing child alone {child['own_peak'] / MB:,.0f} MB); "
             f"with the server: {(process['tree_peak_sampled'] + worst) / MB:,.0f} MB",
-            "—", "—", "≤ 2.2 GB with the job's training (not measured here)", None))
+            "—", "—", "≤ 2.2 GB with the job's training (next row)", None))
+    training = section.get("training_job", {})
+    if "tree_peak_sampled" in training:
+        peak = max(training["tree_peak_sampled"], training.get("own_peak") or 0)
+        phases = ", ".join(f"{phase} {rss / MB:,.0f}" for phase, rss in training["by_phase"].items())
+        rows.append(Row(
+            f"the default training job ({training['arch']}, balance {training['balance']}, {training['precision']}) "
+            f"started as the Train page starts it, {training['epochs']} epoch on the .csv.gz ({training['train_faces']:,} "
+            "training faces) through validation, export and scoring: peak RSS of the job and its children, every 0.5 s; "
+            "plus the worst server peak above",
+            f"{peak / MB:,.0f} MB (own ru_maxrss {(training.get('own_peak') or 0) / MB:,.0f}; by phase: {phases}); "
+            f"with the server: {(peak + worst) / MB:,.0f} MB",
+            "—", "—", "server + job ≤ 2.2 GB", peak + worst <= 2200 * MB))
     return rows
 
 
@@ -813,11 +825,13 @@ def _load_memory_details(section: dict) -> list[str]:
         "missing rows are copies of others), written as .csv, .csv.gz, .zip and Kaggle's fer2013.tar.gz layout. Each "
         "form in a fresh process that imports what the server imports (streamlit, pandas, plotly, the app's ui modules), "
         "holds the file's bytes as Streamlit holds an upload, saves them with `ui.cached.saved_upload` and loads them "
-        "with `ui.cached.load_dataset` (st.cache_data keeps the dataset); the baseline column hands the held bytes to "
+        "with `ui.cached.load_dataset` (st.cache_resource keeps the one, read-only dataset); the baseline column hands the held bytes to "
         "`load_fer2013_bytes` instead. Resident memory of the process and its children sampled every 0.1 s; cold "
         "dataset cache every time. A training job's data step: `python -m fer_core data FILE --json` (the job's parsing "
         "child), then a process that has imported TensorFlow and Keras calling the job's loader, child and cache read "
-        "included.",
+        "included. The default training job, started with `jobs.start_training_job` as the Train page does, for one "
+        "epoch on the .csv.gz: the job process and its children sampled every 0.5 s, each sample filed under the "
+        "phase the job's progress file names (loading, teaching, training, validating, exporting, evaluating).",
     ]
 
 
