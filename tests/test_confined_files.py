@@ -127,3 +127,22 @@ def test_a_folder_of_classes_on_the_server_refuses_its_link_out_and_keeps_the_re
     dataset = load_fer2013(folder, skip_bad_rows=True)
     assert len(dataset) == 6  # the six photos inside; the link's photo is not among them
     assert any("zz_link.jpg" in row for row in dataset.skipped_rows)
+
+
+def test_a_typed_server_file_swapped_for_a_link_out_after_its_check_is_not_read(tmp_path, fer_csv):
+    """The app checks a typed path (server_path), then loads it: a folder on the way swapped for a link out in
+    between is caught on the file that was opened, not on its name."""
+    from fer_core.data.dataset import load_fer2013
+    from ui.app_settings import load_settings
+
+    allowed, outside = tmp_path / "allowed", tmp_path / "outside"
+    (allowed / "data").mkdir(parents=True)
+    outside.mkdir()
+    (allowed / "data" / "fer.csv").write_bytes(fer_csv.read_bytes())
+    (outside / "fer.csv").write_bytes(fer_csv.read_bytes())
+    checked = load_settings(environ={"FER_DATA_DIRS": str(allowed)}).server_path("data/fer.csv")
+    assert len(load_fer2013(checked, cache=False, inside=(allowed,))) > 0  # unchanged: read as before
+    (allowed / "data").rename(allowed / "old")
+    (allowed / "data").symlink_to(outside)  # the swap, after the check
+    with pytest.raises(DataError, match=r"fer\.csv now leads outside the folders this server loads data from"):
+        load_fer2013(checked, cache=False, inside=(allowed,))

@@ -28,10 +28,19 @@ def load_dataset(path: str, skip_bad_rows: bool, modified: float, _max_load_mb: 
     """The dataset; _max_load_mb (FER_MAX_LOAD_MB) is left out of the key, so the pages below share one entry.
     Every session gets this one object, so its arrays are made read-only: a page that wrote into them would change
     every other visitor's data; the pages only read them and index copies out of them."""
-    dataset = load_fer2013(path, skip_bad_rows=skip_bad_rows, max_load_mb=_max_load_mb)
+    dataset = load_fer2013(path, skip_bad_rows=skip_bad_rows, max_load_mb=_max_load_mb, inside=_server_folder_of(path))
     for array in (dataset.images, dataset.labels, dataset.usage):
         array.setflags(write=False)
     return dataset
+
+
+def _server_folder_of(path: str) -> tuple[Path, ...]:
+    """The FER_DATA_DIRS folder a typed server path was checked to lie in, so the load checks the file it opens
+    against it too; () for an upload or the built-in sample."""
+    from ui.sidebar import hosted_settings  # the sidebar imports this module
+
+    folders = tuple(folder.resolve() for folder in hosted_settings().data_dirs)
+    return tuple(folder for folder in folders if Path(path).resolve().is_relative_to(folder))
 
 
 @st.cache_data(max_entries=4, show_spinner="Looking for duplicate and blank faces…")

@@ -163,6 +163,18 @@ def _read_checked(fd: int, shown: str, max_bytes: int, error: type[FERError]) ->
         os.close(fd)
 
 
+def check_opened_inside(fd: int, folders: Sequence[str | Path], shown: str, error: type[FERError] = DataError) -> None:
+    """Refuse the file open on `fd` unless it lies inside one of `folders`: what was opened is asked of the kernel
+    (/proc/self/fd), so a file or folder on its path swapped for a link out after the path was checked is refused."""
+    try:
+        opened = os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:  # no /proc (not Linux): the walk that resolved the path is the only check
+        return
+    if not any(_inside(opened, os.path.realpath(folder)) is not None for folder in folders):
+        raise error(f"{shown} now leads outside the folders this server loads data from (it was changed after it "
+                    "was checked), so it was not read.")
+
+
 def _open_failure(shown: str, exc: OSError) -> str:
     if exc.errno in (errno.ENXIO, errno.EOPNOTSUPP):  # a socket, or a device with nothing behind it
         return f"{shown} is not a regular file (a device, a pipe or a socket), so it was not read."

@@ -19,7 +19,7 @@ from ..errors import DataError
 from .archives import (CSV_SUFFIXES, GZIP_MAGIC, SNIFF_BYTES, ZIP_ERRORS, ZIP_MAGICS, BoundedReader, PrefixedReader,
                        TarReader, bomb_error, describe_size, list_tar, looks_like_tar, max_inflated_size, open_gzip, open_zip,
                        open_zip_member, read_up_to, safe_parts)
-from .confined_files import MAX_PHOTO_BYTES
+from .confined_files import MAX_PHOTO_BYTES, check_opened_inside
 from .csv_format import parse_fer_csv_stream
 from .image_folder import (FolderFaces, is_photo, names_in_short, read_image_entries, read_image_folder,
                            read_image_zip)
@@ -109,6 +109,7 @@ def load_fer2013(
     skip_bad_rows: bool = False,
     cache: bool = True,
     max_load_mb: int = DEFAULT_MAX_LOAD_MB,
+    inside: tuple[str | Path, ...] = (),
 ) -> FERDataset:
     """Read FER2013 from a CSV (`.csv`, `.csv.gz`, Kaggle variants), a `.zip`, `.tar` or `.tar.gz` holding one, or
     photos sorted into class folders (FER2013's image release, or classes of your own; a folder, a `.zip` or a tar:
@@ -116,7 +117,8 @@ def load_fer2013(
     A bad row or unreadable photo raises DataError naming it, unless skip_bad_rows, which drops and counts it.
     A file holding more faces than `max_load_mb` MB of 48×48 pixels is refused; so is any archive member that would
     inflate past what those faces take. The file is read as a stream: its text is never held whole in memory.
-    Parsed files are cached by content digest under FER_CACHE_DIR (default ~/.cache/fer_studio) unless cache=False."""
+    Parsed files are cached by content digest under FER_CACHE_DIR (default ~/.cache/fer_studio) unless cache=False.
+    `inside`: folders the opened file must lie in (FER_DATA_DIRS), checked on the open file, not on its name."""
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path} does not exist.")
@@ -124,6 +126,8 @@ def load_fer2013(
     if path.is_dir():
         return _from_folder(read_image_folder(path, skip_bad_rows, budget), source=str(path))
     with open_data_file(path, budget) as handle:
+        if inside:  # a server path a visitor typed: what was opened must still lie in the folders it was checked in
+            check_opened_inside(handle.fileno(), inside, path.name)
         size = os.fstat(handle.fileno()).st_size
         digest = _file_digest(handle, path.name)
         return _load(handle, size, digest, path.name, skip_bad_rows, cache, str(path), budget)
