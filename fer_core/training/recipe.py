@@ -143,7 +143,7 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
                                  VALIDATION_BATCH_SIZE, False, 0, shuffle=False)
         clock = JobClock(len(batches), config.batch_size, len(splits.validation), len(dataset.split("test")),
                          view_count(tta))
-    recorder = RunRecorder(run, config.epochs, clock, best, saved_model=model)
+    recorder = RunRecorder(run, config.epochs, clock, best, saved_model=None if trained is model else model)
     started = time.time()
     what = "a new head on the features of " + Path(config.transfer_base).stem if transfer != "off" else config.arch
     run.write_status("running", message=f"Training {what} on {len(train_indices):,} faces of {len(class_names)} "
