@@ -11,8 +11,9 @@ When a photo gives nothing, two fallbacks look again before it is "no face", eac
 photo, missed whole, is larger in a tile), keeping only confident faces; then the photo is searched centred on
 black canvases PAD_FACTORS times its longer side ("padding": the full-range model rarely finds a face that fills
 the picture, a cropped headshot or a face dataset's crop), keeping a face only if it is large and two of those
-passes see it. Measured, with the fills, factors and thresholds tried and the phantom faces counted:
-docs/face_framing.md.
+passes see it; last, OpenCV's Haar frontal-face cascade, shipped in its wheel, looks at the grey photo for one face
+that fills it ("cascade": strict, only a face of at least CASCADE_MIN_SHARE of the shorter side). Measured, with
+the fills, factors and thresholds tried and the phantom faces counted: docs/face_framing.md.
 """
 
 from __future__ import annotations
@@ -53,15 +54,27 @@ PAD_MIN_SHARE = 0.4
 # photo's longer side: smaller or less sure, noise and text gave some.
 TILE_FALLBACK_SCORE = 0.6
 TILE_FALLBACK_MIN_SHARE = 0.12
+# The cascade: the grey photo shrunk to at most CASCADE_MAX_SIDE, its edges repeated by CASCADE_BORDER of its longer
+# side (the cascade's window wants a little beyond the chin and brows: with none it found 2 of the faces it finds
+# with this), and a face kept only if CASCADE_NEIGHBOURS overlapping windows see it. The cascade gives no
+# probability: its faces carry CASCADE_SCORE, the least a face is kept at.
+CASCADE_FILE = Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"
+CASCADE_MAX_SIDE = 256
+CASCADE_BORDER = 0.25
+CASCADE_NEIGHBOURS = 6
+CASCADE_MIN_SHARE = 0.4
+CASCADE_SCORE = SCORE_THRESHOLD
 TILES = "tiles"
 PADDING = "padding"
+CASCADE = "cascade"
 
 
 @dataclass(frozen=True)
 class FaceBox:
     """A face in image pixel coordinates: left, top, width, height, and the detector's confidence 0..1; the centres
     of its right and left eye (the person's: the right eye is on the picture's left) where the detector gave them;
-    which fallback found it (TILES or PADDING) if the detector's first look did not (None)."""
+    which fallback found it (TILES, PADDING or CASCADE) if the detector's first look did not (None). The cascade
+    gives no eyes."""
 
     x: int
     y: int
@@ -130,7 +143,8 @@ class _BlazeFace:
                 if found:
                     return found
             if not candidates:
-                return self._padded_search(pixels, scale, width, height)
+                padded = self._padded_search(pixels, scale, width, height)
+                return padded or _cascade_search(pixels, scale, width, height)
         return _distinct_faces(candidates, width, height)
 
     def _tiles_search(self, pixels: np.ndarray, scale: np.ndarray, width: int, height: int) -> list[FaceBox]:
@@ -194,6 +208,31 @@ class _BlazeFace:
         return list(zip(boxes, scores.tolist()))
 
 
+def _cascade_search(pixels: np.ndarray, scale: np.ndarray, width: int, height: int) -> list[FaceBox]:
+    """The one face that fills the photo by OpenCV's Haar cascade, as (x, y, w, h) with no eyes, mapped back."""
+    grey = pixels if pixels.ndim == 2 else cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
+    shrink = min(1.0, CASCADE_MAX_SIDE / max(grey.shape))
+    if shrink < 1.0:
+        grey = cv2.resize(grey, (max(1, round(grey.shape[1] * shrink)), max(1, round(grey.shape[0] * shrink))),
+                          interpolation=cv2.INTER_AREA)
+    smallest = round(CASCADE_MIN_SHARE * min(grey.shape))
+    border = round(CASCADE_BORDER * max(grey.shape))
+    framed = cv2.copyMakeBorder(grey, border, border, border, border, cv2.BORDER_REPLICATE)
+    found = _cascade().detectMultiScale(framed, 1.1, CASCADE_NEIGHBOURS, minSize=(smallest, smallest))
+    candidates = [((np.array(box, np.float64) - [border, border, 0, 0]) / shrink * scale[:4], CASCADE_SCORE)
+                  for box in found]
+    return _distinct_faces(candidates, width, height, fallback=CASCADE)
+
+
+@cache
+def _cascade() -> cv2.CascadeClassifier:
+    cascade = cv2.CascadeClassifier(str(CASCADE_FILE))
+    if cascade.empty():
+        raise ModelError(f"OpenCV's face cascade {CASCADE_FILE.name} is missing or damaged: "
+                         "reinstall opencv-python-headless.")
+    return cascade
+
+
 def _shrink(part: np.ndarray, size: tuple[int, int], side: int) -> np.ndarray:
     """`part` at `size`, area-averaged. OpenCV's area resize has a fast path only for halving (0.03 ms; 1.0 ms for
     640 px to 192, 0.5 ms for 960), so a large part goes by bilinear to twice `size`, then is halved."""
@@ -237,7 +276,7 @@ def _distinct_faces(candidates, width: int, height: int, fallback: str | None = 
         x1, y1 = min(width, round(box[0] + box[2])), min(height, round(box[1] + box[3]))
         if x1 - x0 < 2 or y1 - y0 < 2:
             continue
-        eyes = ((float(box[4]), float(box[5])), (float(box[6]), float(box[7])))
+        eyes = ((float(box[4]), float(box[5])), (float(box[6]), float(box[7]))) if len(box) >= 8 else None
         face = FaceBox(x0, y0, x1 - x0, y1 - y0, float(score), eyes, fallback)
         if all(_shared_fraction(face, other) <= SAME_FACE_OVERLAP for other in kept):
             kept.append(face)

@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import FERError
-from .face_detection import PADDING, TILES, FaceBox, detect_faces
+from .face_detection import CASCADE, PADDING, TILES, FaceBox, detect_faces
 from .photos import load_image
 from .face_classifier import FaceClassifier
 from .ranking import Ranked, rank, ranking_to_dicts
@@ -33,6 +33,8 @@ NO_FACE = "No face was found in this photo."
 NO_FACE_CENTRE_USED = "No face was found in this photo, so its centre square was classified as one face."
 FOUND_AFTER_PADDING = ("The face fills this photo, so it was found only after the photo was placed on a larger "
                        "canvas: check that its box is a face.")
+FOUND_BY_CASCADE = ("The face fills this photo, so it was found only by a second, simpler face detector (OpenCV's "
+                    "cascade), without its eyes: check that its box is a face.")
 FOUND_IN_TILES = ("No face was found in the whole photo at once, so it was found only by a closer look at its parts: "
                   "check that each box is a face.")
 
@@ -105,7 +107,8 @@ class Predictor:
         else:
             found = [((f.x, f.y, f.w, f.h), frame_face(photo, f, size), f.fallback) for f in detect_faces(photo)]
         fallbacks = {fallback for _, _, fallback in found}
-        message = FOUND_AFTER_PADDING if PADDING in fallbacks else FOUND_IN_TILES if TILES in fallbacks else ""
+        message = (FOUND_AFTER_PADDING if PADDING in fallbacks else FOUND_BY_CASCADE if CASCADE in fallbacks
+                   else FOUND_IN_TILES if TILES in fallbacks else "")
         if not found and whole_image_if_no_face:
             side = min(photo.size)
             square = ((photo.width - side) // 2, (photo.height - side) // 2, side, side)
