@@ -210,7 +210,7 @@ def tight_crops(predictor, faces: np.ndarray, labels: np.ndarray, rng: np.random
     face's seconds, and the padded search's own cost on the photos that needed it."""
     from fer_core.prediction.face_detection import detect_faces
 
-    found = correct = padded = tiles = 0
+    found = correct = padded = tiles = cascade = 0
     seconds, search_seconds = [], []
     for number, (face, label) in enumerate(zip(faces, labels)):
         picture = tight_crop(face, rng, rgb=bool(number % 2))
@@ -221,13 +221,14 @@ def tight_crops(predictor, faces: np.ndarray, labels: np.ndarray, rng: np.random
             found += 1
             padded += int(result.faces[0].fallback == "padding")
             tiles += int(result.faces[0].fallback == "tiles")
+            cascade += int(result.faces[0].fallback == "cascade")
             correct += int(predictor.class_names.index(result.faces[0].label) == label)
             if result.faces[0].fallback:
                 start = time.perf_counter()
                 detect_faces(picture)
                 search_seconds.append(time.perf_counter() - start)
     return {"count": len(labels), "found": found, "found_after_padding": padded, "found_in_tiles": tiles,
-            "correct": correct,
+            "found_by_cascade": cascade, "correct": correct,
             "predict_seconds": _median_only(seconds), "detect_with_padded_search_seconds":
                 _median_only(search_seconds) if search_seconds else None}
 

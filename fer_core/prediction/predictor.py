@@ -43,8 +43,8 @@ FOUND_IN_TILES = ("No face was found in the whole photo at once, so it was found
 class FacePrediction:
     """One face: its box (x, y, w, h), its ranking (top-k `Ranked(label, probability)`, best first), all
     probabilities, the 48×48 grey crop the model saw, and the detector's fallback that found it, if its first look
-    did not: "tiles" (a closer look at parts of the photo) or "padding" (the photo on a larger canvas: a face that
-    fills the frame)."""
+    did not: "tiles" (a closer look at parts of the photo), "padding" (the photo on a larger canvas: a face that
+    fills the frame) or "cascade" (OpenCV's Haar cascade, the last: a face that fills the frame, no eyes)."""
 
     box: tuple[int, int, int, int]
     top_k: list[Ranked]
