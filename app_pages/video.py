@@ -62,8 +62,8 @@ def analysis_of(upload, fps, model_path) -> SavedAnalysis | None:
     for this visitor or another) and shows its progress, polled by a fragment that reruns the page when it ends.
     This session's previous clip or rate is let go (stopped unless another visitor waits on it); a new upload of a
     clip that failed is analysed again."""
-    # Hashed where it lies (getbuffer is a view): a long clip is hundreds of MB, and the job reads the upload itself.
-    saved = SavedAnalysis.for_clip(default_cache_dir() / "videos", upload.getbuffer(), model_path, fps)
+    # Hashed where it lies: getvalue shares Streamlit's bytes (getbuffer would copy a clip of hundreds of MB).
+    saved = SavedAnalysis.for_clip(default_cache_dir() / "videos", upload.getvalue(), model_path, fps)
     if saved.exists():
         return saved
     predictor = cached.load_predictor(str(model_path), model_path.stat().st_mtime)

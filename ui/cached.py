@@ -102,7 +102,9 @@ def saliency_overlay(model_path: str, modified: float, crop: np.ndarray, label: 
 
 @st.cache_data(max_entries=16, show_spinner="Saving the upload on the server…")
 def upload_digest(file_id: str, _upload) -> str:
-    return hashlib.sha1(_upload.getbuffer()).hexdigest()
+    # getvalue, not getbuffer: an UploadedFile shares Streamlit's bytes until a buffer is exported, and getbuffer
+    # would copy the whole upload (301 MB for Kaggle's CSV) and keep the copy as long as the upload is held.
+    return hashlib.sha1(_upload.getvalue()).hexdigest()
 
 
 def saved_upload(upload, uploads_dir: Path, max_bytes: int) -> Path:

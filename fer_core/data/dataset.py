@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from ..freed_memory import return_freed_memory
 from .archives import (CSV_SUFFIXES, GZIP_MAGIC, SNIFF_BYTES, ZIP_ERRORS, ZIP_MAGICS, BoundedReader, PrefixedReader,
                        TarReader, bomb_error, describe_size, list_tar, looks_like_tar, max_inflated_size, open_gzip, open_zip,
                        open_zip_member, read_up_to, safe_parts)
@@ -240,6 +241,7 @@ def _release_parser_memory() -> None:
 
     if "pyarrow" in sys.modules:
         sys.modules["pyarrow"].default_memory_pool().release_unused()
+    return_freed_memory()
 
 
 def _inflated(handle, size: int, name: str) -> BoundedReader:

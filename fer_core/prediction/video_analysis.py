@@ -31,6 +31,7 @@ import numpy as np
 
 from ..atomic import write_bytes_atomically, write_json_atomically
 from ..errors import AnalysisStopped, FERError
+from ..freed_memory import return_freed_memory
 from .annotated_clip import draw_people, slideshow_note, write_annotated_clip
 from .face_tracking import SMOOTHING_SECONDS, TrackedFace
 from .frame_analysis import MAX_FACES_PER_FRAME, VIDEO_TTA, FrameAnalyser, detect_every, video_tta, video_views
@@ -650,7 +651,7 @@ class AnalysisJob:
             with self._lock:
                 self._finish(state)
                 self._admit()
-            _return_freed_memory()
+            return_freed_memory()
 
     def _should_stop(self) -> bool:
         """Asked before each frame is decoded: stopped, or abandoned (checked twice a second at most)."""
@@ -666,15 +667,6 @@ class AnalysisJob:
 
     def _report(self, progress: VideoProgress) -> None:
         self.progress = progress
-
-
-def _return_freed_memory() -> None:
-    """Hand the decoder's freed buffers back to the system: glibc keeps each thread's freed memory in that thread's
-    arena, so every analysis thread of a large clip would otherwise leave its frames' hundreds of MB resident."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to trim
-        pass
 
 
 def _safely(alive: Callable[[], bool]) -> bool:
