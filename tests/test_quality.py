@@ -94,3 +94,12 @@ def test_mean_faces_and_histogram(dataset):
     assert means[2, 12:18].mean() > 200  # class 2's bright band sits at rows 12–17
     histogram = quality.pixel_histogram(dataset.images)
     assert histogram.shape == (256,) and histogram.sum() == dataset.images.size
+
+
+def test_the_pixel_histogram_counted_in_chunks_equals_one_bincount_of_every_pixel():
+    import numpy as np
+
+    from fer_core.data.quality import _CHUNK, pixel_histogram
+
+    images = np.random.default_rng(3).integers(0, 256, (2 * _CHUNK + 17, 48, 48), dtype=np.uint8)
+    assert pixel_histogram(images).tolist() == np.bincount(images.ravel(), minlength=256).tolist()
