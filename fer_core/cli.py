@@ -107,7 +107,7 @@ def command_calibrate(args) -> int:
               f"{timed['seconds_per_batch']:.4f} s per batch of {args.batch_size}; its frozen layers take "
               f"{timed['forward_seconds_per_face'] * 1000:.2f} ms per face on this machine ({cpu_description()}).")
         return 0
-    timed = time_training(args.arch, args.batch_size, args.precision)
+    timed = time_training(args.arch, args.batch_size, args.precision, teacher=args.teacher)
     seconds = timed["seconds_per_batch"]
     precision = resolve_precision(args.precision)
     if args.json:
@@ -326,6 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="time a transfer job instead: its training batch and its frozen layers per face")
     calibrate.add_argument("--transfer-base", default=str(defaults.transfer_base),
                            help="the trained model a transfer job starts from (default: the shipped model)")
+    calibrate.add_argument("--teacher", help="also time this teacher's pass per face (a job with --distill-from)")
     calibrate.add_argument("--json", action="store_true", help="the figure and what it was timed with, as JSON")
     calibrate.set_defaults(run=command_calibrate)
 

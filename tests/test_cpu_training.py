@@ -266,6 +266,35 @@ def test_scoring_in_chunks_gives_the_same_probabilities(fer_fast_run, monkeypatc
     assert np.allclose(publishing.predict_with_tta(model, faces, "flip_zoom"), keras_whole, atol=1e-5)
 
 
+def test_the_estimate_counts_keras_cost_per_epoch_once_an_epoch_and_the_first_epoch_once():
+    """A head's epoch of 3 batches pays Keras's cost per epoch once, not once a batch; the first epoch's tracing is
+    paid once, whatever the epochs; a timed teacher replaces the 1,000 faces/s constant."""
+    base = job_seconds(30, 128, 0.004, 329, 41, 41, 6, taught=False, validation_seconds=0.03)
+    per_epoch = job_seconds(30, 128, 0.004, 329, 41, 41, 6, taught=False, validation_seconds=0.03, epoch_seconds=0.25)
+    assert per_epoch - base == pytest.approx(30 * 0.25)  # 3 batches an epoch, counted 30 times, not 90
+    first = job_seconds(30, 128, 0.004, 329, 41, 41, 6, taught=False, validation_seconds=0.03, first_epoch_seconds=9.0)
+    assert first - base == pytest.approx(9.0)
+    two_epochs = job_seconds(2, 128, 0.2, 28709, 3435, 3435, 6, taught=False)
+    assert job_seconds(2, 128, 0.2, 28709, 3435, 3435, 6, taught=False, first_epoch_seconds=40.0) \
+        == pytest.approx(two_epochs + 40.0)
+    from fer_core.training import job_clock
+
+    constant = job_seconds(2, 128, 0.2, 28709, 3435, 3435, 6, taught=True)
+    assert constant - two_epochs == pytest.approx(28709 / job_clock.TEACHER_FACES_PER_SECOND)
+    timed = job_seconds(2, 128, 0.2, 28709, 3435, 3435, 6, taught=True, teacher_seconds_per_face=0.003,
+                        teacher_load_seconds=2.0)
+    assert timed - two_epochs == pytest.approx(2.0 + 28709 * 0.003)
+
+
+def test_a_running_head_jobs_clock_counts_the_epoch_cost_for_epochs_not_begun():
+    clock = JobClock(batches=3, batch_size=128, validation_faces=41, test_faces=41, test_views=6)
+    clock.batch_seconds, clock.validation_seconds = [0.004], 0.03
+    without = clock.remaining(5, 2)
+    clock.epoch_seconds = 0.25
+    assert clock.remaining(5, 2) - without == pytest.approx(5 * 0.25)  # this epoch's start is behind it
+    assert clock.remaining(5, 3) - clock.remaining(5, 2) == pytest.approx(0.25 + 0.004)
+
+
 def test_a_calibration_times_real_batches_once_and_is_remembered(tmp_path, monkeypatch):
     """The Train page's 'Estimate the time': a few real batches timed in a child process, remembered per CPU."""
     from fer_core.training import jobs

@@ -177,3 +177,29 @@ def test_the_train_page_estimates_own_classes_from_this_machines_timings(own_pho
     assert len(lines) == 1 and "from a timing of head on fer_studio's training batches on this machine" in lines[0]
     assert not any("20 seconds" in c.value for c in at.caption)
     assert all("(seconds" not in option for option in at.radio(key="train_transfer").options)
+
+
+def test_a_heads_calibration_tells_keras_cost_per_epoch_from_its_batches():
+    """Where each epoch's start costs more than its batches (as Keras's does for a head), the calibration counts
+    that cost once an epoch, not inside every batch's time."""
+    import time
+
+    import keras
+
+    from fer_core.training.calibration import _timed_batches
+
+    class SlowStart(keras.utils.PyDataset):  # each epoch's first batch waits 0.3 s: a fixed cost per epoch
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, batch):
+            if batch == 0:
+                time.sleep(0.3)
+            return np.zeros((8, 4), "float32"), keras.utils.to_categorical(np.arange(8) % 2, 2)
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    clock = _timed_batches(model, SlowStart(), epochs=5)
+    # Keras may fetch part of the next epoch's first batch before that epoch begins: at least some of the wait shows.
+    assert 0.1 < clock.epoch_seconds < 0.45
+    assert clock.per_batch < 0.05
+    assert clock.warmup_seconds >= 0

@@ -30,6 +30,9 @@ class JobClock:
         self.feature_faces = feature_faces
         self.forward_per_face: float | None = None
         self.feature_timings: list[tuple[int, float]] = []
+        # Keras's own fixed cost of an epoch beyond its batches and validation (starting the epoch's iterators and
+        # callbacks): what a head's epochs of a few batches cost, where each batch's maths takes milliseconds.
+        self.epoch_seconds = 0.0
 
     def add_features(self, faces: int, seconds: float) -> None:
         """One batch of the frozen layers' pass; the first is left out once there are others (it builds the graph)."""
@@ -74,30 +77,38 @@ class JobClock:
             return None
         per_batch = self.per_batch or 0.0
         this_validation = self.per_validation() if validation_left is None else validation_left
+        this_epoch_start = self.epoch_seconds if batches_left >= self.batches else 0.0  # not begun yet
         return (feature_faces_left * (self.forward_per_face or 0.0)
-                + batches_left * per_batch + this_validation
-                + epochs_left_after_this * (self.batches * per_batch + self.per_validation())
+                + this_epoch_start + batches_left * per_batch + this_validation
+                + epochs_left_after_this * (self.batches * per_batch + self.per_validation() + self.epoch_seconds)
                 + self.evaluation_seconds())
 
 
 LOAD_SECONDS = 3.0  # parsing a cached FER2013 and building the model
 PHOTO_SECONDS = 0.03  # a photo of a folder read again by the job, decoded and searched for its face (docs/training_on_cpu.md)
-TEACHER_FACES_PER_SECOND = 1000.0  # the teacher's LiteRT int8 export, two views a face, on 2 cores
+TEACHER_FACES_PER_SECOND = 1000.0  # the teacher's LiteRT int8 export, two views a face, on 2 cores, until timed here
 
 
 def job_seconds(epochs: int, batch_size: int, seconds_per_batch: float, train_faces: int, validation_faces: int,
                 test_faces: int, test_views: int, taught: bool, feature_faces: int = 0,
                 forward_per_face: float | None = None, load_seconds: float = LOAD_SECONDS,
-                validation_seconds: float | None = None) -> float:
+                validation_seconds: float | None = None, epoch_seconds: float = 0.0, first_epoch_seconds: float = 0.0,
+                teacher_seconds_per_face: float | None = None, teacher_load_seconds: float = 0.0) -> float:
     """The whole job, from Start to a scored model: loading, the teacher's pass (or a head-only job's pass of the
     frozen layers over feature_faces), every epoch with its validation, the final evaluation and export, at a given
-    time per training batch: the arithmetic the running job's ETA uses (JobClock.remaining)."""
+    time per training batch: the arithmetic the running job's ETA uses (JobClock.remaining). epoch_seconds: Keras's
+    fixed cost per epoch (counted once an epoch, whatever its batches); first_epoch_seconds: what the first epoch
+    costs beyond the others (tracing the training and validation steps), counted once; teacher_seconds_per_face and
+    teacher_load_seconds: the teacher's pass as timed on this machine (else TEACHER_FACES_PER_SECOND)."""
     clock = JobClock(-(-train_faces // batch_size), batch_size, validation_faces, test_faces, test_views, feature_faces)
     clock.batch_seconds = [seconds_per_batch]
     clock.forward_per_face = forward_per_face
     clock.validation_seconds = validation_seconds  # a head's, timed: Keras's own cost per epoch outweighs its maths
-    teacher = train_faces / TEACHER_FACES_PER_SECOND if taught else 0.0
-    return load_seconds + teacher + clock.remaining(epochs - 1, clock.batches, feature_faces_left=feature_faces)
+    clock.epoch_seconds = epoch_seconds
+    per_face = 1 / TEACHER_FACES_PER_SECOND if teacher_seconds_per_face is None else teacher_seconds_per_face
+    teacher = teacher_load_seconds + train_faces * per_face if taught else 0.0
+    return load_seconds + teacher + first_epoch_seconds \
+        + clock.remaining(epochs - 1, clock.batches, feature_faces_left=feature_faces)
 
 
 RECENT_RUNS = 5  # the last runs of a job that count towards its estimate

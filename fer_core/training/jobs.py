@@ -120,11 +120,12 @@ def calibrated_seconds_per_batch(runs_dir: str | Path, arch: str, batch_size: in
 
 
 def calibrated_training(runs_dir: str | Path, arch: str, batch_size: int, precision: str, time_now: bool = True,
-                        again: bool = False) -> dict | None:
-    """calibrated_seconds_per_batch's timing with the fixed costs it measured (startup_seconds, warmup_seconds)."""
+                        again: bool = False, teacher: str | None = None) -> dict | None:
+    """calibrated_seconds_per_batch's timing with the fixed costs it measured (startup_seconds, warmup_seconds) and,
+    given a teacher, its pass per face (teacher_seconds_per_face, teacher_load_seconds)."""
     key = f"{arch}/{batch_size}/{resolve_precision(precision)}/{cpu_description()}"
-    return _calibration(runs_dir, key, ["--arch", arch, "--batch-size", str(batch_size), "--precision", precision],
-                        time_now, again)
+    return _calibration(runs_dir, key, ["--arch", arch, "--batch-size", str(batch_size), "--precision", precision]
+                        + (["--teacher", str(teacher)] if teacher else []), time_now, again)
 
 
 def calibrated_transfer(runs_dir: str | Path, transfer: str, base: str, batch_size: int, time_now: bool = True,
@@ -162,7 +163,9 @@ def _calibration(runs_dir: str | Path, key: str, arguments: list[str], time_now:
             # A training process starts as this one did (Python, TensorFlow, the model): a fixed cost of the job.
             timed["startup_seconds"] = time.perf_counter() - start - timed["timing_seconds"]
         timed = {name: float(timed[name]) for name in ("seconds_per_batch", "forward_seconds_per_face",
-                                                       "warmup_seconds", "startup_seconds", "validation_seconds")
+                                                       "warmup_seconds", "startup_seconds", "validation_seconds",
+                                                       "epoch_seconds", "teacher_seconds_per_face",
+                                                       "teacher_load_seconds")
                  if name in timed} if timed else None
         if timed is not None and "seconds_per_batch" not in timed:
             timed = None
@@ -182,9 +185,9 @@ class JobEstimate:
 
 
 def _fixed_seconds(calibration: dict | None) -> float:
-    """What a calibration measured of a job's fixed costs on this machine as it is: starting a TensorFlow process and
-    the first batches' tracing and compiling (0 for a calibration remembered from before these were timed)."""
-    return sum((calibration or {}).get(name, 0.0) for name in ("startup_seconds", "warmup_seconds"))
+    """What a calibration measured of a job's start on this machine as it is: starting a TensorFlow process (0 for a
+    calibration remembered from before it was timed). The first epoch's tracing is job_seconds' first_epoch_seconds."""
+    return (calibration or {}).get("startup_seconds", 0.0)
 
 
 def photos_the_job_reads(data: str | Path, dataset) -> int:
@@ -214,7 +217,7 @@ def estimate_job(config: TrainingConfig, train_faces: int, validation_faces: int
         cards = [t for t in (seconds_per_batch_from_card(card, config.arch, config.batch_size, precision,
                                                          cpu_description()) for card in shipped_cards) if t is not None]
         calibration = calibrated_training(runs_dir, config.arch, config.batch_size, config.precision,
-                                          time_now=calibrate, again=again)
+                                          time_now=calibrate, again=again, teacher=config.distill_from)
         card = cards[0] if cards else None
     else:
         calibration = calibrated_transfer(runs_dir, transfer, config.transfer_base, config.batch_size,
@@ -236,6 +239,10 @@ def estimate_job(config: TrainingConfig, train_faces: int, validation_faces: int
                           view_count(config.served_tta), taught=transfer == "off" and config.distill_from is not None,
                           feature_faces=feature_faces, forward_per_face=forward,
                           validation_seconds=(calibration or {}).get("validation_seconds"),
+                          epoch_seconds=(calibration or {}).get("epoch_seconds", 0.0),
+                          first_epoch_seconds=(calibration or {}).get("warmup_seconds", 0.0),
+                          teacher_seconds_per_face=(calibration or {}).get("teacher_seconds_per_face"),
+                          teacher_load_seconds=(calibration or {}).get("teacher_load_seconds", 0.0),
                           load_seconds=LOAD_SECONDS + photos * PHOTO_SECONDS + _fixed_seconds(calibration))
     what = config.arch if transfer == "off" else kind[0]
     return JobEstimate(seconds, timings_in_words(len(runs), calibration is not None, card is not None, what))
