@@ -88,7 +88,10 @@ def test_sweep_writes_a_scored_card_and_a_model_ship_model_takes(tmp_path):
 def test_a_winner_too_big_to_serve_brings_the_best_servable_candidate_too(tmp_path, monkeypatch):
     """The sweep's bookkeeping, with its training replaced by candidates of set scores and sizes: the winner's folder
     always holds the best; servable/ holds the best small enough to ship only while the winner is not."""
-    sys.path.insert(0, str(REPO / "scripts"))
+    monkeypatch.syspath_prepend(str(REPO / "scripts"))
+    # gpu_sweep sets KERAS_BACKEND=jax where it is unset, for its subprocess-free run as a script: pinned here and
+    # restored after the test, or every later test's `fer_core train` subprocess would train on JAX.
+    monkeypatch.setenv("KERAS_BACKEND", os.environ.get("KERAS_BACKEND", "tensorflow"))
     import gpu_sweep
     import keras
     from gpu_pack import write_pack
