@@ -284,6 +284,8 @@ def test_the_estimate_counts_keras_cost_per_epoch_once_an_epoch_and_the_first_ep
     timed = job_seconds(2, 128, 0.2, 28709, 3435, 3435, 6, taught=True, teacher_seconds_per_face=0.003,
                         teacher_load_seconds=2.0)
     assert timed - two_epochs == pytest.approx(2.0 + 28709 * 0.003)
+    exported = job_seconds(2, 128, 0.2, 28709, 3435, 3435, 6, taught=False, export_seconds=4.0)
+    assert two_epochs - exported == pytest.approx(job_clock.EXPORT_SECONDS - 4.0)  # timed here, not the constant
 
 
 def test_a_running_head_jobs_clock_counts_the_epoch_cost_for_epochs_not_begun():
@@ -305,6 +307,7 @@ def test_a_calibration_times_real_batches_once_and_is_remembered(tmp_path, monke
     assert remembered["seconds_per_batch"] == seconds
     # The job's fixed costs on this machine as it is: starting a TensorFlow process, the first batches' compiling.
     assert remembered["startup_seconds"] > 0 and remembered["warmup_seconds"] >= 0
+    assert remembered["export_seconds"] > 0  # this model's save and LiteRT export, timed here
 
     def no_second_timing(*args, **kwargs):
         raise AssertionError("timed again instead of remembering")

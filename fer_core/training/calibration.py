@@ -3,6 +3,8 @@ before a job has ever run here (`python -m fer_core calibrate`)."""
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import time
 
 import keras
@@ -35,7 +37,8 @@ def time_training(arch: str, batch_size: int, precision: str, batches: int = 8, 
         model = build_model(arch)
     clock = _timed_batches(model, _face_batches(batch_size, batches, CALIBRATION_CLASSES))
     timed = {"seconds_per_batch": clock.per_batch,
-             "warmup_seconds": clock.warmup_seconds + _first_validation_seconds(model)}
+             "warmup_seconds": clock.warmup_seconds + _first_validation_seconds(model),
+             "export_seconds": time_export(model)}
     if teacher:
         timed.update(time_teacher(teacher))
     return {**timed, "timing_seconds": time.perf_counter() - start}
@@ -53,6 +56,23 @@ def _first_validation_seconds(model) -> float:
         model.evaluate(validation, verbose=0)
         passes.append(time.perf_counter() - began)
     return max(passes[0] - passes[1], 0.0)
+
+
+def time_export(model) -> float:
+    """Seconds to save this model and convert it to LiteRT, as the job does when training ends (its scoring is
+    timed apart: per face)."""
+    import tempfile
+    from pathlib import Path
+
+    from ..prediction.face_classifier import export_litert
+    from .publishing import save_model
+
+    # The converter prints what it saved: kept off stdout, where `calibrate --json` answers.
+    with tempfile.TemporaryDirectory() as folder, contextlib.redirect_stdout(sys.stderr):
+        began = time.perf_counter()
+        save_model(model, Path(folder) / "timed.keras")
+        export_litert(Path(folder) / "timed.keras")
+        return time.perf_counter() - began
 
 
 TEACHER_TIMED_FACES = 512
@@ -106,6 +126,7 @@ def time_transfer(base_path: str, batch_size: int, train_last_block: bool, batch
     return {"seconds_per_batch": timed.per_batch, "forward_seconds_per_face": clock.forward_per_face,
             **({"validation_seconds": timed.validation_seconds} if timed.validation_seconds is not None else {}),
             **({"epoch_seconds": timed.epoch_seconds} if timed.epoch_seconds else {}),
+            "export_seconds": time_export(model),
             "warmup_seconds": timed.warmup_seconds + sum(t for _, t in clock.feature_timings[:1])
             - clock.feature_timings[0][0] * clock.forward_per_face, "timing_seconds": time.perf_counter() - start}
 

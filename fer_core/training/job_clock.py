@@ -33,6 +33,7 @@ class JobClock:
         # Keras's own fixed cost of an epoch beyond its batches and validation (starting the epoch's iterators and
         # callbacks): what a head's epochs of a few batches cost, where each batch's maths takes milliseconds.
         self.epoch_seconds = 0.0
+        self.export_seconds = EXPORT_SECONDS  # until a calibration times this model's save and export here
 
     def add_features(self, faces: int, seconds: float) -> None:
         """One batch of the frozen layers' pass; the first is left out once there are others (it builds the graph)."""
@@ -67,7 +68,7 @@ class JobClock:
         """Keras and LiteRT each score every view of every test face once; LiteRT is the faster of the two."""
         forward_per_face = self.forward_per_face if self.forward_per_face is not None \
             else self.per_validation() / max(self.validation_faces, 1)
-        return 1.5 * forward_per_face * self.test_faces * self.test_views + EXPORT_SECONDS
+        return 1.5 * forward_per_face * self.test_faces * self.test_views + self.export_seconds
 
     def remaining(self, epochs_left_after_this: int, batches_left: int, validation_left: float | None = None,
                   feature_faces_left: int = 0) -> float | None:
@@ -93,7 +94,8 @@ def job_seconds(epochs: int, batch_size: int, seconds_per_batch: float, train_fa
                 test_faces: int, test_views: int, taught: bool, feature_faces: int = 0,
                 forward_per_face: float | None = None, load_seconds: float = LOAD_SECONDS,
                 validation_seconds: float | None = None, epoch_seconds: float = 0.0, first_epoch_seconds: float = 0.0,
-                teacher_seconds_per_face: float | None = None, teacher_load_seconds: float = 0.0) -> float:
+                teacher_seconds_per_face: float | None = None, teacher_load_seconds: float = 0.0,
+                export_seconds: float = EXPORT_SECONDS) -> float:
     """The whole job, from Start to a scored model: loading, the teacher's pass (or a head-only job's pass of the
     frozen layers over feature_faces), every epoch with its validation, the final evaluation and export, at a given
     time per training batch: the arithmetic the running job's ETA uses (JobClock.remaining). epoch_seconds: Keras's
@@ -104,7 +106,7 @@ def job_seconds(epochs: int, batch_size: int, seconds_per_batch: float, train_fa
     clock.batch_seconds = [seconds_per_batch]
     clock.forward_per_face = forward_per_face
     clock.validation_seconds = validation_seconds  # a head's, timed: Keras's own cost per epoch outweighs its maths
-    clock.epoch_seconds = epoch_seconds
+    clock.epoch_seconds, clock.export_seconds = epoch_seconds, export_seconds
     per_face = 1 / TEACHER_FACES_PER_SECOND if teacher_seconds_per_face is None else teacher_seconds_per_face
     teacher = teacher_load_seconds + train_faces * per_face if taught else 0.0
     return load_seconds + teacher + first_epoch_seconds \

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..atomic import write_json_atomically
 from ..errors import JobAlreadyRunning, JobError
-from .job_clock import (LOAD_SECONDS, PHOTO_SECONDS, job_kind, job_seconds, median_of_timings,
+from .job_clock import (EXPORT_SECONDS, LOAD_SECONDS, PHOTO_SECONDS, job_kind, job_seconds, median_of_timings,
                         seconds_per_batch_from_card, timings_from_runs, timings_in_words)
 from .config import TrainingConfig, cpu_description, resolve_precision
 from .runs import ACTIVE_STATES, TrainingRun, list_runs, new_run, prune_runs
@@ -165,7 +165,7 @@ def _calibration(runs_dir: str | Path, key: str, arguments: list[str], time_now:
         timed = {name: float(timed[name]) for name in ("seconds_per_batch", "forward_seconds_per_face",
                                                        "warmup_seconds", "startup_seconds", "validation_seconds",
                                                        "epoch_seconds", "teacher_seconds_per_face",
-                                                       "teacher_load_seconds")
+                                                       "teacher_load_seconds", "export_seconds")
                  if name in timed} if timed else None
         if timed is not None and "seconds_per_batch" not in timed:
             timed = None
@@ -243,6 +243,7 @@ def estimate_job(config: TrainingConfig, train_faces: int, validation_faces: int
                           first_epoch_seconds=(calibration or {}).get("warmup_seconds", 0.0),
                           teacher_seconds_per_face=(calibration or {}).get("teacher_seconds_per_face"),
                           teacher_load_seconds=(calibration or {}).get("teacher_load_seconds", 0.0),
+                          export_seconds=(calibration or {}).get("export_seconds", EXPORT_SECONDS),
                           load_seconds=LOAD_SECONDS + photos * PHOTO_SECONDS + _fixed_seconds(calibration))
     what = config.arch if transfer == "off" else kind[0]
     return JobEstimate(seconds, timings_in_words(len(runs), calibration is not None, card is not None, what))
