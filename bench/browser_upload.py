@@ -17,6 +17,7 @@ import threading
 import time
 from pathlib import Path
 
+from bench.measure import tree_rss_bytes
 from scripts.take_screenshots import chromium_page, running_app, wait_until_idle
 
 SAMPLE_SECONDS = 0.25
@@ -24,25 +25,7 @@ PAGE_TIMEOUT_MS = 600_000
 
 
 def _family_rss_mb(pid: int) -> float:
-    """RSS of `pid` and every process below it, in MB."""
-    children: dict[int, list[int]] = {}
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
-        except OSError:
-            continue
-        children.setdefault(int(fields["PPid"]), []).append(int(fields["Pid"]))
-    total, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        todo.extend(children.get(current, []))
-        try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            pass
-    return total / 1024
+    return tree_rss_bytes(pid) / 2**20
 
 
 def upload_once(path: Path) -> dict:
