@@ -95,6 +95,7 @@ def config_summary(config: dict) -> str:
              f"weight decay {config['weight_decay']}" if config.get("weight_decay") else None,
              f"balancing: {BALANCE_METHODS.get(config.get('balance'), config.get('balance'))}",
              "augmented" if config.get("augment", True) else "not augmented",
+             f"random erasing {config['random_erasing']:g}" if config.get("random_erasing") else None,
              precision.get(config.get("precision", "float32"), config.get("precision")),
              f"taught by {Path(config['distill_from']).name}" if config.get("distill_from") else None,
              f"started from {Path(config['init_from']).name}" if config.get("init_from") else None,
@@ -288,7 +289,7 @@ else:
                           key="train_augment")
     teacher_available = SHIPPED_MODEL.exists()
     distill = fast_maths = False  # a new head trains in float32 and has no teacher: the shipped model is its start
-    advanced = st.expander("Advanced: learning rate, weight decay, distillation, precision")
+    advanced = st.expander("Advanced: learning rate, weight decay, random erasing, distillation, precision")
     advanced.caption(f"The defaults are the recipe's (the CLI's too): learning rate {DEFAULTS.learning_rate:g}, "
                      f"weight decay {DEFAULTS.weight_decay:g}, "
                      + ("distillation from the shipped model, " if DEFAULTS.distill_from else "no distillation, ")
@@ -314,7 +315,14 @@ else:
             disabled=not teacher_available, key="train_distill",
             help="The shipped fer_studio model's view of each training face softens its label: a small network learns "
                  "more in 30 epochs this way. Used only where it agrees with the data's labels.")
+    random_erasing = DEFAULTS.random_erasing
     if from_scratch:
+        random_erasing = advanced.number_input(
+            "Random erasing (share of training faces)", min_value=0.0, max_value=1.0, value=DEFAULTS.random_erasing,
+            step=0.05, format="%.2f", key="train_random_erasing", disabled=not augment,
+            help=f"This share of the augmented training faces also gets a rectangle of noise over part of the face, as "
+                 f"a hand or a scarf covers one (default {DEFAULTS.random_erasing:g}: off; what it buys on covered "
+                 "faces is measured in docs/training_on_cpu.md).")
         fast_maths = advanced.checkbox(
             "bfloat16 maths (mixed precision)", value=resolve_precision(DEFAULTS.precision) == "mixed_bfloat16",
             key="train_bfloat16",
@@ -324,7 +332,8 @@ else:
                  + "; weights stay float32 and the saved model is float32.")
     config = TrainingConfig(data=data_file.path, arch=architecture, epochs=int(epochs), batch_size=int(batch_size),
                             learning_rate=float(learning_rate), weight_decay=float(weight_decay), balance=balance,
-                            augment=augment, skip_bad_rows=data_file.skip_bad_rows,
+                            augment=augment, random_erasing=float(random_erasing) if augment else 0.0,
+                            skip_bad_rows=data_file.skip_bad_rows,
                             precision="mixed_bfloat16" if fast_maths else "float32",
                             distill_from=str(SHIPPED_MODEL) if distill and teacher_available else None,
                             transfer=transfer)

@@ -68,7 +68,8 @@ def command_train(args) -> int:
         config = TrainingConfig(data=args.data, arch=args.arch, epochs=args.epochs, batch_size=args.batch_size,
                                 learning_rate=args.learning_rate, weight_decay=args.weight_decay,
                                 warmup=not args.no_warmup,
-                                balance=args.balance, augment=not args.no_augment, seed=args.seed,
+                                balance=args.balance, augment=not args.no_augment,
+                                random_erasing=args.random_erasing, seed=args.seed,
                                 skip_bad_rows=args.skip_bad_rows, precision=args.precision, init_from=args.init_from,
                                 distill_from=None if args.no_distill else args.distill_from,
                                 transfer="off" if args.from_scratch else args.transfer,
@@ -292,6 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-augment", action="store_true",
                        help="train on the faces as they are, without random mirroring, shifts, rotations and zooms "
                             "(the model is then also served without its test-time views)")
+    train.add_argument("--random-erasing", type=float, default=defaults.random_erasing, metavar="SHARE",
+                       help="the share of augmented faces (0 to 1) that also get a rectangle of noise over part of "
+                            "the face, as a hand or a scarf covers one")
     train.add_argument("--seed", type=int, default=defaults.seed,
                        help="seeds the initial weights, the order of the faces, augmentation and balancing: "
                             "the same seed and data give the same run")

@@ -72,7 +72,7 @@ def test_home_predict_train_and_explore_as_a_newcomer_first_sees_them(tmp_path):
         wait_until_idle(page)
         expect(page.get_by_role("button", name="Start training")).to_be_enabled()
         expect(page.get_by_label("Learning rate", exact=True)).to_be_hidden()
-        page.get_by_text("Advanced: learning rate, weight decay, distillation, precision").click()
+        page.get_by_text("Advanced: learning rate, weight decay, random erasing, distillation, precision").click()
         expect(page.get_by_label("Learning rate", exact=True)).to_be_visible()
         assert page.get_by_label("Learning rate", exact=True).input_value() == "0.0020"
         assert page.get_by_label("Weight decay", exact=True).input_value() == "0.0005"

@@ -411,3 +411,37 @@ def job_clock_cpu():
     from fer_core.training.config import cpu_description
 
     return cpu_description()
+
+
+def test_the_estimate_times_reading_this_folders_photos(tmp_path, monkeypatch):
+    from fer_core.data import image_folder
+    from fer_core.training import jobs
+
+    (tmp_path / jobs.CALIBRATION_NAME).write_text(json.dumps(
+        {f"head on fer_studio/32/float32/{job_clock_cpu()}": {"seconds_per_batch": 0.01,
+                                                              "forward_seconds_per_face": 0.004}}))
+    photos = tmp_path / "photos"
+    (photos / "happy").mkdir(parents=True)
+    config = TrainingConfig(data=str(photos), batch_size=32, transfer="head")
+    estimates = {}
+    for per_photo in (0.01, 0.2):
+        monkeypatch.setattr(image_folder, "seconds_per_photo", lambda path, per_photo=per_photo: per_photo)
+        estimates[per_photo] = jobs.estimate_job(config, 300, 60, 60, tmp_path, photos=100).seconds
+    assert estimates[0.2] - estimates[0.01] == pytest.approx(100 * 0.19)
+
+
+def test_reading_a_folders_photos_is_timed_on_the_photos_themselves(tmp_path):
+    import io
+
+    from PIL import Image
+
+    from fer_core.data.image_folder import seconds_per_photo
+
+    assert seconds_per_photo(tmp_path) is None  # no photos yet
+    for name in ("happy", "sad"):
+        (tmp_path / name).mkdir()
+        for number in range(3):
+            buffer = io.BytesIO()
+            Image.new("L", (48, 48), 40 * number).save(buffer, "PNG")
+            (tmp_path / name / f"{number}.png").write_bytes(buffer.getvalue())
+    assert 0 < seconds_per_photo(tmp_path) < 5

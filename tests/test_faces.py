@@ -159,6 +159,7 @@ def test_a_face_the_padded_search_misses_is_found_by_the_cascade_and_marked(astr
 
     # Blurred enlarged crops exist that BlazeFace misses even padded (7 of the bench's 600 stand-ins): stand in for one.
     monkeypatch.setattr(face_detection._BlazeFace, "_padded_search", lambda *args: [])
+    monkeypatch.setattr(face_detection._BlazeFace, "_second_model_search", lambda *args: [])
     tight = astronaut.crop(ASTRONAUT_TIGHT).resize((300, 300), Image.Resampling.BICUBIC).convert(mode)
     [face] = detect_faces(tight)
     assert face.fallback == "cascade" and face.eyes is None
@@ -171,5 +172,62 @@ def test_the_cascade_wants_a_face_that_fills_the_photo(astronaut, monkeypatch):
 
     # The astronaut's face is a fifth of her photo: too small for the cascade, which looks only for a frame-filling one.
     monkeypatch.setattr(face_detection._BlazeFace, "_padded_search", lambda *args: [])
+    monkeypatch.setattr(face_detection._BlazeFace, "_second_model_search", lambda *args: [])
     monkeypatch.setattr(face_detection._BlazeFace, "_detect_window", lambda *args: [])
     assert detect_faces(astronaut) == []
+
+
+def test_a_face_the_full_range_model_misses_is_found_by_the_second_model_and_marked(astronaut, monkeypatch):
+    from fer_core.prediction import face_detection
+
+    monkeypatch.setattr(face_detection._BlazeFace, "_detect_window", lambda *args: [])  # as on a blurred, turned face
+    [face] = detect_faces(astronaut)
+    assert face.fallback == "second_model" and face.eyes is not None
+    assert overlap(face, ASTRONAUT_FACE) > 0.5
+
+
+def test_the_second_model_counts_a_face_only_where_the_short_range_model_agrees(astronaut, monkeypatch):
+    from fer_core.prediction import face_detection
+
+    original = face_detection._BlazeNet.window
+    monkeypatch.setattr(face_detection._BlazeFace, "_detect_window", lambda *args: [])
+    monkeypatch.setattr(face_detection._BlazeNet, "window",
+                        lambda net, *args: [] if net.side == 128 else original(net, *args))  # the short-range model
+    assert detect_faces(astronaut) == []  # and her face, a fifth of the photo, is too small for the cascade
+
+
+def test_a_doubtful_face_that_the_back_camera_model_does_not_see_is_dropped(monkeypatch):
+    import numpy as np
+
+    from fer_core.prediction import face_detection
+
+    blank = Image.new("RGB", (400, 400), (120, 120, 120))
+    box = np.array([100.0, 100, 80, 80, 120, 130, 160, 130])
+    for score, kept in ((0.55, 0), (0.7, 1)):  # a title card's or a blob's first-look "face" is a doubtful one
+        monkeypatch.setattr(face_detection._BlazeFace, "_detect_window", lambda self, *args: [(box, score)])
+        assert len(detect_faces(blank)) == kept
+
+
+def test_a_doubtful_real_face_is_kept(astronaut, monkeypatch):
+    from fer_core.prediction import face_detection
+
+    original = face_detection._BlazeFace._detect_window
+    monkeypatch.setattr(face_detection._BlazeFace, "_detect_window",
+                        lambda self, *args: [(box, 0.52) for box, _ in original(self, *args)])
+    [face] = detect_faces(astronaut)
+    assert face.fallback is None and overlap(face, ASTRONAUT_FACE) > 0.6
+
+
+@pytest.mark.parametrize("turn", [-30, 30])
+def test_a_face_turned_30_degrees_in_a_scene_is_found(astronaut, turn):
+    x, y, w, h = ASTRONAUT_FACE
+    head = astronaut.crop((x - 10, y - 10, x + w + 10, y + h + 10)).resize((160, 160), Image.Resampling.BICUBIC)
+    turned = head.rotate(turn, Image.Resampling.BICUBIC, expand=True)
+    mask = Image.new("L", head.size, 255).rotate(turn, expand=True)
+    scene = Image.new("RGB", (640, 480), (70, 90, 110))
+    scene.paste(turned, (300, 150), mask)
+    centre = (300 + turned.width / 2, 150 + turned.height / 2)
+    faces = detect_faces(scene)
+    assert len(faces) == 1
+    [face] = faces
+    assert abs(face.x + face.w / 2 - centre[0]) < 40 and abs(face.y + face.h / 2 - centre[1]) < 40

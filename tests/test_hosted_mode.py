@@ -333,15 +333,16 @@ def test_a_thin_strip_costs_one_detector_pass_not_hundreds(monkeypatch):
     from fer_core.prediction.photos import load_image
 
     passes = []
-    original = faces._BlazeFace._detect_window
-    monkeypatch.setattr(faces._BlazeFace, "_detect_window",
-                        lambda self, *args: passes.append(args[1:]) or original(self, *args))
+    original = faces._BlazeNet.window
+    monkeypatch.setattr(faces._BlazeNet, "window", lambda self, *args: passes.append(args[1:]) or original(self, *args))
     strip = load_image(png_bytes(Image.new("L", (100_000, 1), 128)))
     assert faces.detect_faces(strip) == []
-    assert len(passes) == 1 + len(faces.PAD_FACTORS)  # the whole strip, then the padded search finding nothing
+    # The whole strip, the padded search finding nothing, then the back-camera model over the strip and its canvases.
+    second_look = 1 + len(faces.SECOND_MODEL_PADS)
+    assert len(passes) == 1 + len(faces.PAD_FACTORS) + second_look
     passes.clear()
     faces.detect_faces(Image.new("RGB", (2048, 2048), (90, 90, 90)))
-    assert len(passes) == 5 + len(faces.PAD_FACTORS)  # a large square photo is still searched in tiles, then padded
+    assert len(passes) == 5 + len(faces.PAD_FACTORS) + second_look  # a large square photo is still searched in tiles, then padded
     assert max(len(faces._windows(640, h, True)) for h in range(1, 641)) <= 10
 
 

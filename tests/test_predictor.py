@@ -16,8 +16,8 @@ from PIL import Image
 from fer_core.errors import FERError, ImageError, ModelError
 from fer_core.data.fer2013 import CLASS_NAMES
 from fer_core.prediction.model_contract import ModelInfo, write_model_info
-from fer_core.prediction.predictor import (FOUND_AFTER_PADDING, FOUND_BY_CASCADE, NO_FACE, NO_FACE_CENTRE_USED,
-                                         Predictor)
+from fer_core.prediction.predictor import (FOUND_AFTER_PADDING, FOUND_BY_CASCADE, FOUND_BY_SECOND_MODEL, NO_FACE,
+                                         NO_FACE_CENTRE_USED, Predictor)
 from fer_core.prediction.face_classifier import BATCH, FaceClassifier
 from model_fixtures import tiny_flip_model, tiny_flip_zoom_model, tiny_model  # noqa: F401  (pytest fixtures)
 
@@ -90,12 +90,23 @@ def test_a_face_found_only_by_the_cascade_says_so(predictor, monkeypatch):
     from fer_core.prediction import face_detection
 
     monkeypatch.setattr(face_detection._BlazeFace, "_padded_search", lambda *args: [])  # as on a very blurred crop
+    monkeypatch.setattr(face_detection._BlazeFace, "_second_model_search", lambda *args: [])
     tight = Image.open(ASSETS / "astronaut.jpg").convert("L").crop((180, 75, 273, 168)).resize((300, 300), Image.BICUBIC)
     result = predictor.predict(tight)
     assert result.message == FOUND_BY_CASCADE
     [face] = result.faces
     assert face.fallback == "cascade" and face.box[2] > 240
     assert json.loads(json.dumps(result.to_dict()))["faces"][0]["fallback"] == "cascade"
+
+
+def test_a_face_found_only_by_the_second_model_says_so(predictor, monkeypatch):
+    from fer_core.prediction import face_detection
+
+    monkeypatch.setattr(face_detection._BlazeFace, "_detect_window", lambda *args: [])  # the full-range model misses it
+    result = predictor.predict(Image.open(ASSETS / "astronaut.jpg"))
+    assert result.message == FOUND_BY_SECOND_MODEL
+    [face] = result.faces
+    assert json.loads(json.dumps(result.to_dict()))["faces"][0]["fallback"] == "second_model"
 
 
 def test_ten_faces(predictor):

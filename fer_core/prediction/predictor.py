@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import FERError
-from .face_detection import CASCADE, PADDING, TILES, FaceBox, detect_faces
+from .face_detection import CASCADE, PADDING, SECOND_MODEL, FaceBox, detect_faces
 from .photos import load_image
 from .face_classifier import FaceClassifier
 from .ranking import Ranked, rank, ranking_to_dicts
@@ -35,16 +35,18 @@ FOUND_AFTER_PADDING = ("The face fills this photo, so it was found only after th
                        "canvas: check that its box is a face.")
 FOUND_BY_CASCADE = ("The face fills this photo, so it was found only by a second, simpler face detector (OpenCV's "
                     "cascade), without its eyes: check that its box is a face.")
-FOUND_IN_TILES = ("No face was found in the whole photo at once, so it was found only by a closer look at its parts: "
-                  "check that each box is a face.")
+FOUND_BY_SECOND_MODEL = ("The main face detector did not find this face, so it was found only where two other face "
+                         "detectors agreed (MediaPipe's back-camera and short-range models): check that its box is a "
+                         "face.")
 
 
 @dataclass(frozen=True)
 class FacePrediction:
     """One face: its box (x, y, w, h), its ranking (top-k `Ranked(label, probability)`, best first), all
     probabilities, the 48×48 grey crop the model saw, and the detector's fallback that found it, if its first look
-    did not: "tiles" (a closer look at parts of the photo), "padding" (the photo on a larger canvas: a face that
-    fills the frame) or "cascade" (OpenCV's Haar cascade, the last: a face that fills the frame, no eyes)."""
+    did not: "padding" (the photo on a larger canvas: a face that fills the frame), "second_model" (two other
+    BlazeFace models agreeing: a blurred, tight, turned or covered face) or "cascade" (OpenCV's Haar cascade, the
+    last: a face that fills the frame, no eyes)."""
 
     box: tuple[int, int, int, int]
     top_k: list[Ranked]
@@ -108,7 +110,7 @@ class Predictor:
             found = [((f.x, f.y, f.w, f.h), frame_face(photo, f, size), f.fallback) for f in detect_faces(photo)]
         fallbacks = {fallback for _, _, fallback in found}
         message = (FOUND_AFTER_PADDING if PADDING in fallbacks else FOUND_BY_CASCADE if CASCADE in fallbacks
-                   else FOUND_IN_TILES if TILES in fallbacks else "")
+                   else FOUND_BY_SECOND_MODEL if SECOND_MODEL in fallbacks else "")
         if not found and whole_image_if_no_face:
             side = min(photo.size)
             square = ((photo.width - side) // 2, (photo.height - side) // 2, side, side)

@@ -16,10 +16,10 @@ VALIDATION_BATCH_SIZE = 256
 class FaceBatches(keras.utils.PyDataset):
     """targets: (N, classes) float32, one-hot labels or distilled ones, one row per image."""
 
-    def __init__(self, images, targets, indices, batch_size, augment, seed, shuffle):
+    def __init__(self, images, targets, indices, batch_size, augment, seed, shuffle, erasing: float = 0.0):
         super().__init__()
         self.images, self.targets, self.indices = images, targets, np.asarray(indices)
-        self.batch_size, self.augment, self.shuffle = batch_size, augment, shuffle
+        self.batch_size, self.augment, self.shuffle, self.erasing = batch_size, augment, shuffle, erasing
         self.rng = np.random.default_rng(seed)
         self.order = self.rng.permutation(self.indices) if shuffle else self.indices
 
@@ -30,7 +30,7 @@ class FaceBatches(keras.utils.PyDataset):
         chosen = self.order[batch * self.batch_size : (batch + 1) * self.batch_size]
         faces = self.images[chosen]
         if self.augment:
-            faces = augment_batch(faces, self.rng)
+            faces = augment_batch(faces, self.rng, self.erasing)
         return faces[..., None].astype("float32"), self.targets[chosen]
 
     def on_epoch_end(self):

@@ -24,7 +24,8 @@ SHIPPED_MODEL = Path(__file__).resolve().parents[2] / "models" / "fer_studio.ker
 
 # Fields added after runs were first recorded: a config.json without them trained as these say, so a resume or a
 # card's command reproduces what ran, not today's defaults.
-FIELDS_OF_OLDER_RUNS = {"weight_decay": 0.0, "distill_from": None, "warmup": False, "transfer": "off"}
+FIELDS_OF_OLDER_RUNS = {"weight_decay": 0.0, "distill_from": None, "warmup": False, "transfer": "off",
+                        "random_erasing": 0.0}
 
 
 def resolve_precision(precision: str) -> str:
@@ -79,6 +80,7 @@ class TrainingConfig:
     warmup: bool = True  # a linear warm-up over the first 1/15 of the epochs, before the cosine decay
     balance: str = "none"
     augment: bool = True
+    random_erasing: float = 0.0  # the share of augmented faces that get a rectangle of noise (augment.py)
     seed: int = 0
     skip_bad_rows: bool = False
     precision: str = "auto"
@@ -112,6 +114,8 @@ class TrainingConfig:
             raise FERError(f"The learning rate must be above 0 and at most 1, not {self.learning_rate}.")
         if not 0 <= self.weight_decay < 1:
             raise FERError(f"The weight decay must be at least 0 and below 1, not {self.weight_decay}.")
+        if not 0 <= self.random_erasing <= 1:
+            raise FERError(f"Random erasing is a share of faces, from 0 to 1, not {self.random_erasing}.")
         return self
 
     @property

@@ -190,6 +190,17 @@ def _fixed_seconds(calibration: dict | None) -> float:
     return (calibration or {}).get("startup_seconds", 0.0)
 
 
+def _seconds_per_photo(data: str | Path, photos: int) -> float:
+    """A photo of the folder read, decoded and searched for its face, timed here on a few of its photos (else the
+    PHOTO_SECONDS of docs/training_on_cpu.md)."""
+    if not photos or not Path(data).is_dir():
+        return PHOTO_SECONDS
+    from ..data.image_folder import seconds_per_photo
+
+    timed = seconds_per_photo(Path(data))
+    return PHOTO_SECONDS if timed is None else timed
+
+
 def photos_the_job_reads(data: str | Path, dataset) -> int:
     """How many photos a job on this data reads again: a folder's, every one (folders are not cached); a file's
     faces come from the dataset cache."""
@@ -244,6 +255,7 @@ def estimate_job(config: TrainingConfig, train_faces: int, validation_faces: int
                           teacher_seconds_per_face=(calibration or {}).get("teacher_seconds_per_face"),
                           teacher_load_seconds=(calibration or {}).get("teacher_load_seconds", 0.0),
                           export_seconds=(calibration or {}).get("export_seconds", EXPORT_SECONDS),
-                          load_seconds=LOAD_SECONDS + photos * PHOTO_SECONDS + _fixed_seconds(calibration))
+                          load_seconds=LOAD_SECONDS + photos * _seconds_per_photo(config.data, photos)
+                          + _fixed_seconds(calibration))
     what = config.arch if transfer == "off" else kind[0]
     return JobEstimate(seconds, timings_in_words(len(runs), calibration is not None, card is not None, what))

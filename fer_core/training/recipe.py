@@ -137,7 +137,7 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
                                                                 start_epoch, view_count(tta))
     else:
         batches = FaceBatches(dataset.images, targets, train_indices, config.batch_size, config.augment,
-                              config.seed + start_epoch, shuffle=True)
+                              config.seed + start_epoch, shuffle=True, erasing=config.random_erasing)
         # Validation and test are scored against their plain labels: the teacher never sees them.
         validation = FaceBatches(dataset.images, one_hot(dataset.labels, dataset.num_classes), splits.validation,
                                  VALIDATION_BATCH_SIZE, False, 0, shuffle=False)
