@@ -14,6 +14,7 @@ from fer_core.data.fer2013 import CLASS_NAMES as FER2013_CLASSES
 from fer_core.errors import FERError, ImageError
 from fer_core.prediction.model_contract import machine_in_words
 from fer_core.prediction.photos import load_image
+from fer_core.shipped_models import SEED_CARD, SEED_MODEL
 from fer_core.training.evaluation import same_faces, scored_on
 from ui import cached, charts, metric_words, pictures, sidebar
 from ui.plain_text import plain
@@ -55,8 +56,8 @@ def model_card_panel(model_path: Path) -> None:
         accuracy.metric("Test accuracy", f"{evaluation['accuracy']:.1%}", help=metric_words.TEST_ACCURACY)
         top3.metric("Top-3 accuracy", f"{evaluation['top3_accuracy']:.1%}", help=metric_words.TOP3_ACCURACY)
         f1.metric("Macro F1", f"{evaluation['macro_f1']:.3f}", help=metric_words.MACRO_F1)
-        if sidebar.SEED_CARD.exists() and model_path.resolve() != sidebar.SEED_MODEL.resolve() and not own_classes:
-            seed_evaluation = cached.card_file(str(sidebar.SEED_CARD), sidebar.SEED_CARD.stat().st_mtime).get("evaluation") or {}
+        if SEED_CARD.exists() and model_path.resolve() != SEED_MODEL.resolve() and not own_classes:
+            seed_evaluation = cached.card_file(str(SEED_CARD), SEED_CARD.stat().st_mtime).get("evaluation") or {}
             if "accuracy" in seed_evaluation and same_faces(evaluation, seed_evaluation):  # else not a comparison
                 gain = evaluation["accuracy"] - seed_evaluation["accuracy"]
                 seed.metric("vs. the notebook's seed_cnn", f"{seed_evaluation['accuracy']:.1%}",

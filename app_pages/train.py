@@ -14,7 +14,8 @@ from fer_core.data.balance import BALANCE_IN_WORDS, BALANCE_METHODS, balanced_cl
 from fer_core.errors import FERError
 from fer_core.training.architectures import ARCHITECTURES
 from fer_core.training.runs import ACTIVE_STATES, TrainingRun, epochs_text, list_runs
-from fer_core.training.config import SHIPPED_MODEL, TrainingConfig, cpu_has_bfloat16, resolve_precision
+from fer_core.shipped_models import SHIPPED_MODEL
+from fer_core.training.config import TrainingConfig, cpu_has_bfloat16, resolve_precision
 from fer_core.training.transfer import TRANSFER_CHOICES, resolve_transfer
 from ui import cached, charts, metric_words, sidebar
 from ui.plain_text import plain

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from fer_core.shipped_models import SHIPPED_MODEL
+
 from .measure import REPO, rss_bytes, timed
 from .photos import example_photo, sized_photo
 
-SHIPPED_MODEL = REPO / "models" / "fer_studio.keras"
 BENCH_RUNS = Path("/tmp/benchruns")
 PHOTO_SIZES = {"640x480": (640, 480), "2048x2048": (2048, 2048)}
 CROP_BATCH = 256

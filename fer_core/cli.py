@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 from .errors import FERError, StillImageNotVideo, VideoError
+from .shipped_models import SHIPPED_MODEL
 from .data.fer2013 import SPLITS
 
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "fer_studio.keras"
 EXIT_USER_ERROR = 2
 
 
@@ -335,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.set_defaults(run=command_calibrate)
 
     evaluate = sub.add_parser("evaluate", help="accuracy, top-3, macro F1, per-class scores, confusion matrix")
-    evaluate.add_argument("--model", default=str(DEFAULT_MODEL))
+    evaluate.add_argument("--model", default=str(SHIPPED_MODEL))
     evaluate.add_argument("--data", required=True)
     evaluate.add_argument("--split", default="test", choices=SPLITS)
     evaluate.add_argument("--skip-bad-rows", action="store_true")
@@ -344,14 +344,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = sub.add_parser("predict", help="top-k emotions for every face in each image (JSON)")
     predict.add_argument("images", nargs="+")
-    predict.add_argument("--model", default=str(DEFAULT_MODEL))
+    predict.add_argument("--model", default=str(SHIPPED_MODEL))
     predict.add_argument("--top", type=int, default=3)
     predict.add_argument("--whole-image", action="store_true", help="classify the whole image when no face is found")
     predict.set_defaults(run=command_predict)
 
     video = sub.add_parser("video", help="every person's emotions over time in a clip (summary, --json or --csv)")
     video.add_argument("clip")
-    video.add_argument("--model", default=str(DEFAULT_MODEL))
+    video.add_argument("--model", default=str(SHIPPED_MODEL))
     video.add_argument("--fps", type=float, help="analyse this many frames a second (default: every frame)")
     video.add_argument("--out", help="also write the clip with numbered boxes and emotions as an H.264 MP4: every "
                                      "frame at the clip's rate, with its sound")

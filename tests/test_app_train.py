@@ -117,9 +117,11 @@ def test_the_expert_settings_sit_in_advanced_with_their_defaults_shown():
     advanced = [e for e in at.expander if e.label.startswith("Advanced")]
     assert len(advanced) == 1
     inside = {w.key: w for w in advanced[0].number_input} | {w.key: w for w in advanced[0].checkbox}
-    assert set(inside) == {"train_learning_rate", "train_weight_decay", "train_distill", "train_bfloat16"}
+    assert set(inside) == {"train_learning_rate", "train_weight_decay", "train_random_erasing", "train_distill",
+                           "train_bfloat16"}
     assert inside["train_learning_rate"].value == defaults.learning_rate
     assert inside["train_weight_decay"].value == defaults.weight_decay
+    assert inside["train_random_erasing"].value == defaults.random_erasing
     captions = " ".join(c.value for c in advanced[0].caption)
     assert f"learning rate {defaults.learning_rate:g}" in captions and f"weight decay {defaults.weight_decay:g}" in captions
     # The balancing choice says what it does to the job.

@@ -16,9 +16,7 @@ from fer_core.data import quality
 from fer_core.data.dataset import FERDataset, load_fer2013
 from fer_core.data.load_budget import DEFAULT_MAX_LOAD_MB
 from fer_core.prediction.model_contract import read_model_info
-from fer_core.training.config import SHIPPED_MODEL
-
-MODELS_DIR = SHIPPED_MODEL.parent
+from fer_core.shipped_models import MODELS_DIR
 
 
 # cache_resource, not cache_data: the face arrays are shared read-only, not copied into every session.

@@ -18,6 +18,7 @@ from fer_core.data.collected_classes import CollectedClasses
 from fer_core.data.dataset import DATA_FILE_SUFFIXES
 from fer_core.data.fer2013 import CLASS_NAMES as FER2013_CLASSES
 from fer_core.errors import CollectionError, DataError, FERError, UploadTooLarge
+from fer_core.shipped_models import MODELS_DIR, SEED_MODEL, SHIPPED_MODEL
 from fer_core.training.runs import TrainingRun, list_runs, uploads_dir, uploads_needed
 from fer_core.data.sampling import BUILT_IN_SAMPLE
 from fer_core.data.splits import HELD_OUT_FROM_CLASS_SIZE
@@ -25,11 +26,7 @@ from ui import cached
 from ui.pages import COLLECT, TRAIN
 from ui.plain_text import plain
 
-REPO = Path(__file__).resolve().parent.parent
-SHIPPED_MODEL = REPO / "models" / "fer_studio.keras"
-CPU_JOB_MODEL = REPO / "models" / "fer_fast.keras"  # what the Train page's default job makes on 2 CPU cores
-SEED_MODEL = REPO / "models" / "seed_cnn.keras"  # the notebook's recipe, shipped to compare with
-SEED_CARD = SEED_MODEL.with_suffix(".json")
+CPU_JOB_MODEL = MODELS_DIR / "fer_fast.keras"  # what the Train page's default job makes on 2 CPU cores
 
 SOURCE_LABELS = {"sample": "Built-in sample (10% of FER2013)", "upload": "Upload a file", "server": "A path on the server",
                  "camera": "Classes from your camera"}

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..data.balance import BALANCE_METHODS
 from ..errors import FERError
+from ..shipped_models import SHIPPED_MODEL
 from .transfer import TRANSFER_CHOICES
 from .architectures import ARCHITECTURES, DEFAULT_ARCHITECTURE
 
@@ -18,9 +19,8 @@ from .architectures import ARCHITECTURES, DEFAULT_ARCHITECTURE
 # mixed_bfloat16 keeps float32 weights, and the saved model is float32 whatever trained it.
 PRECISIONS = ("auto", "float32", "mixed_bfloat16")
 
-# The shipped model teaches the default job (knowledge distillation): its probabilities for each training face,
-# computed once, soften the one-hot labels. See fer_core/training/distillation.py.
-SHIPPED_MODEL = Path(__file__).resolve().parents[2] / "models" / "fer_studio.keras"
+# The shipped model (SHIPPED_MODEL) teaches the default job (knowledge distillation): its probabilities for each
+# training face, computed once, soften the one-hot labels. See fer_core/training/distillation.py.
 
 # Fields added after runs were first recorded: a config.json without them trained as these say, so a resume or a
 # card's command reproduces what ran, not today's defaults.
