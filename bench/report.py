@@ -446,8 +446,8 @@ def face_framing_rows(section: dict | None) -> list[Row]:
     if not section or "tight_crops" not in section:
         return [_missing("faces that fill the frame, phantom faces, turned faces", section)] if section else []
     tight, free, framing = section["tight_crops"], section["no_face"], section["framing"]
-    first_look = (tight["found"] - tight["found_after_padding"] - tight.get("found_in_tiles", 0)
-                  - tight.get("found_by_second_model", 0) - tight.get("found_by_cascade", 0))
+    first_look = (tight["found"] - tight["found_after_padding"] - tight.get("found_by_second_model", 0)
+                  - tight.get("found_by_cascade", 0))
     rows = [Row(f"tight FER2013 PublicTest crops enlarged to 96–512 px (half grey), face found by `Predictor.predict`",
                 f"{tight['found'] / tight['count']:.1%} of {tight['count']} ({tight['found_after_padding']} only after "
                 f"padding, {tight.get('found_by_second_model', 0)} only by the second model, "

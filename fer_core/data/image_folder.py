@@ -116,8 +116,8 @@ def seconds_per_photo(path: Path) -> float | None:
 @lru_cache(maxsize=16)
 def _seconds_per_photo(path: str, _modified: int) -> float | None:
     folder = Path(path)
-    photos = [file.relative_to(folder).parts for file in sorted(folder.rglob("*"))
-              if is_photo(file.name) and not _hidden(file.relative_to(folder).parts) and file.is_file()]
+    photos = [parts for parts in (file.relative_to(folder).parts for file in sorted(folder.rglob("*")) if file.is_file())
+              if is_photo(parts[-1]) and not _hidden(parts)]
     seconds = []
     for parts in photos[::max(1, len(photos) // PHOTOS_TIMED)][:PHOTOS_TIMED]:
         began = time.perf_counter()

@@ -251,8 +251,8 @@ class _BlazeFace:
         return any(_iou(box, face) > SECOND_MODEL_SAME_FACE_IOU for face, _ in seen[window])
 
     def _second_model_search(self, pixels: np.ndarray, scale: np.ndarray, width: int, height: int) -> list[FaceBox]:
-        """Faces the back-camera model finds, over the photo and then over the photo on a larger canvas, that the
-        short-range model finds again around them."""
+        """Faces the back-camera model finds, over the photo and then over the photo on larger canvases (the first
+        that gives any), that the short-range model finds again around them; each keeps the lower of the two scores."""
         small_width, small_height = pixels.shape[1], pixels.shape[0]
         longer = max(small_width, small_height)
         # On the larger canvas, as in the padded search, only a face that fills the photo counts.
@@ -267,9 +267,10 @@ class _BlazeFace:
                 around = self._short.window(pixels, round(box[0] + box[2] / 2 - side / 2),
                                             round(box[1] + box[3] / 2 - side / 2), side)
                 agreeing = [seen_score for seen, seen_score in around if _iou(box, seen) > SECOND_MODEL_SAME_FACE_IOU]
-                if agreeing and min(score, max(agreeing)) >= SECOND_MODEL_SCORE:
+                both = min(score, max(agreeing, default=0.0))  # as sure as the less sure model
+                if both >= SECOND_MODEL_SCORE:
                     raised = box - np.array([0, SECOND_MODEL_BOX_RAISE * box[3], 0, 0, 0, 0, 0, 0])
-                    confirmed.append((raised * scale, min(score, max(agreeing))))  # as sure as the less sure model
+                    confirmed.append((raised * scale, both))
             if confirmed:
                 return _distinct_faces(confirmed, width, height, fallback=SECOND_MODEL)
         return []
