@@ -231,3 +231,10 @@ def test_a_face_turned_30_degrees_in_a_scene_is_found(astronaut, turn):
     assert len(faces) == 1
     [face] = faces
     assert abs(face.x + face.w / 2 - centre[0]) < 40 and abs(face.y + face.h / 2 - centre[1]) < 40
+
+
+@pytest.mark.parametrize("size", [(240, 180), (320, 240), (480, 360), (240, 160), (480, 320)])
+def test_the_second_look_makes_no_face_of_a_coffee_cup_at_any_size(size):
+    # The back-camera model alone sees a face in this cup; on canvases larger than 1.5× the short-range model agreed.
+    coffee = Image.open(ASSETS / "coffee.jpg").convert("RGB").resize(size)
+    assert detect_faces(coffee) == []
