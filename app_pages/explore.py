@@ -3,10 +3,10 @@
 import numpy as np
 import streamlit as st
 
-from fer_core.errors import FERError
-from fer_core.data.fer2013 import SPLITS
 from fer_core.data.balance import BALANCE_METHODS, balanced_class_counts
+from fer_core.data.fer2013 import SPLITS
 from fer_core.data.quality import BLANK_MAX_STD, BLANK_MIN_MODE_FRACTION
+from fer_core.errors import FERError
 from ui import cached, charts, pictures, sidebar
 from ui.plain_text import plain
 

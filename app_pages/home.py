@@ -2,15 +2,14 @@
 
 import streamlit as st
 
-from fer_core.errors import FERError
 from fer_core.data.fer2013 import CLASS_NAMES
-from fer_core.shipped_models import SHIPPED_MODEL
+from fer_core.errors import FERError
 from fer_core.prediction.photos import load_image
+from fer_core.shipped_models import SHIPPED_MODEL
 from fer_core.training.evaluation import faces_digest, score_on_faces, scored_on
 from ui import cached, charts, metric_words, pictures, sidebar
 from ui.pages import HOME, PAGES
 from ui.plain_text import plain
-
 
 
 def hero_example() -> None:

@@ -9,13 +9,14 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from fer_core.training import jobs
 from fer_core.data.balance import BALANCE_IN_WORDS, BALANCE_METHODS, balanced_class_counts
 from fer_core.errors import FERError
-from fer_core.training.architectures import ARCHITECTURES
-from fer_core.training.runs import ACTIVE_STATES, TrainingRun, epochs_text, list_runs
+from fer_core.settings import keep_runs
 from fer_core.shipped_models import SHIPPED_MODEL
+from fer_core.training import jobs
+from fer_core.training.architectures import ARCHITECTURES
 from fer_core.training.config import TrainingConfig, cpu_has_bfloat16, resolve_precision
+from fer_core.training.runs import ACTIVE_STATES, TrainingRun, epochs_text, list_runs
 from fer_core.training.transfer import TRANSFER_CHOICES, resolve_transfer
 from ui import cached, charts, metric_words, sidebar
 from ui.plain_text import plain
@@ -373,7 +374,7 @@ else:
         else:
             st.toast(plain(f"Started {run.name}."))
             if pruned := run.status_record.get("pruned_runs"):
-                st.info(plain(f"To keep the last {jobs.DEFAULT_KEEP_RUNS} runs (FER_KEEP_RUNS), the oldest were removed: "
+                st.info(plain(f"To keep the last {keep_runs()} runs (FER_KEEP_RUNS), the oldest were removed: "
                               f"{', '.join(pruned)}. Runs younger than a day, and runs chosen for prediction, are kept."))
             st.session_state["open_run"] = run.name  # the history below opens the job just started
             time.sleep(0.5)  # let the job write its first status before the live panel reads it

@@ -4,10 +4,10 @@ background job and a fragment polls its progress; the webcam's frames go to fer_
 
 import streamlit as st
 
-from fer_core.data.dataset import default_cache_dir
 from fer_core.errors import FERError, VideoError
 from fer_core.prediction.video_analysis import AnalysisJob, SavedAnalysis
 from fer_core.prediction.video_clips import VIDEO_TYPES, clock, frame_rate_text
+from fer_core.settings import cache_dir
 from ui import cached, sidebar, video_charts
 from ui.plain_text import plain
 
@@ -63,7 +63,7 @@ def analysis_of(upload, fps, model_path) -> SavedAnalysis | None:
     This session's previous clip or rate is let go (stopped unless another visitor waits on it); a new upload of a
     clip that failed is analysed again."""
     # Hashed where it lies: getvalue shares Streamlit's bytes (getbuffer would copy a clip of hundreds of MB).
-    saved = SavedAnalysis.for_clip(default_cache_dir() / "videos", upload.getvalue(), model_path, fps)
+    saved = SavedAnalysis.for_clip(cache_dir() / "videos", upload.getvalue(), model_path, fps)
     if saved.exists():
         return saved
     predictor = cached.load_predictor(str(model_path), model_path.stat().st_mtime)

@@ -205,7 +205,7 @@ def first_prediction_steps(model_path: str, photo: str) -> dict:
     import plotly.graph_objects  # noqa: F401
 
     step("import pandas, plotly")
-    import ui.cached, ui.charts, ui.pictures, ui.sidebar  # noqa: E401, F401  the modules every page imports
+    import ui.cached  # noqa: E401, F401  the modules every page imports
 
     step("import the app's ui modules")
     from fer_core.prediction.predictor import Predictor

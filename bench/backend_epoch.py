@@ -20,12 +20,12 @@ def main(data: str, precision: str) -> dict:
     import keras
 
     from fer_core import load_fer2013
-    from fer_core.training import recipe
-    from fer_core.training.batches import FaceBatches
-    from fer_core.training.distillation import one_hot
     from fer_core.data.fer2013 import NUM_CLASSES
+    from fer_core.training import recipe
     from fer_core.training.architectures import build_model
+    from fer_core.training.batches import FaceBatches
     from fer_core.training.config import TrainingConfig
+    from fer_core.training.distillation import one_hot
 
     config = dataclasses.replace(TrainingConfig.defaults(), data=data, precision=precision)
     dataset = load_fer2013(data)

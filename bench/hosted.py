@@ -98,7 +98,7 @@ def load_in_fresh_process(path: Path, budget_mb: int, as_upload: bool) -> dict:
 
 
 def hostile_loads(data: Path, quick: bool) -> dict:
-    from fer_core.data.load_budget import DEFAULT_MAX_LOAD_MB
+    from fer_core.settings import DEFAULT_MAX_LOAD_MB
 
     folder = Path(tempfile.mkdtemp(dir=CACHE))
     faces = 60_000 if quick else MANY_FACES

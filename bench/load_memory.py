@@ -190,9 +190,9 @@ def training_job(path: Path, folder: Path, epochs: int = 1, balance: str = "none
     epoch's end, the export and the scoring. The resident memory of the job process and all its children is summed
     every JOB_SAMPLE_SECONDS, and kept per phase of the job's progress file; the job's own peak is what it records
     (ru_maxrss) when it ends."""
+    from fer_core.settings import DEFAULT_MAX_LOAD_MB
     from fer_core.training.config import TrainingConfig
     from fer_core.training.jobs import start_training_job
-    from fer_core.data.load_budget import DEFAULT_MAX_LOAD_MB
 
     runs, cache = Path(tempfile.mkdtemp(dir=folder)), tempfile.mkdtemp(dir=folder)
     config = TrainingConfig(data=str(path), epochs=epochs, balance=balance)
@@ -226,9 +226,10 @@ def training_job(path: Path, folder: Path, epochs: int = 1, balance: str = "none
 def photo_bomb_zip(folder: Path, inflated: int) -> Path:
     """Issue 26's zip: one train/happy/x.jpg that inflates to `inflated` bytes of zeros (1.9 GB from 1.9 MB), beside
     honest photos of two classes and incompressible filler (38 MB for 1.9 GB); written as a stream, never held."""
-    from PIL import Image
     import io
+
     import numpy as np
+    from PIL import Image
 
     path = folder / "photo_bomb.zip"
     face = io.BytesIO()

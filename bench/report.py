@@ -448,19 +448,19 @@ def face_framing_rows(section: dict | None) -> list[Row]:
     tight, free, framing = section["tight_crops"], section["no_face"], section["framing"]
     first_look = (tight["found"] - tight["found_after_padding"] - tight.get("found_by_second_model", 0)
                   - tight.get("found_by_cascade", 0))
-    rows = [Row(f"tight FER2013 PublicTest crops enlarged to 96–512 px (half grey), face found by `Predictor.predict`",
+    rows = [Row("tight FER2013 PublicTest crops enlarged to 96–512 px (half grey), face found by `Predictor.predict`",
                 f"{tight['found'] / tight['count']:.1%} of {tight['count']} ({tight['found_after_padding']} only after "
                 f"padding, {tight.get('found_by_second_model', 0)} only by the second model, "
                 f"{tight.get('found_by_cascade', 0)} only by the cascade); top-1 as served {tight['correct'] / tight['count']:.1%}",
                 f"the detector's first look alone: {first_look / tight['count']:.1%}", "—",
                 "found ≥ 97%, top-1 ≥ 50%",
                 tight["found"] >= 0.97 * tight["count"] and tight["correct"] >= 0.5 * tight["count"])]
-    rows.append(Row(f"face-free pictures (noise, gradients, text, shapes, blobs, real photos and diagrams): faces found",
+    rows.append(Row("face-free pictures (noise, gradients, text, shapes, blobs, real photos and diagrams): faces found",
                     f"{free['false_faces']} in {free['pictures']} ({free['false_faces_by_fallbacks']} by the "
                     f"fallbacks); detection with every fallback {_ms(free['detect_seconds']['median'])} a picture"
                     + _n(free["detect_seconds"]), "—", "—", "0 faces", free["false_faces"] == 0))
     upright, turned = framing["upright"], framing["turned ±30°"]
-    rows.append(Row(f"FER2013 PublicTest faces turned ±30° in a 640×480 scene: found; top-1 as served",
+    rows.append(Row("FER2013 PublicTest faces turned ±30° in a 640×480 scene: found; top-1 as served",
                     f"found {turned['found'] / turned['count']:.1%}; top-1 {turned['accuracy_as_served']:.1%}",
                     f"upright: found {upright['found'] / upright['count']:.1%}, top-1 {upright['accuracy_as_served']:.1%}",
                     "—", "found ≥ 95%; top-1 within 3 points of upright",

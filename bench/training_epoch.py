@@ -73,10 +73,10 @@ def _time_config(dataset, arch: str, batch_size: int, balance: str, warmup: int,
     keras.mixed_precision.set_global_policy(policy)
 
     from fer_core.data.balance import balanced_training_plan
-    from fer_core.training.distillation import one_hot
     from fer_core.data.fer2013 import NUM_CLASSES
     from fer_core.training.architectures import build_model
     from fer_core.training.batches import FaceBatches
+    from fer_core.training.distillation import one_hot
 
     keras.utils.set_random_seed(0)
     splits = dataset.splits

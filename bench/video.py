@@ -38,9 +38,8 @@ def _annotated_cost(folder: Path, predictor, repeats: int, seconds: float = CLIP
     """What the annotated clip adds to the page's default analysis (LONG_CLIP_RATE frames a second) of a clip with
     sound, per size: seconds for the analysis alone, with every frame drawn at the clip's rate with its sound, and
     with only the analysed frames drawn (with sound: the page's choice past FER_ANNOTATE_EVERY_FRAME_SECONDS)."""
-    from scripts.make_test_clip import crossing_frames, write_clip
-
     from fer_core.prediction.video_analysis import analyse_video
+    from scripts.make_test_clip import crossing_frames, write_clip
 
     def best(clip: Path, **options) -> float:
         times = []
@@ -421,7 +420,6 @@ def run(data: Path, quick: bool) -> dict:
     seconds, repeats = (3, 1) if quick else (CLIP_SECONDS, 3)
     model_path, model_note = benchmark_model()
     from fer_core.prediction.predictor import Predictor
-
     from scripts.make_test_clip import handheld_frames, write_clip
 
     predictor = Predictor(model_path)

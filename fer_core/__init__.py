@@ -3,8 +3,8 @@
 Importing fer_core is light: TensorFlow loads only in the training process (fer_core.training.recipe)."""
 
 from .data.dataset import FERDataset, load_fer2013, load_fer2013_bytes
-from .errors import DataError, FERError, ImageError, JobAlreadyRunning, JobError, ModelError
 from .data.fer2013 import CLASS_NAMES
+from .errors import DataError, FERError, ImageError, JobAlreadyRunning, JobError, ModelError
 
 __all__ = ["CLASS_NAMES", "DataError", "FERDataset", "FERError", "ImageError", "JobAlreadyRunning", "JobError",
            "ModelError", "Predictor", "load_fer2013", "load_fer2013_bytes"]

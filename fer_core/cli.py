@@ -10,9 +10,10 @@ import shlex
 import sys
 from pathlib import Path
 
+from . import settings
+from .data.fer2013 import SPLITS
 from .errors import FERError, StillImageNotVideo, VideoError
 from .shipped_models import SHIPPED_MODEL
-from .data.fer2013 import SPLITS
 
 EXIT_USER_ERROR = 2
 
@@ -23,9 +24,8 @@ def _print_json(data) -> None:
 
 def command_data(args) -> int:
     from .data.dataset import load_fer2013
-    from .data.load_budget import max_load_mb_from_environment
 
-    dataset = load_fer2013(args.path, skip_bad_rows=args.skip_bad_rows, max_load_mb=max_load_mb_from_environment())
+    dataset = load_fer2013(args.path, skip_bad_rows=args.skip_bad_rows, max_load_mb=settings.max_load_mb())
     counts = dataset.counts_by_split()
     if args.json:
         _print_json({"rows": len(dataset), "counts": {k: v.tolist() for k, v in counts.items()},
@@ -51,9 +51,9 @@ def command_data(args) -> int:
 
 
 def command_train(args) -> int:
+    from .training.config import TrainingConfig
     from .training.jobs import acquire_job_lock
     from .training.runs import TrainingRun
-    from .training.config import TrainingConfig
 
     if args.resume:
         run_dir = Path(args.resume)
@@ -75,7 +75,9 @@ def command_train(args) -> int:
                                 transfer="off" if args.from_scratch else args.transfer,
                                 transfer_base=args.transfer_base).check()
     # A job started by the app hands its lock down; one started here takes it.
-    lock_fd = int(os.environ["FER_JOB_LOCK_FD"]) if os.environ.get("FER_JOB_LOCK_FD") else acquire_job_lock(runs_dir)
+    lock_fd = settings.inherited_job_lock()
+    if lock_fd is None:
+        lock_fd = acquire_job_lock(runs_dir)
     verbose = 1 if sys.stderr.isatty() else 2
     from .training import recipe  # imports TensorFlow: only now that the arguments are known to be good
 
@@ -122,8 +124,8 @@ def command_calibrate(args) -> int:
 
 def command_evaluate(args) -> int:
     from .data.dataset import load_fer2013
-    from .training.evaluation import evaluate_probabilities, faces_digest
     from .prediction.face_classifier import FaceClassifier
+    from .training.evaluation import evaluate_probabilities, faces_digest
 
     classifier = FaceClassifier(args.model)
     dataset = load_fer2013(args.data, skip_bad_rows=args.skip_bad_rows)
@@ -168,7 +170,7 @@ def command_predict(args) -> int:
 
 def command_video(args) -> int:
     from .prediction.predictor import Predictor
-    from .prediction.video_analysis import analyse_video, max_video_seconds_from_environment
+    from .prediction.video_analysis import analyse_video
     from .prediction.video_clips import clock, frame_rate_text
 
     _refuse_unless_regular(Path(args.clip), "clip")  # a pipe would leave the decoder waiting forever
@@ -176,7 +178,7 @@ def command_video(args) -> int:
     show = _progress_printer(sys.stderr)
     try:
         analysis = analyse_video(args.clip, predictor, fps=args.fps, annotated_path=args.out, progress=show,
-                                 max_seconds=args.max_seconds or max_video_seconds_from_environment())
+                                 max_seconds=args.max_seconds or settings.max_video_seconds())
     except StillImageNotVideo as error:  # the page's sentence points to the Predict page; here, the photo command
         raise VideoError(f"{error.name} is a still image, not a video: for photos, use "
                          f"python -m fer_core predict {shlex.quote(args.clip)}") from error
@@ -390,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
         print("error: out of memory; try a smaller batch size or a smaller data file.", file=sys.stderr)
         return 1
     except Exception as exc:  # a bug, not a user error: still one line, the traceback only when asked for
-        if os.environ.get("FER_DEBUG"):
+        if settings.debug():
             raise
         print(f"error: unexpected {type(exc).__name__}: {exc} (set FER_DEBUG=1 for the traceback)", file=sys.stderr)
         return 1

@@ -40,6 +40,7 @@ import inspect  # noqa: E402
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from gpu_pack import DEFAULT_PACK, read_pack  # noqa: E402
 
 from fer_core.atomic import write_atomically, write_json_atomically  # noqa: E402
 from fer_core.data.fer2013 import CLASS_NAMES  # noqa: E402
@@ -47,12 +48,17 @@ from fer_core.prediction.model_contract import ModelInfo, write_model_info  # no
 from fer_core.training.architectures import ARCHITECTURES  # noqa: E402
 from fer_core.training.augment import augment_batch  # noqa: E402
 from fer_core.training.config import cpu_description  # noqa: E402
-from fer_core.training.distillation import (TEACHER_VIEWS, TEACHER_WEIGHT, TEMPERATURE, distilled_targets,  # noqa: E402
-                                            one_hot, teacher_agreement)
+from fer_core.training.distillation import (  # noqa: E402
+    TEACHER_VIEWS,
+    TEACHER_WEIGHT,
+    TEMPERATURE,
+    distilled_targets,
+    one_hot,
+    teacher_agreement,
+)
 from fer_core.training.evaluation import evaluate_probabilities  # noqa: E402
 from fer_core.training.model_card import _machine as machine_line  # noqa: E402
 from fer_core.training.publishing import predict_with_tta  # noqa: E402
-from gpu_pack import DEFAULT_PACK, read_pack  # noqa: E402
 
 SERVED_TTA = "flip_zoom"  # the six views the app serves a model with: candidates are chosen as they will be used
 BATCH_SIZE = 256

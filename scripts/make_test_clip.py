@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 from PIL import Image

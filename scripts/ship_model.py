@@ -23,9 +23,9 @@ import keras  # noqa: E402
 from fer_core.atomic import write_atomically, write_json_atomically  # noqa: E402
 from fer_core.data.dataset import load_fer2013  # noqa: E402
 from fer_core.prediction.face_classifier import export_litert  # noqa: E402
+from fer_core.prediction.model_contract import info_path, litert_path  # noqa: E402
 from fer_core.training.model_card import kept_start_card
 from fer_core.training.publishing import score_as_served  # noqa: E402
-from fer_core.prediction.model_contract import info_path, litert_path  # noqa: E402
 from fer_core.training.runs import TrainingRun  # noqa: E402
 
 MODELS = Path(__file__).resolve().parent.parent / "models"

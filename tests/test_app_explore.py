@@ -34,7 +34,7 @@ def test_the_near_blank_caption_sums_up_the_grey_levels_instead_of_listing_each(
     blank = int({m.label: m.value for m in at.metric}["Near-blank images"])
     captions = [c.value for c in at.caption if "grey-level std" in c.value]
     assert len(captions) == 1
-    shown = f", the first 8 shown" if blank > 8 else ""
+    shown = ", the first 8 shown" if blank > 8 else ""
     assert re.fullmatch(rf"{blank:,} found{shown}; grey-level std \d+\.\d( to \d+\.\d)? \(0 is one flat grey\)\.",
                         captions[0]), captions[0]
     # The two lists stand one under the other, each the page's width: side by side, 8 twins ran into the next.

@@ -5,10 +5,10 @@ import os
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from app_fixtures import install_model_run
 from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
+from streamlit.testing.v1 import AppTest
+
 from ui.sidebar import SEED_MODEL, SHIPPED_MODEL
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")

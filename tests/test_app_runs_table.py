@@ -5,10 +5,9 @@ import json
 import os
 from pathlib import Path
 
-from streamlit.testing.v1 import AppTest
-
 from app_fixtures import install_model_run
 from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
+from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from ui.app_settings import load_settings
 from fer_core.errors import DataError, FERError, TrainingDisabled
+from fer_core.settings import load_settings
 
 
 def test_defaults_allow_local_training():
@@ -73,3 +73,14 @@ def test_with_server_paths_off_the_sidebar_offers_no_path_and_refuses_one(monkey
     assert app.session_state["data_source"] == "sample"
     assert "A path on the server" not in app.sidebar.radio[0].options
     assert not [e for e in app.error if "passwd" in e.value]
+
+
+def test_the_settings_and_the_sidebar_load_neither_opencv_nor_litert():
+    """Every page's first run imports these: a setting must not cost the detector's libraries (0.6 s before)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, fer_core.settings, ui.sidebar; "
+            "print(sorted(m for m in ('cv2', 'ai_edge_litert', 'tensorflow') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"

@@ -5,11 +5,11 @@ import signal
 import time
 from pathlib import Path
 
+from app_fixtures import install_model_run
+from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
 from streamlit.testing.v1 import AppTest
 
-from app_fixtures import install_model_run
 from fer_core.training.runs import list_runs
-from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 JOB_TIMEOUT_SECONDS = 120

@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
-
 from video_fixtures import clip_with_sound, crossing_clip  # noqa: F401 (pytest fixtures)
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
@@ -120,7 +119,7 @@ def test_a_clip_over_the_pixel_budget_is_refused_on_the_page(monkeypatch, tmp_pa
 
     from scripts.make_test_clip import write_clip
 
-    monkeypatch.setattr("ui.app_settings.DEFAULT_MAX_VIDEO_GIGAPIXELS", 0.06)  # 60 million: under two 8K frames
+    monkeypatch.setattr("fer_core.settings.DEFAULT_MAX_VIDEO_GIGAPIXELS", 0.06)  # 60 million: under two 8K frames
     monkeypatch.setenv("FER_CACHE_DIR", str(tmp_path / "cache"))
     clip = write_clip(tmp_path / "8k.mp4", [np.full((4320, 7680, 3), 90, np.uint8)] * 2, fps=30, preset="ultrafast")
     at = until_analysed(video_page(monkeypatch, clip))
@@ -131,9 +130,10 @@ def test_a_clip_over_the_pixel_budget_is_refused_on_the_page(monkeypatch, tmp_pa
 
 def test_the_page_queues_behind_another_visitor_and_a_new_rate_replaces_its_analysis(monkeypatch, crossing_clip,
                                                                                      tmp_path):  # noqa: F811
+    from video_fixtures import SHIPPED_MODEL, SlowPredictor
+
     from fer_core.prediction.predictor import Predictor
     from fer_core.prediction.video_analysis import AnalysisJob, SavedAnalysis
-    from video_fixtures import SHIPPED_MODEL, SlowPredictor
 
     monkeypatch.setenv("FER_CACHE_DIR", str(tmp_path / "cache"))
     slow = SlowPredictor(Predictor(SHIPPED_MODEL), 1.0)  # a second a frame: 30 s for the clip's 30 frames

@@ -10,20 +10,20 @@ import io
 import os
 import struct
 import subprocess
-import tarfile
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import synthetic_faces, write_csv
 from PIL import Image
 
-from conftest import synthetic_faces, write_csv
 from fer_core.data.csv_format import format_fer_csv
 from fer_core.data.dataset import load_fer2013, load_fer2013_bytes
-from fer_core.errors import DataError
 from fer_core.data.fer2013 import CLASS_NAMES
+from fer_core.errors import DataError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PIXELS = " ".join(["128"] * 2304)

@@ -1,6 +1,6 @@
 import numpy as np
-
 from conftest import synthetic_faces, write_csv
+
 from fer_core import load_fer2013
 from fer_core.data.balance import balanced_training_plan, class_weights, oversample_train
 

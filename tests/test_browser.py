@@ -5,7 +5,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from app_fixtures import install_model_run
 from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from app_fixtures import install_model_run
-from fer_core.prediction.model_contract import ModelInfo, write_model_info
 from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
+
+from fer_core.prediction.model_contract import ModelInfo, write_model_info
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 # Seven neutral names for the tiny model's seven outputs: a run of one's own classes, not FER2013's emotions.

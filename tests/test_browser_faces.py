@@ -4,10 +4,9 @@ found only after padding (the page shows `PredictionResult.message`)."""
 from pathlib import Path
 
 import pytest
-from PIL import Image
-
 from app_fixtures import install_model_run
 from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
+from PIL import Image
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 

@@ -105,8 +105,8 @@ def test_explores_quality_panel_keeps_ten_black_twins_inside_the_page_with_a_sho
     """The full FER2013's case: a group of black duplicate faces, which side by side ran into the near-blank column
     and off the right edge, its caption listing every grey level."""
     import numpy as np
-
     from conftest import synthetic_faces
+
     from fer_core.data.csv_format import format_fer_csv
 
     images, labels, usage = synthetic_faces(n_per_class=3, seed=1)

@@ -6,8 +6,8 @@ import tarfile
 from pathlib import Path
 
 import pytest
-
 from conftest import synthetic_faces
+
 from fer_core.data.csv_format import format_fer_csv
 
 try:

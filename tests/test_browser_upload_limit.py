@@ -4,7 +4,6 @@
 from pathlib import Path
 
 import pytest
-
 from conftest import synthetic_faces, write_csv
 
 try:

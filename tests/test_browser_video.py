@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
+from video_fixtures import clip_with_sound, crossing_clip  # noqa: F401 (pytest fixtures)
 
 from scripts.make_test_clip import crossing_frames, write_y4m
-from video_fixtures import clip_with_sound, crossing_clip  # noqa: F401 (pytest fixtures)
 
 try:
     import playwright.sync_api  # noqa: F401

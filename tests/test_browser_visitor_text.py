@@ -9,11 +9,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from app_fixtures import install_model_run
 from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
 from own_classes_fixtures import make_face_photo_folder, zip_folder
 from video_fixtures import crossing_clip  # noqa: F401 (a pytest fixture)
+
 from fer_core.prediction.model_contract import ModelInfo, write_model_info
 
 try:

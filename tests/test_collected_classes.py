@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fer_core.data.collected_classes import (CLASSES_FOLDER, MIN_PHOTOS_PER_CLASS, CollectedClasses,
-                                             check_class_name)
+from fer_core.data.collected_classes import CLASSES_FOLDER, MIN_PHOTOS_PER_CLASS, CollectedClasses, check_class_name
 from fer_core.data.dataset import load_fer2013
 from fer_core.errors import CollectionError, ImageError
 

@@ -114,7 +114,7 @@ def test_a_folder_of_classes_on_the_server_refuses_its_link_out_and_keeps_the_re
     from own_classes_fixtures import make_face_photo_folder
 
     from fer_core.data.dataset import load_fer2013
-    from ui.app_settings import load_settings
+    from fer_core.settings import load_settings
 
     allowed = make_face_photo_folder(tmp_path / "allowed" / "classes", ("tongue_out", "eyes_closed"), per_class=3).parent
     (tmp_path / "secret.jpg").write_bytes((allowed / "classes" / "tongue_out" / "tongue_out_000.jpg").read_bytes())
@@ -133,7 +133,7 @@ def test_a_typed_server_file_swapped_for_a_link_out_after_its_check_is_not_read(
     """The app checks a typed path (server_path), then loads it: a folder on the way swapped for a link out in
     between is caught on the file that was opened, not on its name."""
     from fer_core.data.dataset import load_fer2013
-    from ui.app_settings import load_settings
+    from fer_core.settings import load_settings
 
     allowed, outside = tmp_path / "allowed", tmp_path / "outside"
     (allowed / "data").mkdir(parents=True)

@@ -6,15 +6,15 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import synthetic_faces, write_csv
+from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
+
+from fer_core.prediction.model_contract import read_model_info
+from fer_core.training.config import TrainingConfig, resolve_precision
 from fer_core.training.distillation import distilled_targets, soften, teacher_agreement
 from fer_core.training.evaluation import chance_level_verdict, evaluate_probabilities
 from fer_core.training.job_clock import JobClock, job_seconds, seconds_per_batch_from_runs
-from fer_core.prediction.model_contract import read_model_info
 from fer_core.training.runs import TrainingRun
-from fer_core.training.config import TrainingConfig, resolve_precision
-from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
 
 
 @pytest.fixture(scope="module")
@@ -134,9 +134,8 @@ def test_a_flagged_run_is_marked_in_the_model_picker_and_on_the_train_page(tiny_
     import os
     from pathlib import Path
 
-    from streamlit.testing.v1 import AppTest
-
     from app_fixtures import install_model_run
+    from streamlit.testing.v1 import AppTest
 
     runs_dir = Path(os.environ["FER_RUNS_DIR"])
     model = install_model_run(runs_dir, "20260101-000000-tiny_cnn", tiny_model)
@@ -249,8 +248,8 @@ def test_older_runs_resume_with_the_recipe_they_started_with():
 def test_scoring_in_chunks_gives_the_same_probabilities(fer_fast_run, monkeypatch):
     """Faces are scored a chunk at a time (bounded memory for the teacher's pass and the evaluation): same answers."""
     from fer_core.prediction import face_classifier as runtime
-    from fer_core.training import publishing
     from fer_core.prediction.face_classifier import FaceClassifier
+    from fer_core.training import publishing
 
     faces, _, _ = synthetic_faces(n_per_class=3)
     classifier = FaceClassifier(fer_fast_run.model_path)

@@ -4,9 +4,9 @@ import zipfile
 
 import numpy as np
 import pytest
+from conftest import synthetic_faces, write_csv
 from PIL import Image
 
-from conftest import synthetic_faces, write_csv
 from fer_core import CLASS_NAMES, DataError, load_fer2013, load_fer2013_bytes
 
 

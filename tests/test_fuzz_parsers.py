@@ -13,15 +13,15 @@ import zipfile
 
 import numpy as np
 import pytest
+from conftest import synthetic_faces
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from conftest import synthetic_faces
 from fer_core.data.csv_format import format_fer_csv, parse_fer_csv
 from fer_core.data.dataset import load_fer2013_bytes
-from fer_core.errors import DataError
 from fer_core.data.fer2013 import NUM_CLASSES
+from fer_core.errors import DataError
 
 # An exception pyarrow swallows inside a callback (it was a UnicodeDecodeError in the ragged-row handler) fails the test.
 pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import synthetic_faces, write_csv
 
 REPO = Path(__file__).resolve().parent.parent

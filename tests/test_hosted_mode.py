@@ -15,17 +15,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import synthetic_faces, write_csv
+from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from conftest import synthetic_faces, write_csv
-from fer_core.data import dataset as dataset_module
-from ui.app_settings import AppSettings, load_settings
 from fer_core.bounded_store import evict_oldest
+from fer_core.data import dataset as dataset_module
 from fer_core.data.dataset import load_fer2013, load_fer2013_bytes
-from fer_core.errors import DataError, ImageError
 from fer_core.data.load_budget import LoadBudget
-from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
+from fer_core.errors import DataError, ImageError
+from fer_core.settings import AppSettings, load_settings
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 ASSETS = Path(__file__).resolve().parent / "assets"

@@ -19,15 +19,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import synthetic_faces, write_csv
+
 from fer_core import atomic
 from fer_core.atomic import write_atomically, write_bytes_atomically, write_json_atomically
 from fer_core.data.dataset import load_fer2013
 from fer_core.errors import FERError, JobAlreadyRunning, JobError
+from fer_core.training.config import TrainingConfig
 from fer_core.training.jobs import acquire_job_lock, resume_training_job, start_training_job, stop_training_job
 from fer_core.training.runs import TrainingRun, list_runs, pid_alive, prune_runs
-from fer_core.training.config import TrainingConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 JOB_TIMEOUT = 180  # seconds; a tiny job takes ~15 s alone, and these two cores are shared

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from own_classes_fixtures import make_face_photo_folder, zip_folder
 from PIL import Image
 from streamlit.testing.v1 import AppTest
+from test_bad_data_files import run_data_cli
 
 from fer_core import CLASS_NAMES, DataError, load_fer2013, load_fer2013_bytes
 from fer_core.data import dataset as dataset_module
 from fer_core.data.balance import balanced_class_counts
 from fer_core.data.quality import class_mean_faces
-from own_classes_fixtures import make_face_photo_folder, zip_folder
-from test_bad_data_files import run_data_cli
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 OWN = ("eyes_closed", "smile", "tongue_out")  # the fixture's classes, sorted

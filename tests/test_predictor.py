@@ -11,15 +11,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from model_fixtures import tiny_flip_model, tiny_flip_zoom_model, tiny_model  # noqa: F401  (pytest fixtures)
 from PIL import Image
 
-from fer_core.errors import FERError, ImageError, ModelError
 from fer_core.data.fer2013 import CLASS_NAMES
-from fer_core.prediction.model_contract import ModelInfo, write_model_info
-from fer_core.prediction.predictor import (FOUND_AFTER_PADDING, FOUND_BY_CASCADE, FOUND_BY_SECOND_MODEL, NO_FACE,
-                                         NO_FACE_CENTRE_USED, Predictor)
+from fer_core.errors import FERError, ImageError, ModelError
 from fer_core.prediction.face_classifier import BATCH, FaceClassifier
-from model_fixtures import tiny_flip_model, tiny_flip_zoom_model, tiny_model  # noqa: F401  (pytest fixtures)
+from fer_core.prediction.model_contract import ModelInfo, write_model_info
+from fer_core.prediction.predictor import (
+    FOUND_AFTER_PADDING,
+    FOUND_BY_CASCADE,
+    FOUND_BY_SECOND_MODEL,
+    NO_FACE,
+    NO_FACE_CENTRE_USED,
+    Predictor,
+)
 
 ASSETS = Path(__file__).parent / "assets"
 REPO = Path(__file__).resolve().parent.parent

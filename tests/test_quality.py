@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
+from fer_core.data import quality
 from fer_core.data.balance import balanced_class_counts, balanced_training_plan
 from fer_core.data.dataset import FERDataset
 from fer_core.data.fer2013 import NUM_CLASSES
-from fer_core.data import quality
 
 
 @pytest.fixture

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from app_fixtures import install_model_run
+from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
+from own_classes_fixtures import zip_folder
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from app_fixtures import install_model_run
-from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
 from fer_core.data.dataset import load_fer2013, load_fer2013_bytes
 from fer_core.data.sampling import BUILT_IN_SAMPLE
 from fer_core.data.splits import person_of, split_by_person
 from fer_core.training.evaluation import faces_digest, same_faces, score_caveats, score_on_faces, scored_on
-from own_classes_fixtures import zip_folder
 from ui.sidebar import SEED_MODEL, SHIPPED_MODEL
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")

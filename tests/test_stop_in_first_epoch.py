@@ -6,6 +6,7 @@ import signal
 import time
 
 from conftest import synthetic_faces, write_csv
+
 from fer_core.training.config import TrainingConfig
 from fer_core.training.jobs import start_training_job, stop_training_job
 

@@ -4,12 +4,12 @@ import dataclasses
 import json
 
 import pytest
-
 from conftest import synthetic_faces, write_csv
-from fer_core.prediction.model_contract import read_model_info
-from fer_core.training.runs import list_runs
-from fer_core.training.config import TrainingConfig
+
 from fer_core.errors import FERError
+from fer_core.prediction.model_contract import read_model_info
+from fer_core.training.config import TrainingConfig
+from fer_core.training.runs import list_runs
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,11 @@ import pytest
 def test_a_file_over_the_limit_that_reaches_the_server_is_refused_with_the_same_advice(tmp_path, monkeypatch):
     """The browser's check can be bypassed (a crafted request): the server checks the bytes it received."""
     import streamlit as st
+    from test_run_data import FakeUpload
 
     from fer_core.errors import UploadTooLarge
-    from test_run_data import FakeUpload
+    from fer_core.settings import load_settings
     from ui import sidebar
-    from ui.app_settings import load_settings
 
     settings = load_settings(environ={"FER_MAX_UPLOAD_MB": "1", "FER_RUNS_DIR": str(tmp_path / "runs")})
     monkeypatch.setattr(st, "session_state", {"data_source": "upload",
@@ -27,8 +27,8 @@ def test_a_folder_the_server_may_not_open_is_a_sentence_on_the_page(tmp_path, mo
     import streamlit as st
 
     from fer_core.errors import DataError
+    from fer_core.settings import load_settings
     from ui import cached, sidebar
-    from ui.app_settings import load_settings
 
     (tmp_path / "classes").mkdir()
     settings = load_settings(environ={"FER_DATA_DIRS": str(tmp_path)})

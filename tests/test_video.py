@@ -13,16 +13,32 @@ import time
 import av
 import numpy as np
 import pytest
+from video_fixtures import (  # noqa: F401
+    ASSETS,
+    CLIP_FPS,
+    REPO,
+    SHIPPED_MODEL,
+    SlowPredictor,
+    clip_with_sound,
+    crossing_clip,
+    predictor,
+    still_frames,
+    write_clip_with_tone,
+)
 
-from ui.app_settings import load_settings
 from fer_core.errors import AnalysisStopped, FERError, VideoError
 from fer_core.prediction.face_tracking import FaceTracker
-from fer_core.prediction.video_analysis import (MAX_FACES_PER_FRAME, NO_FACE_IN_CLIP, AnalysisJob, LiveAnalyser,
-                                                SavedAnalysis, analyse_video)
+from fer_core.prediction.video_analysis import (
+    MAX_FACES_PER_FRAME,
+    NO_FACE_IN_CLIP,
+    AnalysisJob,
+    LiveAnalyser,
+    SavedAnalysis,
+    analyse_video,
+)
 from fer_core.prediction.video_clips import ANALYSIS_MAX_SIDE, frame_rate_text, open_clip
+from fer_core.settings import load_settings
 from scripts.make_test_clip import crossing_frames, grid_frame, write_clip
-from video_fixtures import (ASSETS, CLIP_FPS, REPO, SHIPPED_MODEL, SlowPredictor, clip_with_sound,  # noqa: F401
-                            crossing_clip, predictor, still_frames, write_clip_with_tone)
 
 
 def test_each_person_keeps_one_number_as_they_cross(crossing_clip, predictor):  # noqa: F811

@@ -14,8 +14,8 @@ import streamlit as st
 
 from fer_core.data import quality
 from fer_core.data.dataset import FERDataset, load_fer2013
-from fer_core.data.load_budget import DEFAULT_MAX_LOAD_MB
 from fer_core.prediction.model_contract import read_model_info
+from fer_core.settings import DEFAULT_MAX_LOAD_MB
 from fer_core.shipped_models import MODELS_DIR
 
 

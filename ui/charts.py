@@ -3,7 +3,7 @@ are the user's own folder names: every one goes through plotly_text, as Plotly d
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots

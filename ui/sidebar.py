@@ -12,16 +12,16 @@ from typing import NamedTuple
 import numpy as np
 import streamlit as st
 
-from ui.app_settings import AppSettings, load_settings
 from fer_core.data import collected_classes
 from fer_core.data.collected_classes import CollectedClasses
 from fer_core.data.dataset import DATA_FILE_SUFFIXES
 from fer_core.data.fer2013 import CLASS_NAMES as FER2013_CLASSES
-from fer_core.errors import CollectionError, DataError, FERError, UploadTooLarge
-from fer_core.shipped_models import MODELS_DIR, SEED_MODEL, SHIPPED_MODEL
-from fer_core.training.runs import TrainingRun, list_runs, uploads_dir, uploads_needed
 from fer_core.data.sampling import BUILT_IN_SAMPLE
 from fer_core.data.splits import HELD_OUT_FROM_CLASS_SIZE
+from fer_core.errors import CollectionError, DataError, FERError, UploadTooLarge
+from fer_core.settings import AppSettings, load_settings
+from fer_core.shipped_models import MODELS_DIR, SEED_MODEL, SHIPPED_MODEL
+from fer_core.training.runs import TrainingRun, list_runs, uploads_dir, uploads_needed
 from ui import cached
 from ui.pages import COLLECT, TRAIN
 from ui.plain_text import plain

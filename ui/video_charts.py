@@ -3,7 +3,7 @@ fer_core.prediction.video_analysis), a figure out; no Streamlit here."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import plotly.graph_objects as go
 

@@ -12,9 +12,9 @@ import struct
 import tarfile
 import zipfile
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Callable, Iterator
 
 from ..errors import DataError
 
@@ -224,10 +224,10 @@ class TarReader:
         for index, info in self._members:
             if index == member.index:
                 shown = "/".join(member.parts)
-                return BoundedReader(self._tar.extractfile(info), member.size, lambda: DataError(
+                return BoundedReader(self._tar.extractfile(info), member.size, lambda shown=shown: DataError(
                     f"{shown} is longer than its header says: the archive is damaged."), TAR_ERRORS,
-                    lambda exc: DataError(f"{shown} cannot be read from the archive ({exc or type(exc).__name__}): "
-                                          "it is damaged."))
+                    lambda exc, shown=shown: DataError(f"{shown} cannot be read from the archive "
+                                                       f"({exc or type(exc).__name__}): it is damaged."))
             if index > member.index:
                 break
         raise DataError(f"{self.name}: {'/'.join(member.parts)} was not found where its header was.")

@@ -9,7 +9,6 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-
 from functools import cache
 
 import numpy as np
@@ -397,7 +396,7 @@ def parse_fer_csv_stream(stream, name: str = "The CSV file", skip_bad_rows: bool
             raise DataError(f"{name} has a header but no data rows.") from None
         if "straddling" in str(exc) or "block size" in str(exc):
             raise DataError(f"{name} has a line longer than {BLOCK_BYTES / 1e6:.0f} MB, and a FER2013 row is at most "
-                            f"{MAX_ROW_TEXT_BYTES / 1e3:.1f} kB (2,304 pixel values), so it is not FER2013's CSV.")
+                            f"{MAX_ROW_TEXT_BYTES / 1e3:.1f} kB (2,304 pixel values), so it is not FER2013's CSV.") from None
         raise DataError(f"{name} is not a readable CSV file ({_arrow_reason(exc)}).") from exc
     except pa.ArrowTypeError as exc:
         raise DataError(f"{name} is not a readable CSV file ({_arrow_reason(exc)}).") from exc

@@ -8,7 +8,6 @@ import hashlib
 import os
 import stat
 import time
-import zipfile
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -17,15 +16,32 @@ import numpy as np
 
 from ..errors import DataError
 from ..freed_memory import return_freed_memory
-from .archives import (CSV_SUFFIXES, GZIP_MAGIC, SNIFF_BYTES, ZIP_ERRORS, ZIP_MAGICS, BoundedReader, PrefixedReader,
-                       TarReader, bomb_error, describe_size, list_tar, looks_like_tar, max_inflated_size, open_gzip, open_zip,
-                       open_zip_member, read_up_to, safe_parts)
+from ..settings import DEFAULT_MAX_LOAD_MB, cache_dir, cache_limit_bytes
+from .archives import (
+    CSV_SUFFIXES,
+    GZIP_MAGIC,
+    SNIFF_BYTES,
+    ZIP_ERRORS,
+    ZIP_MAGICS,
+    BoundedReader,
+    PrefixedReader,
+    TarReader,
+    bomb_error,
+    describe_size,
+    list_tar,
+    looks_like_tar,
+    max_inflated_size,
+    open_gzip,
+    open_zip,
+    open_zip_member,
+    read_up_to,
+    safe_parts,
+)
 from .confined_files import MAX_PHOTO_BYTES, check_opened_inside
 from .csv_format import parse_fer_csv_stream
-from .image_folder import (FolderFaces, is_photo, names_in_short, read_image_entries, read_image_folder,
-                           read_image_zip)
 from .fer2013 import CLASS_NAMES, SPLITS
-from .load_budget import DEFAULT_MAX_LOAD_MB, LoadBudget
+from .image_folder import FolderFaces, is_photo, names_in_short, read_image_entries, read_image_folder, read_image_zip
+from .load_budget import LoadBudget
 from .splits import SplitIndices, split_indices
 
 # The file suffixes a load reads (besides a folder): a CSV, gzipped or not, a zip or a tar (.tar, .tar.gz, .tgz) of
@@ -33,24 +49,11 @@ from .splits import SplitIndices, split_indices
 DATA_FILE_SUFFIXES = (".csv", ".gz", ".zip", ".tar", ".tgz")
 # Bump when parsing changes, so stale cache entries are never read.
 CACHE_VERSION = 5
-# The cache folder keeps at most this much, oldest entries evicted first (FER_CACHE_MB).
-DEFAULT_CACHE_MB = 1000
 INFLATE_CHUNK_BYTES = 1 << 22
 # A file is read in chunks; one that takes longer than this (a stalled network disk) is given up.
 READ_SECONDS = 30
 # Members of a zip or tar besides its faces (a README, folders): more than the budget's faces and these is not FER2013.
 MAX_OTHER_MEMBERS = 10_000
-
-
-def default_cache_dir() -> Path:
-    return Path(os.environ.get("FER_CACHE_DIR") or Path.home() / ".cache" / "fer_studio")
-
-
-def cache_limit_bytes() -> int:
-    try:
-        return max(int(os.environ.get("FER_CACHE_MB") or DEFAULT_CACHE_MB), 1) * 1_000_000
-    except ValueError:
-        return DEFAULT_CACHE_MB * 1_000_000
 
 
 @dataclass
@@ -88,11 +91,11 @@ class FERDataset:
     def splits(self) -> SplitIndices:
         return split_indices(self.labels, self.usage, self.seed, photos=bool(self.photo_split))
 
-    def subset(self, indices: np.ndarray) -> "FERDataset":
+    def subset(self, indices: np.ndarray) -> FERDataset:
         return FERDataset(self.images[indices], self.labels[indices], self.usage[indices], self.class_names,
                           self.source, self.digest, [], self.seed, photo_split=self.photo_split)
 
-    def split(self, name: str) -> "FERDataset":
+    def split(self, name: str) -> FERDataset:
         if name not in SPLITS:
             raise DataError(f"Unknown split {name!r}: choose one of {', '.join(SPLITS)}.")
         return self.subset(self.splits[name])
@@ -187,7 +190,7 @@ def load_fer2013_bytes(
 
 def _load(handle, size: int, digest: str, name: str, skip_bad_rows: bool, cache: bool, source: str,
           budget: LoadBudget) -> FERDataset:
-    cached = _cache_file(default_cache_dir(), digest, skip_bad_rows) if cache else None
+    cached = _cache_file(cache_dir(), digest, skip_bad_rows) if cache else None
     if cached is not None and cached.exists():
         dataset = _read_cache(cached)
         if dataset is not None and len(dataset) <= budget.max_faces:

@@ -4,23 +4,12 @@ sentence naming the limit, so whatever a visitor uploads, the server's memory st
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from ..errors import DataError
+from ..settings import DEFAULT_MAX_LOAD_MB
 from .fer2013 import PIXELS_PER_IMAGE
 
-# 100 MB of faces is 43,402 faces: the whole of FER2013 (35,887) with room to spare.
-DEFAULT_MAX_LOAD_MB = 100
-
-
-def max_load_mb_from_environment() -> int:
-    """FER_MAX_LOAD_MB as the operator set it, for the processes the app starts (a training job reads the same file
-    the app accepted, under the same budget) and the CLI; the default without it."""
-    try:
-        return max(1, int(os.environ.get("FER_MAX_LOAD_MB") or DEFAULT_MAX_LOAD_MB))
-    except ValueError:
-        return DEFAULT_MAX_LOAD_MB
 FER2013_FACES = 35_887
 # FER2013's header (`emotion,pixels,Usage`) is 20 bytes and has 3 columns; Kaggle's variants are alike.
 MAX_HEADER_BYTES = 1024

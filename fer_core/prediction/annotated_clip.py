@@ -9,9 +9,9 @@ first is held where they were until the second. What it costs is measured in doc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import cv2
 import numpy as np

@@ -159,7 +159,7 @@ class FaceTracker:
                 if score > 0:
                     pairs.append((score, ti, fi))
         matched_tracks, assignment = set(), {}
-        for score, ti, fi in sorted(pairs, reverse=True):
+        for _score, ti, fi in sorted(pairs, reverse=True):
             if ti not in matched_tracks and fi not in assignment:
                 matched_tracks.add(ti)
                 assignment[fi] = tracks[ti]

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..atomic import write_json_atomically
-from ..errors import ModelError
 from ..data.fer2013 import CLASS_NAMES, IMAGE_SIZE
+from ..errors import ModelError
 from .tta import TTA_MODES
 
 MODEL_FORMAT = "fer-studio-model/1"

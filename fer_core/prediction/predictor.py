@@ -14,9 +14,9 @@ import numpy as np
 from PIL import Image
 
 from ..errors import FERError
+from .face_classifier import FaceClassifier
 from .face_detection import CASCADE, PADDING, SECOND_MODEL, FaceBox, detect_faces
 from .photos import load_image
-from .face_classifier import FaceClassifier
 from .ranking import Ranked, rank, ranking_to_dicts
 
 # An image this small and this square is already one face (a FER2013 crop or a thumbnail), not a photo to search.

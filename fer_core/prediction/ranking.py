@@ -4,7 +4,8 @@ predictor, the video timeline, the CLI and the pages all build it here."""
 
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 

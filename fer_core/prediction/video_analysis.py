@@ -13,7 +13,6 @@ says how often the detector looks and how the test-time views are spread over fr
 from __future__ import annotations
 
 import csv
-import ctypes
 import hashlib
 import io
 import json
@@ -22,9 +21,9 @@ import shutil
 import threading
 import time as clock_time
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 import cv2
 import numpy as np
@@ -32,6 +31,7 @@ import numpy as np
 from ..atomic import write_bytes_atomically, write_json_atomically
 from ..errors import AnalysisStopped, FERError
 from ..freed_memory import return_freed_memory
+from ..settings import DEFAULT_MAX_VIDEO_SECONDS, DEFAULT_VIDEO_ANALYSES
 from .annotated_clip import draw_people, slideshow_note, write_annotated_clip
 from .face_tracking import SMOOTHING_SECONDS, TrackedFace
 from .frame_analysis import MAX_FACES_PER_FRAME, VIDEO_TTA, FrameAnalyser, detect_every, video_tta, video_views
@@ -46,29 +46,6 @@ PROGRESS_EVERY_SECONDS = 0.25
 ANALYSIS_VERSION = "3: views spread over frames, detector every 1/15 s; annotated clip at the clip's rate with sound"
 
 NO_FACE_IN_CLIP = "No face was found in any analysed frame of this clip."
-# Half an hour: about 15 minutes of analysis for a 720p clip on 2 cores; a longer clip is refused before it is decoded.
-# A host sets its own cap with FER_MAX_VIDEO_SECONDS (the app reads it through its settings, the CLI here).
-DEFAULT_MAX_VIDEO_SECONDS = 1800
-
-
-# What half an hour of 1080p at 30 frames/s decodes (1920 × 1080 × 30 × 1800 = 112 billion pixels): a clip's decoded
-# pixels, every frame's, bound its decoding work (an 8K frame is 16 of 1080p); the app reads FER_MAX_VIDEO_GIGAPIXELS.
-DEFAULT_MAX_VIDEO_GIGAPIXELS = 112
-# Clips analysed at once in the server (each already decodes and infers on several threads); more wait their turn.
-DEFAULT_VIDEO_ANALYSES = 1
-# Clips up to this long get an annotated clip of every frame on the page; a longer one's holds its analysed frames
-# (with sound): drawing every frame costs more than analysing 5 a second (docs/video.md). The app reads
-# FER_ANNOTATE_EVERY_FRAME_SECONDS; the CLI draws every frame whatever the length.
-DEFAULT_ANNOTATE_EVERY_FRAME_SECONDS = 300
-
-
-def max_video_seconds_from_environment() -> int:
-    try:
-        return max(1, int(os.environ.get("FER_MAX_VIDEO_SECONDS") or DEFAULT_MAX_VIDEO_SECONDS))
-    except ValueError:
-        return DEFAULT_MAX_VIDEO_SECONDS
-
-
 @dataclass(frozen=True)
 class VideoProgress:
     """How far an analysis has got: frames analysed, the expected total (None when the header gives no length),

@@ -12,10 +12,10 @@ from __future__ import annotations
 import io
 import itertools
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Iterator
 
 import cv2
 import numpy as np

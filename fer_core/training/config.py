@@ -12,8 +12,8 @@ from pathlib import Path
 from ..data.balance import BALANCE_METHODS
 from ..errors import FERError
 from ..shipped_models import SHIPPED_MODEL
-from .transfer import TRANSFER_CHOICES
 from .architectures import ARCHITECTURES, DEFAULT_ARCHITECTURE
+from .transfer import TRANSFER_CHOICES
 
 # "auto" is bfloat16 maths where the CPU does them in hardware and float32 elsewhere (where bfloat16 is slower);
 # mixed_bfloat16 keeps float32 weights, and the saved model is float32 whatever trained it.
@@ -90,7 +90,7 @@ class TrainingConfig:
     transfer: str = "auto"
     transfer_base: str = str(SHIPPED_MODEL)
 
-    def check(self) -> "TrainingConfig":
+    def check(self) -> TrainingConfig:
         if self.arch not in ARCHITECTURES:
             raise FERError(f"Unknown architecture {self.arch!r}: choose one of {', '.join(ARCHITECTURES)}.")
         if self.balance not in BALANCE_METHODS:
@@ -152,11 +152,11 @@ class TrainingConfig:
         return " ".join(parts)
 
     @classmethod
-    def defaults(cls) -> "TrainingConfig":
+    def defaults(cls) -> TrainingConfig:
         """The default job, without data: what the Train page, the CLI and the benchmark start from."""
         return cls(data="")
 
     @classmethod
-    def from_dict(cls, data: dict) -> "TrainingConfig":
+    def from_dict(cls, data: dict) -> TrainingConfig:
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{**FIELDS_OF_OLDER_RUNS, **{k: v for k, v in data.items() if k in names}}).check()

@@ -16,15 +16,24 @@ import threading
 import time
 from pathlib import Path
 
+from .. import settings
 from ..atomic import write_json_atomically
 from ..errors import JobAlreadyRunning, JobError
-from .job_clock import (EXPORT_SECONDS, LOAD_SECONDS, PHOTO_SECONDS, job_kind, job_seconds, median_of_timings,
-                        seconds_per_batch_from_card, timings_from_runs, timings_in_words)
 from .config import TrainingConfig, cpu_description, resolve_precision
+from .job_clock import (
+    EXPORT_SECONDS,
+    LOAD_SECONDS,
+    PHOTO_SECONDS,
+    job_kind,
+    job_seconds,
+    median_of_timings,
+    seconds_per_batch_from_card,
+    timings_from_runs,
+    timings_in_words,
+)
 from .runs import ACTIVE_STATES, TrainingRun, list_runs, new_run, prune_runs
 
 LOCK_NAME = ".job.lock"
-DEFAULT_KEEP_RUNS = int(os.environ.get("FER_KEEP_RUNS", "20"))
 
 
 def acquire_job_lock(runs_dir: str | Path) -> int:
@@ -38,7 +47,7 @@ def acquire_job_lock(runs_dir: str | Path) -> int:
         os.close(fd)
         running = active_run(runs_dir)
         where = f" ({running.name})" if running else ""
-        raise JobAlreadyRunning(f"A training job is already running{where}. Wait for it to finish or stop it first.")
+        raise JobAlreadyRunning(f"A training job is already running{where}. Wait for it to finish or stop it first.") from None
     return fd
 
 
@@ -49,7 +58,7 @@ def active_run(runs_dir: str | Path) -> TrainingRun | None:
     return None
 
 
-def start_training_job(config, runs_dir: str | Path, keep_runs: int = DEFAULT_KEEP_RUNS,
+def start_training_job(config, runs_dir: str | Path, keep_runs: int | None = None,
                        resume_run: TrainingRun | None = None, max_load_mb: int | None = None) -> TrainingRun:
     """Start `python -m fer_core train` for config (a TrainingConfig) in a new process and return its run at once.
     A second start while a job runs raises JobAlreadyRunning, from any browser or terminal."""
@@ -58,7 +67,7 @@ def start_training_job(config, runs_dir: str | Path, keep_runs: int = DEFAULT_KE
     try:
         pruned: list[str] = []
         if resume_run is None:
-            pruned = prune_runs(runs_dir, keep_runs - 1)
+            pruned = prune_runs(runs_dir, (keep_runs or settings.keep_runs()) - 1)
             run = new_run(runs_dir, config.run_name)
             write_json_atomically(run.config_file, dataclasses.asdict(config))
             command = [sys.executable, "-m", "fer_core", "train", "--run-dir", str(run.path)]
@@ -72,7 +81,7 @@ def start_training_job(config, runs_dir: str | Path, keep_runs: int = DEFAULT_KE
                          message="Starting the training process…", command=" ".join(command[1:]),
                          pruned_runs=pruned)
         log = open(run.log_file, "ab")
-        env = {**os.environ, "FER_JOB_LOCK_FD": str(lock_fd), "PYTHONUNBUFFERED": "1",
+        env = {**os.environ, settings.JOB_LOCK_FD: str(lock_fd), "PYTHONUNBUFFERED": "1",
                **({"FER_MAX_LOAD_MB": str(max_load_mb)} if max_load_mb else {}),  # the app's budget, not the default
                "FER_DEBUG": "1"}  # a job's traceback belongs in its train.log
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

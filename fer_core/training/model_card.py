@@ -12,8 +12,8 @@ from pathlib import Path
 
 import keras
 
-from ..data.dataset import FERDataset
 from ..atomic import write_json_atomically
+from ..data.dataset import FERDataset
 from ..prediction.model_contract import info_path, read_model_info
 from .config import TrainingConfig, cpu_description
 from .distillation import MIN_TEACHER_AGREEMENT, TEACHER_WEIGHT, TEMPERATURE

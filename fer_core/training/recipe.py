@@ -21,10 +21,10 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from .. import settings
 from ..atomic import write_json_atomically
 from ..data.balance import BALANCE_IN_WORDS, balanced_training_plan
 from ..data.dataset import FERDataset, load_fer2013
-from ..data.load_budget import max_load_mb_from_environment
 from ..errors import FERError, JobError
 from ..prediction.model_contract import ModelInfo
 from ..prediction.tta import view_count
@@ -32,15 +32,28 @@ from .architectures import build_model
 from .augment import augment_batch
 from .batches import VALIDATION_BATCH_SIZE, FaceBatches, FeatureBatches
 from .config import TrainingConfig, cpu_description, resolve_precision
-from .distillation import (MIN_TEACHER_AGREEMENT, distilled_targets, one_hot, teacher_agreement, teacher_knows,
-                           teacher_probabilities)
+from .distillation import (
+    MIN_TEACHER_AGREEMENT,
+    distilled_targets,
+    one_hot,
+    teacher_agreement,
+    teacher_knows,
+    teacher_probabilities,
+)
 from .job_clock import EXPORT_SECONDS, JobClock
 from .model_card import keep_start_card, model_card
 from .progress import RunRecorder
 from .publishing import load_for_serving, publish_model, save_model, score_as_served, stage_model
 from .runs import ACTIVE_STATES, TrainingRun, epochs_text, new_run
-from .transfer import (base_architecture, build_transfer_model, feature_views, frozen_features, frozen_layers,
-                       head_on_features, resolve_transfer)
+from .transfer import (
+    base_architecture,
+    build_transfer_model,
+    feature_views,
+    frozen_features,
+    frozen_layers,
+    head_on_features,
+    resolve_transfer,
+)
 
 WARMUP_SHARE = 1 / 15  # of the epochs: 2 of 30
 
@@ -311,7 +324,7 @@ def _load_leanly(path: str, skip_bad_rows: bool) -> FERDataset:
         command = [sys.executable, "-m", "fer_core", "data", str(path), "--json"] + (["--skip-bad-rows"] if skip_bad_rows else [])
         subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
                        cwd=Path(__file__).resolve().parents[2], check=False)
-    return load_fer2013(path, skip_bad_rows=skip_bad_rows, max_load_mb=max_load_mb_from_environment())
+    return load_fer2013(path, skip_bad_rows=skip_bad_rows, max_load_mb=settings.max_load_mb())
 
 
 SIGTERM_REASON = ("The server asked the job to stop (SIGTERM: a restart or a shutdown), so it stopped after the "

@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import settings
 from ..atomic import write_json_atomically
 from ..errors import JobError
 
@@ -40,10 +41,6 @@ IN_USE_FILE = "IN_USE"
 # A run in one of these states, with a finished epoch to go on from, offers Resume.
 RESUMABLE_STATES = ("stopped", "interrupted")
 UPLOADS_FOLDER = "uploads"
-
-
-def default_runs_dir() -> Path:
-    return Path(os.environ.get("FER_RUNS_DIR") or "runs")
 
 
 def epochs_text(epochs) -> str:
@@ -308,7 +305,7 @@ def new_run(runs_dir: str | Path, arch: str) -> TrainingRun:
 
 def list_runs(runs_dir: str | Path | None = None) -> list[TrainingRun]:
     """Runs, newest first (in FER_RUNS_DIR, default ./runs, unless told otherwise)."""
-    runs_dir = Path(runs_dir) if runs_dir is not None else default_runs_dir()
+    runs_dir = Path(runs_dir) if runs_dir is not None else settings.runs_dir()
     if not runs_dir.is_dir():
         return []
     runs = [run for run in map(TrainingRun, runs_dir.iterdir()) if run.path.is_dir() and run.config_file.exists()]

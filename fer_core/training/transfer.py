@@ -8,7 +8,6 @@ to LiteRT, scored and served like any other run's model."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np

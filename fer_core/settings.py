@@ -1,6 +1,9 @@
-"""Hosted-mode settings: who may train, how big an upload may be, how long a visitor's job may run, where runs
-live and which server files a visitor may load. Read from environment variables, overridden by a dict of secrets
-(the app passes st.secrets as a plain dict: this module never imports Streamlit).
+"""Every setting FER Studio reads from its environment, and the only module that reads it.
+
+The library and the CLI read a few (the functions below `load_settings`); the app reads them all as one
+AppSettings: who may train, how big an upload may be, how long a visitor's job may run, where runs live and which
+server files a visitor may load, each from an environment variable overridden by the same key in a dict of secrets
+(the app passes st.secrets as a plain dict: this module never imports Streamlit, OpenCV or TensorFlow).
 
     FER_TRAINING           on | off | password         (default on)
     FER_TRAINING_PASSWORD  the password when FER_TRAINING=password
@@ -18,6 +21,13 @@ live and which server files a visitor may load. Read from environment variables,
     FER_VIDEO_ANALYSES     clips the Video page analyses at once in the server; more wait their turn (default 1)
     FER_ANNOTATE_EVERY_FRAME_SECONDS  longest clip whose annotated clip the Video page draws at every frame (default
                            300); a longer one's shows the analysed frames, with its sound, and the page says so
+
+Read by the library and the CLI too:
+    FER_KEEP_RUNS          runs a new job keeps, the oldest pruned first (default 20)
+    FER_CACHE_DIR          where parsed datasets and analysed clips are cached (default ~/.cache/fer_studio)
+    FER_CACHE_MB           disk the dataset cache may take, oldest evicted first (default 1000)
+    FER_DEBUG              set: the CLI prints a traceback for an unexpected error
+    FER_JOB_LOCK_FD        set by the app for the training job it starts: the job-lock descriptor it inherits
 """
 
 from __future__ import annotations
@@ -25,19 +35,29 @@ from __future__ import annotations
 import hmac
 import os
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
-from fer_core.data.load_budget import DEFAULT_MAX_LOAD_MB
-from fer_core.errors import DataError, FERError, TrainingDisabled, UploadTooLarge
-from fer_core.prediction.video_analysis import (DEFAULT_ANNOTATE_EVERY_FRAME_SECONDS, DEFAULT_MAX_VIDEO_GIGAPIXELS,
-                                                DEFAULT_MAX_VIDEO_SECONDS, DEFAULT_VIDEO_ANALYSES)
+from .errors import DataError, FERError, TrainingDisabled, UploadTooLarge
 
 TRAINING_MODES = ("on", "off", "password")
 DEFAULT_MAX_UPLOAD_MB = 400  # Kaggle's fer2013.csv is 301,072,766 bytes: it fits with room to spare
 DEFAULT_MAX_EPOCHS = 500
 DEFAULT_UPLOADS_MB = 1000
+# 100 MB of faces is 43,402 faces: the whole of FER2013 (35,887) with room to spare.
+DEFAULT_MAX_LOAD_MB = 100
+# Half an hour: about 15 minutes of analysis for a 720p clip on 2 cores; a longer clip is refused before it is decoded.
+DEFAULT_MAX_VIDEO_SECONDS = 1800
+# pixels, every frame's, bound a clip's decoding work (an 8K frame is 16 of 1080p): half an hour of 1080p at 30/s.
+DEFAULT_MAX_VIDEO_GIGAPIXELS = 112
+# Clips analysed at once in the server (each already decodes and infers on several threads); more wait their turn.
+DEFAULT_VIDEO_ANALYSES = 1
+# Clips up to this long get an annotated clip of every frame on the page; a longer one's holds its analysed frames
+# (with sound): drawing every frame costs more than analysing 5 a second (docs/video.md). The CLI draws every frame.
+DEFAULT_ANNOTATE_EVERY_FRAME_SECONDS = 300
+DEFAULT_KEEP_RUNS = 20
+DEFAULT_CACHE_MB = 1000
 # FER2013's pixels are digits and spaces: gzip and zip take the 301 MB fer2013.csv to 97 MB.
 COMPRESS_ADVICE = "Compressed as .csv.gz or .zip, FER2013 is about 3× smaller: upload that instead."
 
@@ -191,3 +211,53 @@ def _positive_int(values: Mapping, key: str, default: int) -> int:
     if number <= 0:
         raise FERError(f"{key} must be a whole number above 0, not {raw!r}.")
     return number
+
+
+# The settings the library and the CLI read on their own (a training job, `python -m fer_core`), outside the app.
+# A value that is not a whole number above 0 falls back to the default there: a job must not die on a typo the app
+# would have refused at its start.
+
+def runs_dir() -> Path:
+    return Path(os.environ.get("FER_RUNS_DIR") or "runs")
+
+
+def keep_runs() -> int:
+    return _positive_int_or_default("FER_KEEP_RUNS", DEFAULT_KEEP_RUNS)
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("FER_CACHE_DIR") or Path.home() / ".cache" / "fer_studio")
+
+
+def cache_limit_bytes() -> int:
+    return _positive_int_or_default("FER_CACHE_MB", DEFAULT_CACHE_MB) * 1_000_000
+
+
+def max_load_mb() -> int:
+    """FER_MAX_LOAD_MB as the operator set it, for the processes the app starts (a training job reads the same file
+    the app accepted, under the same budget) and the CLI."""
+    return _positive_int_or_default("FER_MAX_LOAD_MB", DEFAULT_MAX_LOAD_MB)
+
+
+def max_video_seconds() -> int:
+    return _positive_int_or_default("FER_MAX_VIDEO_SECONDS", DEFAULT_MAX_VIDEO_SECONDS)
+
+
+def debug() -> bool:
+    return bool(os.environ.get("FER_DEBUG"))
+
+
+JOB_LOCK_FD = "FER_JOB_LOCK_FD"
+
+
+def inherited_job_lock() -> int | None:
+    """The job-lock descriptor the app handed to the training job it started, or None in a job started by hand."""
+    value = os.environ.get(JOB_LOCK_FD)
+    return int(value) if value else None
+
+
+def _positive_int_or_default(key: str, default: int) -> int:
+    try:
+        return max(1, int(os.environ.get(key) or default))
+    except ValueError:
+        return default
