@@ -10,7 +10,7 @@ import streamlit as st
 
 from fer_core.data.collected_classes import MAX_NAME_LENGTH
 from fer_core.errors import FERError
-from ui import sidebar
+from ui import camera, sidebar
 from ui.pages import PREDICT, TRAIN
 from ui.plain_text import plain
 
@@ -33,6 +33,7 @@ class LatestFrame:
         self._frame, self._number = None, 0
 
     def put(self, frame) -> None:
+        """Keep `frame` as the newest; returns None, so the camera sends its picture back unchanged."""
         with self._lock:
             self._frame, self._number = frame, self._number + 1
 
@@ -79,27 +80,15 @@ def one_photo(collection, name: str) -> None:
 
 
 def burst(collection, name: str) -> None:
-    try:
-        from streamlit_webrtc import WebRtcMode, webrtc_streamer
-    except ImportError:
-        st.warning("A burst needs the streamlit-webrtc package (pip install -r requirements.txt); take one photo at "
-                   "a time instead.")
+    if not camera.camera_installed("A burst needs the streamlit-webrtc package (pip install -r requirements.txt); take "
+                                   "one photo at a time instead."):
         return
     latest = st.session_state.setdefault("collect_latest_frame", LatestFrame())
-
-    def keep(frame):  # runs in streamlit-webrtc's worker thread, once per camera frame
-        latest.put(frame.to_ndarray(format="rgb24"))
-        return frame
-
     st.caption("Press Start and allow the camera; then take a burst. The camera's picture goes to this server only "
                "while it runs.")
-    try:
-        context = webrtc_streamer(key="collect_burst", mode=WebRtcMode.SENDRECV, video_frame_callback=keep,
-                                  media_stream_constraints={"video": {"width": 640, "height": 480}, "audio": False},
-                                  async_processing=True)
-    except Exception as error:  # the component needs a real Streamlit server and session; say so, never a traceback
-        st.warning(plain(f"The live camera cannot run here ({type(error).__name__}: {error}). Take one photo at a "
-                         "time instead."))
+    context = camera.camera_stream("collect_burst", latest.put,
+                                   "The live camera cannot run here ({error}). Take one photo at a time instead.")
+    if context is None:
         return
     size = st.segmented_control("Photos in a burst", BURST_SIZES, default=10, key="collect_burst_size",
                                 required=True)

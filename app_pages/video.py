@@ -1,14 +1,16 @@
 """Video: a clip in, every person's emotions over time out (numbered boxes on the clip, a timeline and a summary per
-person, downloads), or the webcam live. The work is fer_core.prediction.video_analysis's: the page starts a clip's analysis as a
-background job and a fragment polls its progress; the webcam's frames go to fer_core's LiveAnalyser."""
+person, downloads), or the webcam live. The work is fer_core.prediction's: the page starts a clip's analysis as a
+background job (analysis_jobs) and a fragment polls its progress until the saved analysis (saved_analyses) is there;
+the webcam's frames go to live_analysis's LiveAnalyser."""
 
 import streamlit as st
 
 from fer_core.errors import FERError, VideoError
-from fer_core.prediction.video_analysis import AnalysisJob, SavedAnalysis
+from fer_core.prediction.analysis_jobs import AnalysisJob
+from fer_core.prediction.saved_analyses import SavedAnalysis
 from fer_core.prediction.video_clips import VIDEO_TYPES, clock, frame_rate_text
 from fer_core.settings import cache_dir
-from ui import cached, sidebar, video_charts
+from ui import cached, camera, sidebar, video_charts
 from ui.plain_text import plain
 
 MODE_LABELS = {"clip": "Analyse a clip", "live": "Live webcam"}
@@ -62,8 +64,8 @@ def analysis_of(upload, fps, model_path) -> SavedAnalysis | None:
     for this visitor or another) and shows its progress, polled by a fragment that reruns the page when it ends.
     This session's previous clip or rate is let go (stopped unless another visitor waits on it); a new upload of a
     clip that failed is analysed again."""
-    # Hashed where it lies: getvalue shares Streamlit's bytes (getbuffer would copy a clip of hundreds of MB).
-    saved = SavedAnalysis.for_clip(cache_dir() / "videos", upload.getvalue(), model_path, fps)
+    # Hashed once per upload (by Streamlit's file_id), not on every rerun of the page.
+    saved = SavedAnalysis.for_clip(cache_dir() / "videos", cached.upload_digest(upload.file_id, upload), model_path, fps)
     if saved.exists():
         return saved
     predictor = cached.load_predictor(str(model_path), model_path.stat().st_mtime)
@@ -138,35 +140,23 @@ def show_clip_analysis(saved: SavedAnalysis, name: str) -> None:
 
 
 def live_mode(model_path) -> None:
-    try:
-        from streamlit_webrtc import WebRtcMode, webrtc_streamer
-    except ImportError:
-        st.warning("Live mode needs the streamlit-webrtc package (pip install -r requirements.txt).")
+    if not camera.camera_installed("Live mode needs the streamlit-webrtc package (pip install -r requirements.txt)."):
         return
-    import av
-
-    from fer_core.prediction.video_analysis import LiveAnalyser
+    from fer_core.prediction.live_analysis import LiveAnalyser
 
     predictor = cached.load_predictor(str(model_path), model_path.stat().st_mtime)
     live = st.session_state.get("live_analyser")
     if live is None or live.predictor is not predictor:
         live = st.session_state["live_analyser"] = LiveAnalyser(predictor)
 
-    def annotate(frame):  # runs in streamlit-webrtc's worker thread, once per camera frame
-        return av.VideoFrame.from_ndarray(live.annotate(frame.to_ndarray(format="rgb24")), format="rgb24")
-
     st.caption("Your camera's picture goes to this server, which boxes every face and sends it back. Press Start "
                "and allow the camera.")
     st.caption("No picture? The browser needs camera permission, and this page needs HTTPS (or localhost). A public "
                "server also needs a TURN server to relay the video: see the README's Video section.")
-    try:
-        context = webrtc_streamer(key="live", mode=WebRtcMode.SENDRECV, video_frame_callback=annotate,
-                                  media_stream_constraints={"video": {"width": 640, "height": 480}, "audio": False},
-                                  async_processing=True)
-    except Exception as error:  # the component needs a real Streamlit server and session; say so, never a traceback
-        st.warning(plain(f"Live mode cannot run here ({type(error).__name__}: {error}). Analyse a recorded clip instead."))
-        return
-    live_status(live, context.state.playing)
+    context = camera.camera_stream("live", live.annotate,
+                                   "Live mode cannot run here ({error}). Analyse a recorded clip instead.")
+    if context is not None:
+        live_status(live, context.state.playing)
 
 
 @st.fragment(run_every=1.0)

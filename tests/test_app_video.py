@@ -1,5 +1,6 @@
 """The Video page: a clip in, numbered boxes on the clip, a timeline per person, the summary and three downloads."""
 
+import hashlib
 import io
 import sys
 import time
@@ -132,14 +133,16 @@ def test_the_page_queues_behind_another_visitor_and_a_new_rate_replaces_its_anal
                                                                                      tmp_path):  # noqa: F811
     from video_fixtures import SHIPPED_MODEL, SlowPredictor
 
+    from fer_core.prediction.analysis_jobs import AnalysisJob
     from fer_core.prediction.predictor import Predictor
-    from fer_core.prediction.video_analysis import AnalysisJob, SavedAnalysis
+    from fer_core.prediction.saved_analyses import SavedAnalysis
 
     monkeypatch.setenv("FER_CACHE_DIR", str(tmp_path / "cache"))
     slow = SlowPredictor(Predictor(SHIPPED_MODEL), 1.0)  # a second a frame: 30 s for the clip's 30 frames
     monkeypatch.setattr("ui.cached.load_predictor", lambda *args: slow)
     clip = crossing_clip.read_bytes()
-    other = AnalysisJob.start(SavedAnalysis.for_clip(tmp_path / "cache" / "videos", clip, SHIPPED_MODEL, None),
+    other = AnalysisJob.start(SavedAnalysis.for_clip(tmp_path / "cache" / "videos", hashlib.sha1(clip).hexdigest(),
+                                                     SHIPPED_MODEL, None),
                               io.BytesIO(clip), slow, session="another visitor", alive=lambda: True)
     try:
         at = video_page(monkeypatch, crossing_clip).run()

@@ -13,8 +13,9 @@ from video_fixtures import predictor  # noqa: F401 (fixture)
 
 from fer_core.errors import FERError
 from fer_core.prediction.frame_analysis import detect_every, video_views
+from fer_core.prediction.live_analysis import LiveAnalyser
 from fer_core.prediction.tta import one_view, tta_views
-from fer_core.prediction.video_analysis import LiveAnalyser, analyse_video
+from fer_core.prediction.video_analysis import analyse_video
 from scripts.make_test_clip import BACKGROUND, crossing_frames, face_patch, handheld_frames, write_clip
 
 

@@ -4,6 +4,7 @@ crossing, a crowd, a clip with no face, and every kind of bad file the issue lis
 from __future__ import annotations
 
 import errno
+import hashlib
 import io
 import json
 import subprocess
@@ -27,15 +28,12 @@ from video_fixtures import (  # noqa: F401
 )
 
 from fer_core.errors import AnalysisStopped, FERError, VideoError
+from fer_core.prediction.analysis_jobs import AnalysisJob
 from fer_core.prediction.face_tracking import FaceTracker
-from fer_core.prediction.video_analysis import (
-    MAX_FACES_PER_FRAME,
-    NO_FACE_IN_CLIP,
-    AnalysisJob,
-    LiveAnalyser,
-    SavedAnalysis,
-    analyse_video,
-)
+from fer_core.prediction.frame_analysis import MAX_FACES_PER_FRAME
+from fer_core.prediction.live_analysis import LiveAnalyser
+from fer_core.prediction.saved_analyses import SavedAnalysis
+from fer_core.prediction.video_analysis import NO_FACE_IN_CLIP, analyse_video
 from fer_core.prediction.video_clips import ANALYSIS_MAX_SIDE, frame_rate_text, open_clip
 from fer_core.settings import load_settings
 from scripts.make_test_clip import crossing_frames, grid_frame, write_clip
@@ -465,10 +463,15 @@ def test_cli_video_bad_input_is_one_line_and_exit_2(tmp_path):
                       "FFmpeg knows). Try an MP4, WebM, MOV, AVI or GIF clip."]
 
 
+def digest(clip: bytes) -> str:
+    """What the page keys a saved analysis by: the upload's digest (ui.cached.upload_digest)."""
+    return hashlib.sha1(clip).hexdigest()
+
+
 def test_a_saved_analysis_is_made_once_in_the_background_and_shared(crossing_clip, predictor, tmp_path):  # noqa: F811
     clip = crossing_clip.read_bytes()
-    saved = SavedAnalysis.for_clip(tmp_path / "videos", clip, SHIPPED_MODEL, 4)
-    assert saved == SavedAnalysis.for_clip(tmp_path / "videos", io.BytesIO(clip), SHIPPED_MODEL, 4)
+    saved = SavedAnalysis.for_clip(tmp_path / "videos", digest(clip), SHIPPED_MODEL, 4)
+    assert saved == SavedAnalysis.for_clip(tmp_path / "videos", digest(clip), SHIPPED_MODEL, 4)
     job = AnalysisJob.start(saved, io.BytesIO(clip), predictor, fps=4, name="crossing.mp4")
     assert job.done or AnalysisJob.start(saved, io.BytesIO(clip), predictor, fps=4) is job  # no second analysis
     job.wait(120)
@@ -477,7 +480,7 @@ def test_a_saved_analysis_is_made_once_in_the_background_and_shared(crossing_cli
     assert data["analysed_frames"] == 10 and data["clip"]["name"] == "This clip"  # no visitor's name kept
     assert saved.csv_path.read_text().count("\n") == 21
 
-    bad = SavedAnalysis.for_clip(tmp_path / "videos", b"not a video", SHIPPED_MODEL, None)
+    bad = SavedAnalysis.for_clip(tmp_path / "videos", digest(b"not a video"), SHIPPED_MODEL, None)
     failed = AnalysisJob.start(bad, io.BytesIO(b"not a video"), predictor, session="a", attempt=1, name="notes.mp4")
     failed.wait(60)
     assert failed.error.startswith("This clip is not a video") and not bad.exists()
@@ -514,13 +517,13 @@ def _connected():
 
 def test_a_sessions_new_clip_or_rate_stops_its_old_analysis(jobs, crossing_clip, predictor, tmp_path):  # noqa: F811
     clip, slow = crossing_clip.read_bytes(), SlowPredictor(predictor, 0.1)
-    every_frame = SavedAnalysis.for_clip(tmp_path / "videos", clip, SHIPPED_MODEL, None)
+    every_frame = SavedAnalysis.for_clip(tmp_path / "videos", digest(clip), SHIPPED_MODEL, None)
     first = AnalysisJob.start(every_frame, io.BytesIO(clip), slow, session="s", alive=_connected)
     assert first.state == "running"
     shared = AnalysisJob.start(every_frame, io.BytesIO(clip), slow, session="other", alive=_connected)
     assert shared is first  # another visitor with the same clip waits on the same job
 
-    four = SavedAnalysis.for_clip(tmp_path / "videos", clip, SHIPPED_MODEL, 4)
+    four = SavedAnalysis.for_clip(tmp_path / "videos", digest(clip), SHIPPED_MODEL, 4)
     second = AnalysisJob.start(four, io.BytesIO(clip), slow, session="s", alive=_connected, fps=4)
     assert second.state == "queued" and first.state == "running"  # "other" still waits on the first
     AnalysisJob.start(four, io.BytesIO(clip), slow, session="other", alive=_connected, fps=4)
@@ -535,7 +538,7 @@ def test_a_sessions_new_clip_or_rate_stops_its_old_analysis(jobs, crossing_clip,
 
 def test_the_server_runs_at_most_its_cap_and_queues_the_rest(jobs, crossing_clip, predictor, tmp_path):  # noqa: F811
     clip, slow = crossing_clip.read_bytes(), SlowPredictor(predictor, 0.1)
-    started = [AnalysisJob.start(SavedAnalysis.for_clip(tmp_path / "videos", clip, SHIPPED_MODEL, fps),
+    started = [AnalysisJob.start(SavedAnalysis.for_clip(tmp_path / "videos", digest(clip), SHIPPED_MODEL, fps),
                                  io.BytesIO(clip), slow, session=f"visitor {i}", alive=_connected, at_once=2, fps=fps)
                for i, fps in enumerate((None, 6, 4))]
     assert [job.state for job in started] == ["running", "running", "queued"]
@@ -552,13 +555,13 @@ def test_an_analysis_nobody_waits_for_is_stopped(jobs, crossing_clip, predictor,
     monkeypatch.setattr(AnalysisJob, "ABANDONED_AFTER_SECONDS", 1.0)
     clip, slow = crossing_clip.read_bytes(), SlowPredictor(predictor, 0.3)
     connected = [True]
-    saved = [SavedAnalysis.for_clip(tmp_path / "videos", clip, SHIPPED_MODEL, fps) for fps in (None, 10, 6)]
+    saved = [SavedAnalysis.for_clip(tmp_path / "videos", digest(clip), SHIPPED_MODEL, fps) for fps in (None, 10, 6)]
     # A tab that polls; a tab closed at once (nobody can tell whether it is connected); a session that stopped
     # polling (it is on another page) but is still connected, until it is not.
     polled = AnalysisJob.start(saved[0], io.BytesIO(clip), slow, session="polls", at_once=3)
     closed = AnalysisJob.start(saved[1], io.BytesIO(clip), slow, session="closed")
     away = AnalysisJob.start(saved[2], io.BytesIO(clip), slow, session="away", alive=lambda: connected[0])
-    queued = AnalysisJob.start(SavedAnalysis.for_clip(tmp_path / "videos", clip, SHIPPED_MODEL, 5), io.BytesIO(clip),
+    queued = AnalysisJob.start(SavedAnalysis.for_clip(tmp_path / "videos", digest(clip), SHIPPED_MODEL, 5), io.BytesIO(clip),
                                slow, session="queued and closed", fps=5)
     assert queued.state == "queued"
     started = time.monotonic()
@@ -577,7 +580,7 @@ def test_an_analysis_nobody_waits_for_is_stopped(jobs, crossing_clip, predictor,
 
 def test_a_failed_analysis_is_not_kept_for_anyone(jobs, crossing_clip, predictor, tmp_path, monkeypatch):  # noqa: F811
     from fer_core import atomic
-    from fer_core.prediction import video_analysis
+    from fer_core.prediction import saved_analyses
 
     def disk_full(path, data):
         def write(tmp):
@@ -585,8 +588,8 @@ def test_a_failed_analysis_is_not_kept_for_anyone(jobs, crossing_clip, predictor
         return atomic.write_atomically(path, write)
 
     clip = crossing_clip.read_bytes()
-    saved = SavedAnalysis.for_clip(tmp_path / "videos", clip, SHIPPED_MODEL, 4)
-    monkeypatch.setattr(video_analysis, "write_json_atomically", disk_full)
+    saved = SavedAnalysis.for_clip(tmp_path / "videos", digest(clip), SHIPPED_MODEL, 4)
+    monkeypatch.setattr(saved_analyses, "write_json_atomically", disk_full)
     failed = AnalysisJob.start(saved, io.BytesIO(clip), predictor, session="a", attempt="upload 1", fps=4)
     failed.wait(60)
     assert failed.error == "The disk is full: could not write analysis.json. Free some space and try again."
@@ -597,7 +600,7 @@ def test_a_failed_analysis_is_not_kept_for_anyone(jobs, crossing_clip, predictor
     theirs.wait(60)
     assert theirs.state == "failed"  # the disk is still full: it was tried
 
-    monkeypatch.setattr(video_analysis, "write_json_atomically", atomic.write_json_atomically)  # space freed
+    monkeypatch.setattr(saved_analyses, "write_json_atomically", atomic.write_json_atomically)  # space freed
     again = AnalysisJob.start(saved, io.BytesIO(clip), predictor, session="a", attempt="upload 2", fps=4)
     again.wait(60)
     assert again.state == "done" and again.error is None and saved.exists()
@@ -650,7 +653,7 @@ def test_frame_rates_are_written_as_numbers():
 
 
 def test_video_scores_each_face_as_its_mirror_pair_and_says_so(crossing_clip, predictor):  # noqa: F811
-    from fer_core.prediction.video_analysis import VIDEO_TTA, video_tta
+    from fer_core.prediction.frame_analysis import VIDEO_TTA, video_tta
 
     assert predictor.classifier.info.tta == "flip_zoom" and VIDEO_TTA == "flip"
     assert video_tta("flip_zoom") == "flip" and video_tta("none") == "none"  # never more views than the model's own

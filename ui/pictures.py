@@ -1,4 +1,5 @@
-"""Pictures for the pages: rows of faces, crisp upscales, numbered boxes on a photo. numpy/PIL only."""
+"""Pictures for the pages: rows of faces, crisp upscales, numbered boxes on a photo (in the video's colours,
+fer_core.prediction.people_drawing's). numpy/PIL only."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-BOX_COLOURS = ("#E45756", "#4C78A8", "#54A24B", "#F58518", "#B279A2", "#72B7B2")
+from fer_core.prediction.people_drawing import box_colour
+
 EXAMPLE_PHOTOS = Path(__file__).resolve().parent.parent / "assets" / "examples"  # their sources: SOURCES.md there
 PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "bmp"]
 
@@ -45,7 +47,7 @@ def draw_face_boxes(image: Image.Image, boxes: Sequence[tuple[int, int, int, int
     line = max(3, round(max(picture.size) / 100))
     font = ImageFont.load_default(size=max(20, round(max(picture.size) / 16)))
     for number, (x, y, w, h) in enumerate(boxes, start=1):
-        colour = BOX_COLOURS[(number - 1) % len(BOX_COLOURS)]
+        colour = box_colour(number)
         draw.rectangle((x, y, x + w, y + h), outline=colour, width=line)
         label = str(number)
         left, top, right, bottom = draw.textbbox((0, 0), label, font=font)

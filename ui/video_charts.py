@@ -1,5 +1,5 @@
 """Plotly figures for the Video page: one person's emotions over time. Plain data in (a timeline from
-fer_core.prediction.video_analysis), a figure out; no Streamlit here."""
+fer_core.prediction.video_results), a figure out; no Streamlit here."""
 
 from __future__ import annotations
 

@@ -13,13 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from .face_tracking import TrackedFace
+from .people_drawing import draw_people
 from .video_clips import AnnotatedVideoWriter, clock, frame_rate_text, open_clip
-
-BOX_COLOURS_RGB = ((228, 87, 86), (76, 120, 168), (84, 162, 75), (245, 133, 24), (178, 121, 162), (114, 183, 178))
 
 
 @dataclass(frozen=True)
@@ -117,22 +115,3 @@ def slideshow_note(analysed_rate: float, clip_rate: float | None, every_frame_se
             f"{clock(every_frame_seconds)} (FER_ANNOTATE_EVERY_FRAME_SECONDS). For every frame of a longer clip, use "
             f"`python -m fer_core video CLIP --fps {analysed_rate:g} --out annotated.mp4` on your own machine.")
 
-
-def draw_people(pixels: np.ndarray, people: list[TrackedFace], class_names) -> np.ndarray:
-    """A copy of an RGB frame with each person's box, number and top emotion drawn in (OpenCV: a few hundred µs)."""
-    picture = np.ascontiguousarray(pixels).copy()
-    scale = max(picture.shape[:2]) / 640
-    thickness = max(2, round(2 * scale))
-    for face in people:
-        x, y, w, h = face.box
-        colour = BOX_COLOURS_RGB[(face.person - 1) % len(BOX_COLOURS_RGB)]
-        top = int(np.argmax(face.probabilities))
-        label = f"{face.person} {class_names[top]} {face.probabilities[top]:.0%}"
-        cv2.rectangle(picture, (x, y), (x + w, y + h), colour, thickness)
-        (text_w, text_h), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, thickness)
-        tag_y = y - text_h - base - 2 * thickness if y - text_h - base - 2 * thickness >= 0 else y
-        cv2.rectangle(picture, (x, tag_y), (x + text_w + 2 * thickness, tag_y + text_h + base + 2 * thickness),
-                      colour, -1)
-        cv2.putText(picture, label, (x + thickness, tag_y + text_h + thickness), cv2.FONT_HERSHEY_SIMPLEX,
-                    0.6 * scale, (255, 255, 255), max(1, thickness // 2), cv2.LINE_AA)
-    return picture
