@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -18,6 +17,9 @@ from pathlib import Path
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from ui.pages import PREDICT
+
+from .app_urls import page_url, url_path
 from .measure import CACHE, REPO, descendants, maps_mention, peak_rss_bytes, rss_bytes, summary, tree_rss_bytes
 from .photos import example_photo
 from .prediction import SHIPPED_MODEL, benchmark_model
@@ -74,16 +76,6 @@ def _wait_until_ready(port: int, server: subprocess.Popen) -> float:
     raise RuntimeError(f"the streamlit server did not answer within {SERVER_READY_TIMEOUT} s")
 
 
-def predict_page_path() -> str:
-    """The Predict page's URL path, as st.navigation derives it: its url_path, or else its file name's stem."""
-    for line in (REPO / "streamlit_app.py").read_text().splitlines():
-        page = re.search(r"st\.Page\(\s*[\"']([^\"']*predict[^\"']*)[\"']", line)
-        if page:
-            url_path = re.search(r"url_path\s*=\s*[\"']([^\"']*)[\"']", line)
-            return url_path[1] if url_path else Path(page[1]).stem
-    return ""
-
-
 def _stop(server: subprocess.Popen) -> None:
     if server.poll() is None:
         os.killpg(server.pid, signal.SIGTERM)  # the server was started in its own process group: its id is its pid
@@ -132,7 +124,7 @@ def _script_run_split(watched) -> dict:
             "browser_run_end_to_chart": (chart - ended) / 1000}
 
 
-def _cold_start_once(playwright, photo: Path, page_path: str, log: Path, env: dict) -> dict:
+def _cold_start_once(playwright, photo: Path, log: Path, env: dict) -> dict:
     port = _free_port()
     with tempfile.TemporaryDirectory(prefix="fer-bench-chromium-") as profile:
         # The browser starts before the server, so its own start-up is not counted.
@@ -147,7 +139,7 @@ def _cold_start_once(playwright, photo: Path, page_path: str, log: Path, env: di
                 cwd=REPO, env=env, stdout=handle, stderr=subprocess.STDOUT, process_group=0)
         try:
             ready = _wait_until_ready(port, server)
-            cold = _visit_and_predict(page, f"http://127.0.0.1:{port}/{page_path}", photo)
+            cold = _visit_and_predict(page, page_url(f"http://127.0.0.1:{port}", PREDICT), photo)
             shown = cold["chart"]
             time.sleep(0.5)
             processes = [server.pid, *descendants(server.pid)]
@@ -162,7 +154,7 @@ def _cold_start_once(playwright, photo: Path, page_path: str, log: Path, env: di
             # The same again in a new browser tab on the now-warm server: what a cold start adds to every visit.
             warm_page = context.new_page()
             opened = time.perf_counter()
-            warm = _visit_and_predict(warm_page, f"http://127.0.0.1:{port}/{page_path}", photo)
+            warm = _visit_and_predict(warm_page, page_url(f"http://127.0.0.1:{port}", PREDICT), photo)
             return {
                 **memory,
                 "launch_to_ready": ready - launched,
@@ -260,13 +252,12 @@ def run(data: Path, quick: bool) -> dict:
         env["FER_RUNS_DIR"] = str(model_path.parent.parent)
     log = CACHE / "app-server.log"
     log.write_text("")
-    page_path = predict_page_path()
     with sync_playwright() as playwright:
-        runs = [_cold_start_once(playwright, photo, page_path, log, env) for _ in range(repeats)]
+        runs = [_cold_start_once(playwright, photo, log, env) for _ in range(repeats)]
     return {
         "model": model_note,
         "photo": str(photo.relative_to(REPO)),
-        "page": "/" + page_path,
+        "page": "/" + url_path(PREDICT),
         "cold_start": {key: summary([r[key] for r in runs]) for key in runs[0] if key.startswith(TIMINGS)},
         "server_rss_bytes": summary([r["server_rss_bytes"] for r in runs]),
         "server_peak_rss_bytes": summary([r["server_peak_rss_bytes"] for r in runs]),

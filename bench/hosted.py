@@ -21,7 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from ui.pages import HOME
+
 from .app_start import CHROMIUM, CHROMIUM_ARGS, _free_port, _stop, _wait_until_ready
+from .app_urls import page_url
 from .measure import CACHE, REPO, SAMPLE_DATA, summary
 
 WIDE_COLUMNS = 300_000
@@ -140,7 +143,7 @@ def cold_start_once(playwright) -> dict:
     try:
         ready = _wait_until_ready(port, server)
         page = browser.new_page()
-        page.goto(f"http://127.0.0.1:{port}/", wait_until="commit")
+        page.goto(page_url(f"http://127.0.0.1:{port}", HOME), wait_until="commit")
         page.get_by_text(SAMPLE_FACES_SHOWN).first.wait_for(timeout=PAGE_TIMEOUT_MS)
         shown = time.perf_counter()
         return {"launch_to_page": shown - launched, "ready_to_page": shown - ready, "launch_to_ready": ready - launched}
