@@ -20,7 +20,17 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from ui.pages import PREDICT
 
 from .app_urls import page_url, url_path
-from .measure import CACHE, REPO, descendants, maps_mention, peak_rss_bytes, rss_bytes, summary, tree_rss_bytes
+from .measure import (
+    CACHE,
+    REPO,
+    descendants,
+    in_fresh_process,
+    maps_mention,
+    own_rss_bytes,
+    peak_rss_bytes,
+    summary,
+    tree_rss_bytes,
+)
 from .photos import example_photo
 from .prediction import SHIPPED_MODEL, benchmark_model
 
@@ -51,8 +61,8 @@ WATCH_SCRIPT_RUNS = """() => {
 }"""
 TIMINGS = ("launch_", "ready_", "connected_", "upload_", "chart_", "warm_", "cold_")
 TENSORFLOW_IMPORT = ("import time; start = time.perf_counter(); import tensorflow; seconds = time.perf_counter() - start; "
-                     "import json, re; rss = int(re.search(r'VmRSS:\\s+(\\d+)', open('/proc/self/status').read())[1]) * 1024; "
-                     "print(json.dumps({'seconds': seconds, 'rss_bytes': rss}))")
+                     "import json; from bench.measure import own_rss_bytes as rss; "
+                     "print(json.dumps({'seconds': seconds, 'rss_bytes': rss()}))")
 
 
 def _free_port() -> int:
@@ -216,21 +226,18 @@ def first_prediction_steps(model_path: str, photo: str) -> dict:
         step("saliency map of one face")
     except (ImportError, IndexError, TypeError):
         pass
-    steps["rss_bytes"] = rss_bytes(os.getpid())
+    steps["rss_bytes"] = own_rss_bytes()
     return steps
 
 
 def _first_prediction_in_fresh_process(model_path: Path, photo: Path) -> dict:
     code = ("import json, sys; from bench.app_start import first_prediction_steps; "
             "print(json.dumps(first_prediction_steps(sys.argv[1], sys.argv[2])))")
-    done = subprocess.run([sys.executable, "-c", code, str(model_path), str(photo)], cwd=REPO, capture_output=True,
-                          text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return in_fresh_process(code, str(model_path), str(photo))
 
 
 def tensorflow_import(repeats: int) -> dict:
-    runs = [json.loads(subprocess.run([sys.executable, "-c", TENSORFLOW_IMPORT], capture_output=True, text=True,
-                                      env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, check=True).stdout)
+    runs = [in_fresh_process(TENSORFLOW_IMPORT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
             for _ in range(repeats)]
     return {"seconds": summary([r["seconds"] for r in runs])["median"],
             "rss_bytes": summary([r["rss_bytes"] for r in runs])["median"], "n": repeats}

@@ -19,7 +19,7 @@ import numpy as np
 from ui.pages import VIDEO
 
 from .app_urls import page_url
-from .measure import rss_bytes, summary, timed, tree_rss_bytes
+from .measure import own_rss_bytes, summary, timed, tree_rss_bytes
 from .prediction import benchmark_model
 
 CLIP_SECONDS = 10
@@ -441,7 +441,7 @@ def run(data: Path, quick: bool) -> dict:
         agreement = _tta_agreement(predictor, data)
         decode = _decode_only(clips["1280x720"])
         annotated = _annotated_cost(folder, predictor, repeats, seconds)
-        rss_ours = rss_bytes(os.getpid())
+        rss_ours = own_rss_bytes()
         # fer loads TensorFlow: after our own figures and memory are taken.
         fer_package = _ours_against_fer(predictor, clips["640x480"], ours["640x480"]["frames"], 1 if quick else 5)
         long_clip = _clip(folder, "long_720p.mp4", 1280, 720, 60 if quick else LONG_CLIP_SECONDS, preset="ultrafast")
