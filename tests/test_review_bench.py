@@ -96,3 +96,11 @@ def test_a_fresh_process_reports_its_own_memory():
     measured = in_fresh_process("import json, sys; from bench.measure import own_rss_bytes as rss; "
                                 "print(json.dumps({'rss': rss(), 'peak': rss('VmHWM'), 'arg': sys.argv[1]}))", "x")
     assert measured["arg"] == "x" and 0 < measured["rss"] <= measured["peak"]
+
+
+def test_every_methods_paragraph_is_used_by_the_report():
+    headings = set(re.findall(r"^## (.+)$", (REPO / "bench" / "methods.md").read_text(), flags=re.M))
+    used = set()
+    for module in (REPO / "bench" / "report").glob("*.py"):
+        used |= set(re.findall(r"""method\(\s*"([^"]+)\"""", module.read_text()))
+    assert used == headings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .format import MB, Row, duration, n_of, not_measured, stage_text
+from .methods import method
 
 
 def app_rows(app: dict | None) -> list[Row]:
@@ -30,43 +31,24 @@ def app_details(app: dict) -> list[str]:
     lines = []
     if "cold_start" in app:
         start = app["cold_start"]
-        lines.append(
-            f"- **App.** Headless Chromium ({', '.join(['fresh profile', 'started before the server'])}); then "
-            f"`streamlit run streamlit_app.py --server.headless true` in a fresh process; the clock runs from the "
-            f"launch until the Predict page (`{app['page']}`) shows a new chart after `{app['photo']}` is uploaded "
-            f"through its file uploader. Server launch → /_stcore/health answers: "
-            f"{duration(start['launch_to_ready']['median'])}; then → chart: {duration(start['ready_to_chart']['median'])} "
-            f"(n={start['launch_to_chart']['n']}). RSS is VmRSS of the server and its {app['server_processes'] - 1} "
-            f"child process(es) once the run that drew the chart finished (peak during it: "
-            f"{app['server_peak_rss_bytes']['median'] / MB:.0f} MB, VmHWM); TensorFlow in the server: "
-            f"{app['tensorflow_loaded_in_server']} (libtensorflow in /proc/PID/maps), LiteRT: "
-            f"{app['litert_loaded_in_server']}, ONNX Runtime: {app['onnxruntime_loaded_in_server']}.")
+        medians = {key: duration(stats["median"]) for key, stats in start.items()}
+        lines.append("- " + method(
+            "app", page=app["page"], photo=app["photo"], launch_to_ready=medians["launch_to_ready"],
+            ready_to_chart=medians["ready_to_chart"], n=start["launch_to_chart"]["n"],
+            children=app["server_processes"] - 1, peak=f"{app['server_peak_rss_bytes']['median'] / MB:.0f}",
+            tensorflow=app["tensorflow_loaded_in_server"], litert=app["litert_loaded_in_server"],
+            onnxruntime=app["onnxruntime_loaded_in_server"]))
         if "ready_to_connected" in start:
-            m = {key: stats["median"] for key, stats in start.items()}
-            lines.append(
-                f"  - Cold, step by step (medians): server launch → health check answers {duration(m['launch_to_ready'])}; "
-                f"→ the browser has loaded the frontend and its websocket is connected {duration(m['ready_to_connected'])}; "
-                f"→ the first script run has drawn the page up to the photo uploader {duration(m['connected_to_uploader'])}; "
-                f"upload → top-3 chart drawn {duration(m['upload_to_chart'])}; chart → end of that script run "
-                f"{duration(m['chart_to_run_end'])}.")
-            lines.append(
-                f"  - The same visit again in a new tab of the same browser, server warm and this photo's prediction "
-                f"cached: open → connected {duration(m['warm_open_to_connected'])}, → uploader "
-                f"{duration(m['warm_connected_to_uploader'])}, upload → chart {duration(m['warm_upload_to_chart'])}; "
-                f"open → chart {duration(m['warm_open_to_chart'])}.")
+            lines.append("  - " + method("app, step by step", **medians))
+            lines.append("  - " + method("app, warm", **medians))
         if "cold_browser_run" in start:
-            lines.append(
-                "  - Upload → chart on the browser's clock (cold visit / warm visit): upload → the script run starts "
-                f"{duration(m['cold_browser_upload_to_run_start'])} / {duration(m['warm_browser_upload_to_run_start'])}; the run "
-                f"(server: decode, detect, classify, draw, saliency maps) {duration(m['cold_browser_run'])} / "
-                f"{duration(m['warm_browser_run'])}; run end → chart drawn {duration(m['cold_browser_run_end_to_chart'])} / "
-                f"{duration(m['warm_browser_run_end_to_chart'])}.")
+            lines.append("  - " + method("app, browser clock", **medians))
     steps = dict(app.get("first_prediction_steps") or {})  # a copy: results.json keeps its rss_bytes
     if steps:
         memory = steps.pop("rss_bytes", None)
         lines.append(f"  - A first prediction in a fresh Python process, step by step: {stage_text(steps)}"
                      + (f"; RSS after it {memory / MB:.0f} MB." if memory else "."))
     if tf:
-        lines.append(f"  - Baseline: `python -c 'import tensorflow'`, median of {tf['n']}: {duration(tf['seconds'])} to import, "
-                     f"{tf['rss_bytes'] / MB:.0f} MB resident.")
+        lines.append("  - " + method("app, baseline", n=tf["n"], seconds=duration(tf["seconds"]),
+                                     rss=f"{tf['rss_bytes'] / MB:.0f}"))
     return lines

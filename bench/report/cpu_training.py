@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .format import MB, Row, duration, minutes, not_measured
+from .methods import method
 
 
 def cpu_training_rows(section: dict | None) -> list[Row]:
@@ -70,11 +71,7 @@ def cpu_training_rows(section: dict | None) -> list[Row]:
 
 
 def cpu_training_details(section: dict) -> list[str]:
-    lines = ["- **Training where the app runs.** Each job is `python -m fer_core train --data DATA --out "
-             "bench/.cache/cpu_runs/…` with the defaults (`TrainingConfig.defaults()`, the Train page's and the CLI's), "
-             f"timed from launch to exit: loading, the teacher's pass, every epoch with its validation, the export and "
-             f"the scoring as served. CPU: {section.get('cpu', '?')}. Peak RSS is the training process's own "
-             "(getrusage). Backends: `python -m bench.backend_epoch` under `KERAS_BACKEND`, one full epoch each."]
+    lines = ["- " + method("cpu_training", cpu=section.get("cpu", "?"))]
     if section.get("carried_over"):
         lines.append(f"  - Not re-measured in this run (`FER_BENCH_PARTS`), figures from the run before: "
                      f"{', '.join(section['carried_over'])}.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .format import MB, Row, duration, faster, n_of, not_measured
+from .methods import method
 
 
 def hosted_rows(hosted: dict | None) -> list[Row]:
@@ -31,14 +32,8 @@ def hosted_rows(hosted: dict | None) -> list[Row]:
 
 
 def hosted_details(hosted: dict) -> list[str]:
-    lines = ["- **Hosted mode.** Cold start: `streamlit run streamlit_app.py` with empty FER_CACHE_DIR and NUMBA_CACHE_DIR "
-             "(a rebooted host); the clock runs from the server's first health answer until the Home page shows the "
-             f"built-in sample's face count in headless Chromium; launch → health answer "
-             f"{duration(hosted['cold_start']['launch_to_ready']['median'])}."]
-    lines.append("  - Server memory: each file in a fresh Python process that has imported what the server imports "
-                 "(streamlit, pandas, plotly, the app's ui modules), then holds the file's bytes as Streamlit holds an "
-                 "upload and calls `load_fer2013(path, max_load_mb=100)` (FER_MAX_LOAD_MB's default), or reads a typed "
-                 "server path. Peak is VmHWM, reset before the upload; after is VmRSS once the load's objects are freed.")
+    lines = ["- " + method("hosted", launch_to_ready=duration(hosted["cold_start"]["launch_to_ready"]["median"])),
+             "  - " + method("hosted, memory")]
     for label, result in hosted["hostile"].items():
         for key, name in (("budget", "with the budget"), ("no_budget", "without a budget")):
             if key in result:

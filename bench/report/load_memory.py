@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .format import MB, Row, duration, not_measured
+from .methods import method
 
 
 def load_memory_rows(section: dict | None) -> list[Row]:
@@ -58,16 +59,4 @@ def load_memory_rows(section: dict | None) -> list[Row]:
 def load_memory_details(section: dict) -> list[str]:
     if "forms" not in section:
         return []
-    return [
-        "- **Loading memory.** The data's rows padded to FER2013's 35,887 (the developers' copy lacks PrivateTest: the "
-        "missing rows are copies of others), written as .csv, .csv.gz, .zip and Kaggle's fer2013.tar.gz layout. Each "
-        "form in a fresh process that imports what the server imports (streamlit, pandas, plotly, the app's ui modules), "
-        "holds the file's bytes as Streamlit holds an upload, saves them with `ui.cached.saved_upload` and loads them "
-        "with `ui.cached.load_dataset` (st.cache_resource keeps the one, read-only dataset); the baseline column hands the held bytes to "
-        "`load_fer2013_bytes` instead. Resident memory of the process and its children sampled every 0.1 s; cold "
-        "dataset cache every time. A training job's data step: `python -m fer_core data FILE --json` (the job's parsing "
-        "child), then a process that has imported TensorFlow and Keras calling the job's loader, child and cache read "
-        "included. The default training job, started with `jobs.start_training_job` as the Train page does, for one "
-        "epoch on the .csv.gz: the job process and its children sampled every 0.5 s, each sample filed under the "
-        "phase the job's progress file names (loading, teaching, training, validating, exporting, evaluating).",
-    ]
+    return ["- " + method("load_memory")]

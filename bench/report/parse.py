@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .format import Row, duration, faster, n_of, not_measured
+from .methods import method
 
 
 def parse_rows(parse: dict | None) -> list[Row]:
@@ -28,13 +29,11 @@ def parse_details(parse: dict) -> list[str]:
     stages = ", ".join(f"{name} {duration(seconds) if isinstance(seconds, float) else seconds}"
                        for name, seconds in parse["cold_breakdown"].items())
     return [
-        f"- **Parse.** Cold: `fer_core.load_fer2013(path, cache=False)`, {parse['cold']['n']} calls after a first one "
-        f"({duration(parse['first_call_seconds'])}, which also loads the compiled pixel kernel; importing fer_core took "
-        f"{duration(parse['import_fer_core_seconds'])}). Cached: `load_fer2013(path)` with FER_CACHE_DIR in a fresh temporary "
-        f"folder, once to fill the cache ({duration(parse['cache_fill']['median'])}), then {parse['cached']['n']} reloads; "
-        f"reading the file and hashing it for the cache key is {duration(parse['cached_read_and_sha1_seconds'])} of each reload. "
-        f"Baseline: `pd.read_csv`, then `np.array(s.split(), dtype='float32').reshape(48, 48)` per row, "
-        f"{parse['baseline']['n']} runs. Same pixels and labels as the notebook's: {parse['pixels_match_notebook']}; "
-        f"cached reload identical: {parse['cached_matches']}.",
+        "- " + method("parse", cold_calls=parse["cold"]["n"], first_call=duration(parse["first_call_seconds"]),
+                      import_fer_core=duration(parse["import_fer_core_seconds"]),
+                      cache_fill=duration(parse["cache_fill"]["median"]), cached_calls=parse["cached"]["n"],
+                      read_and_sha1=duration(parse["cached_read_and_sha1_seconds"]),
+                      baseline_runs=parse["baseline"]["n"], pixels_match_notebook=parse["pixels_match_notebook"],
+                      cached_matches=parse["cached_matches"]),
         f"  - Cold parse by stage (median of 3): {stages}.",
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .format import MB, Row, duration, faster, milliseconds, n_of, not_measured, stage_text
+from .methods import method
 
 
 def prediction_rows(prediction: dict | None) -> list[Row]:
@@ -30,21 +31,17 @@ def prediction_details(prediction: dict) -> list[str]:
         return []
     crops = prediction["crops"]
     lines = [
-        f"- **Prediction.** Model: {prediction['model']}, test-time augmentation `{prediction['model_tta']}`; "
-        f"`Predictor(model)` loaded in {duration(prediction['predictor_load_seconds'])} (process RSS then "
-        f"{prediction['rss_with_predictor_bytes'] / MB:.0f} MB). Photo: `{prediction['photo']}` scaled to fit and "
-        f"padded with grey, JPEG-encoded; each call is `predictor.predict(jpeg_bytes, top_k=3)` (decode, detect, "
-        f"crop, classify), after 3 warm-up calls. Baseline: the same `load_image`, `detect_faces` and crop, then "
-        f"Keras `model.predict` on each face (with the test-time views the model's contract asks for), in the same process.",
+        "- " + method("prediction", model=prediction["model"], model_tta=prediction["model_tta"],
+                      predictor_load=duration(prediction["predictor_load_seconds"]),
+                      rss_with_predictor=f"{prediction['rss_with_predictor_bytes'] / MB:.0f}",
+                      photo=prediction["photo"]),
     ]
     for key, photo in prediction["photos"].items():
         top = ", ".join(f"{label} {p:.0%}" for label, p in photo.get("top_3_first_face", []))
         lines.append(f"  - {key}: {photo['faces']} face(s), top-3 {top}; by stage (medians): {stage_text(photo['stages'])}.")
     plain = crops.get("without_tta_faces_per_second")
     lines.append(
-        f"  - Crops: {crops['batch']} FER2013 validation faces, `predictor.predict_crops(crops)` against "
-        f"`fer_core.training.predict_with_tta(keras_model, crops)` (Keras `model.predict`, batch 256, with the same "
-        f"test-time views); top-1 agreement {crops['top1_agreement_with_keras']:.1%}."
+        "  - " + method("prediction, crops", batch=crops["batch"], agreement=f"{crops['top1_agreement_with_keras']:.1%}")
         + (f" Without test-time views (one pass per face) the LiteRT classifier does {plain:,.0f} faces/s." if plain else ""))
     views = prediction.get("tta_accuracy")
     if views:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .format import Row, duration, faster, not_measured
+from .methods import method
 
 
 def training_rows(training: dict | None) -> list[Row]:
@@ -74,13 +75,10 @@ def training_details(training: dict) -> list[str]:
         return []
     any_config = next(iter(training["configs"].values()))
     lines = [
-        f"- **Training epoch.** Real pipeline: `fer_core.training.FaceBatches` (augmentation on) fed to `model.fit` with "
-        f"the same optimizer and loss as `fer_core.training.recipe`; per repeat, {any_config['warmup_batches']} warm-up batches "
-        f"then {any_config['timed_batches']} timed ones, {any_config['repeats']} repeat(s), median; that per-batch time × "
-        f"batches per epoch, plus the end-of-epoch validation pass (timed on a few batches of 256, scaled to the validation split). "
-        f"Model saving and progress writes are left out (under a second per epoch). TensorFlow threads: "
-        f"intra-op {training['threads']['intra_op'] or 'default (all cores)'}, "
-        f"inter-op {training['threads']['inter_op'] or 'default'}.",
+        "- " + method("training", warmup_batches=any_config["warmup_batches"],
+                      timed_batches=any_config["timed_batches"], repeats=any_config["repeats"],
+                      intra_op=training["threads"]["intra_op"] or "default (all cores)",
+                      inter_op=training["threads"]["inter_op"] or "default"),
     ]
     for name, c in {**training["configs"], **training.get("what_if", {})}.items():
         per_batch = c["seconds_per_batch"]["median"]
@@ -100,6 +98,5 @@ def training_details(training: dict) -> list[str]:
             f"about {work:,.0f} TFLOP; in 30 minutes that is {work * 1e3 / 1800:.0f} GFLOP/s sustained, against the "
             f"{shipped['training_gflops_per_second']:.0f} GFLOP/s measured here.")
     if training.get("recorded_runs"):
-        lines.append("  - Recorded epochs are the training process's own wall-clock seconds per epoch (partial epochs "
-                     "left out); they include whatever else ran on the machine at the time.")
+        lines.append("  - " + method("training, recorded runs"))
     return lines

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fer_core.prediction.tta import view_count
 
 from .format import MB, Row, not_measured, nth, people
+from .methods import method
 
 
 def video_rows(video: dict | None) -> list[Row]:
@@ -91,18 +92,14 @@ def video_details(video: dict) -> list[str]:
     decode = video["decode_1280x720"]
     fer = video.get("fer_package") or {}
     lines = [
-        f"- **Video.** Model: {video['model']}, served with test-time augmentation `{video['model_tta']}`; video "
-        + (f"scores each face once a frame, in one of the `{video['video_tta']}` views in turn, and averages them over "
-           "0.5 s" if video.get("views_spread_over_frames") else
-           f"classifies each face as `{video.get('video_tta', video['model_tta'])}` views")
-        + " (`fer` classifies one). Clips made by `scripts/make_test_clip.py` from tests/assets/astronaut.jpg "
-        "(libx264): `analyse_video(clip, predictor)` with every frame analysed, after one warm-up run, frames are shrunk "
-        "to at most 960 px before detection. `fer` baseline: "
-        + (f"{fer['configuration']}; it found faces in {fer['frames_with_faces']} of {fer['frames']} frames; its "
-           f"cv2.waitKey/destroyAllWindows calls are no-ops (the headless OpenCV wheel has no GUI). Installed with "
-           f"`pip install --no-deps fer` (its requirements would add PyTorch and opencv-contrib-python, which clashes "
-           f"with opencv-python-headless); not a requirement of FER Studio."
-           if fer.get("frames_per_second") else f"not measured: {fer.get('skipped')}."),
+        "- " + method(
+            "video", model=video["model"], model_tta=video["model_tta"],
+            views=(f"scores each face once a frame, in one of the `{video['video_tta']}` views in turn, and averages "
+                   "them over 0.5 s" if video.get("views_spread_over_frames") else
+                   f"classifies each face as `{video.get('video_tta', video['model_tta'])}` views"),
+            fer=(method("video, fer", configuration=fer["configuration"], frames_with_faces=fer["frames_with_faces"],
+                        frames=fer["frames"])
+                 if fer.get("frames_per_second") else f"not measured: {fer.get('skipped')}.")),
         *_tta_agreement_lines(video.get("tta_agreement")),
         *_between_looks_lines(video.get("between_looks")),
         f"  - Decoding alone, 1280×720 H.264, {decode['frames']} frames: PyAV {decode['pyav_frames_per_second']:.0f} "
