@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .machine import describe_machine
 from .measure import CACHE, DEFAULT_DATA, REPO, SAMPLE_DATA, OtherProcessesClock, busy_processes
-from .report import build_rows, details, machine_block, section_block, table
+from .report import build_rows, results_markdown, table
 
 SECTIONS = {"parse": "bench.parse_csv", "cpu_training": "bench.cpu_training", "training": "bench.training_epoch",
             "prediction": "bench.prediction", "app": "bench.app_start", "video": "bench.video", "hosted": "bench.hosted",
@@ -68,18 +68,9 @@ def run_section(name: str, data: Path, quick: bool) -> dict:
 
 
 def write_results(results: dict, quick: bool, markdown: Path) -> str:
-    rows = build_rows(results)
-    text = "\n\n".join([
-        "# FER Studio benchmarks" + (" (quick mode: tiny inputs, not for judging targets)" if quick else ""),
-        f"Command: `{results['command']}` (data: `{results['data']}`, {results['data_rows']}).",
-        "## Machine\n\n" + machine_block(results["machine"]) + "\n" + section_block(results["sections"]),
-        "## Results\n\nEvery figure is a median of n runs; its baseline was measured in the same run of the suite, "
-        "on the same machine.\n\n" + table(rows, quick),
-        details(results),
-    ])
-    markdown.write_text(text + "\n")
+    markdown.write_text(results_markdown(results, quick))
     markdown.with_suffix(".json").write_text(json.dumps(results, indent=2, default=str) + "\n")
-    return table(rows, quick)
+    return table(build_rows(results), quick)
 
 
 def main(argv: list[str] | None = None) -> int:

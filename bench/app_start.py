@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -18,7 +17,20 @@ from pathlib import Path
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from .measure import CACHE, REPO, descendants, maps_mention, peak_rss_bytes, rss_bytes, summary, tree_rss_bytes
+from ui.pages import PREDICT
+
+from .app_urls import page_url, url_path
+from .measure import (
+    CACHE,
+    REPO,
+    descendants,
+    in_fresh_process,
+    maps_mention,
+    own_rss_bytes,
+    peak_rss_bytes,
+    summary,
+    tree_rss_bytes,
+)
 from .photos import example_photo
 from .prediction import SHIPPED_MODEL, benchmark_model
 
@@ -49,8 +61,8 @@ WATCH_SCRIPT_RUNS = """() => {
 }"""
 TIMINGS = ("launch_", "ready_", "connected_", "upload_", "chart_", "warm_", "cold_")
 TENSORFLOW_IMPORT = ("import time; start = time.perf_counter(); import tensorflow; seconds = time.perf_counter() - start; "
-                     "import json, re; rss = int(re.search(r'VmRSS:\\s+(\\d+)', open('/proc/self/status').read())[1]) * 1024; "
-                     "print(json.dumps({'seconds': seconds, 'rss_bytes': rss}))")
+                     "import json; from bench.measure import own_rss_bytes as rss; "
+                     "print(json.dumps({'seconds': seconds, 'rss_bytes': rss()}))")
 
 
 def _free_port() -> int:
@@ -72,16 +84,6 @@ def _wait_until_ready(port: int, server: subprocess.Popen) -> float:
             pass
         time.sleep(0.02)
     raise RuntimeError(f"the streamlit server did not answer within {SERVER_READY_TIMEOUT} s")
-
-
-def predict_page_path() -> str:
-    """The Predict page's URL path, as st.navigation derives it: its url_path, or else its file name's stem."""
-    for line in (REPO / "streamlit_app.py").read_text().splitlines():
-        page = re.search(r"st\.Page\(\s*[\"']([^\"']*predict[^\"']*)[\"']", line)
-        if page:
-            url_path = re.search(r"url_path\s*=\s*[\"']([^\"']*)[\"']", line)
-            return url_path[1] if url_path else Path(page[1]).stem
-    return ""
 
 
 def _stop(server: subprocess.Popen) -> None:
@@ -132,7 +134,7 @@ def _script_run_split(watched) -> dict:
             "browser_run_end_to_chart": (chart - ended) / 1000}
 
 
-def _cold_start_once(playwright, photo: Path, page_path: str, log: Path, env: dict) -> dict:
+def _cold_start_once(playwright, photo: Path, log: Path, env: dict) -> dict:
     port = _free_port()
     with tempfile.TemporaryDirectory(prefix="fer-bench-chromium-") as profile:
         # The browser starts before the server, so its own start-up is not counted.
@@ -147,7 +149,7 @@ def _cold_start_once(playwright, photo: Path, page_path: str, log: Path, env: di
                 cwd=REPO, env=env, stdout=handle, stderr=subprocess.STDOUT, process_group=0)
         try:
             ready = _wait_until_ready(port, server)
-            cold = _visit_and_predict(page, f"http://127.0.0.1:{port}/{page_path}", photo)
+            cold = _visit_and_predict(page, page_url(f"http://127.0.0.1:{port}", PREDICT), photo)
             shown = cold["chart"]
             time.sleep(0.5)
             processes = [server.pid, *descendants(server.pid)]
@@ -162,7 +164,7 @@ def _cold_start_once(playwright, photo: Path, page_path: str, log: Path, env: di
             # The same again in a new browser tab on the now-warm server: what a cold start adds to every visit.
             warm_page = context.new_page()
             opened = time.perf_counter()
-            warm = _visit_and_predict(warm_page, f"http://127.0.0.1:{port}/{page_path}", photo)
+            warm = _visit_and_predict(warm_page, page_url(f"http://127.0.0.1:{port}", PREDICT), photo)
             return {
                 **memory,
                 "launch_to_ready": ready - launched,
@@ -224,21 +226,18 @@ def first_prediction_steps(model_path: str, photo: str) -> dict:
         step("saliency map of one face")
     except (ImportError, IndexError, TypeError):
         pass
-    steps["rss_bytes"] = rss_bytes(os.getpid())
+    steps["rss_bytes"] = own_rss_bytes()
     return steps
 
 
 def _first_prediction_in_fresh_process(model_path: Path, photo: Path) -> dict:
     code = ("import json, sys; from bench.app_start import first_prediction_steps; "
             "print(json.dumps(first_prediction_steps(sys.argv[1], sys.argv[2])))")
-    done = subprocess.run([sys.executable, "-c", code, str(model_path), str(photo)], cwd=REPO, capture_output=True,
-                          text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return in_fresh_process(code, str(model_path), str(photo))
 
 
 def tensorflow_import(repeats: int) -> dict:
-    runs = [json.loads(subprocess.run([sys.executable, "-c", TENSORFLOW_IMPORT], capture_output=True, text=True,
-                                      env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, check=True).stdout)
+    runs = [in_fresh_process(TENSORFLOW_IMPORT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
             for _ in range(repeats)]
     return {"seconds": summary([r["seconds"] for r in runs])["median"],
             "rss_bytes": summary([r["rss_bytes"] for r in runs])["median"], "n": repeats}
@@ -260,13 +259,12 @@ def run(data: Path, quick: bool) -> dict:
         env["FER_RUNS_DIR"] = str(model_path.parent.parent)
     log = CACHE / "app-server.log"
     log.write_text("")
-    page_path = predict_page_path()
     with sync_playwright() as playwright:
-        runs = [_cold_start_once(playwright, photo, page_path, log, env) for _ in range(repeats)]
+        runs = [_cold_start_once(playwright, photo, log, env) for _ in range(repeats)]
     return {
         "model": model_note,
         "photo": str(photo.relative_to(REPO)),
-        "page": "/" + page_path,
+        "page": "/" + url_path(PREDICT),
         "cold_start": {key: summary([r[key] for r in runs]) for key in runs[0] if key.startswith(TIMINGS)},
         "server_rss_bytes": summary([r["server_rss_bytes"] for r in runs]),
         "server_peak_rss_bytes": summary([r["server_peak_rss_bytes"] for r in runs]),

@@ -17,8 +17,10 @@ import threading
 import time
 from pathlib import Path
 
+from bench.app_urls import page_url
 from bench.measure import tree_rss_bytes
 from scripts.take_screenshots import chromium_page, running_app, wait_until_idle
+from ui.pages import EXPLORE
 
 SAMPLE_SECONDS = 0.25
 PAGE_TIMEOUT_MS = 600_000
@@ -40,7 +42,7 @@ def upload_once(path: Path) -> dict:
                     samples.append(_family_rss_mb(server.pid))
                     time.sleep(SAMPLE_SECONDS)
 
-            page.goto(f"{url}/explore")
+            page.goto(page_url(url, EXPLORE))
             page.get_by_text("Explore the data").first.wait_for(timeout=120_000)
             wait_until_idle(page)
             idle_mb = _family_rss_mb(server.pid)

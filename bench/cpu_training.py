@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from fer_core.training.runs import TrainingRun
+
 from .measure import CACHE, REPO, SAMPLE_DATA
 
 RUNS = CACHE / "cpu_runs"
@@ -36,11 +38,9 @@ def train_job(data: Path, out: Path, *args: str) -> dict:
     new = sorted(p for p in out.iterdir() if p.is_dir() and p.name not in before)
     if process.returncode != 0 or not new:
         return {"error": f"exit {process.returncode}: {stderr.strip().splitlines()[-1:] or ''}"}
-    run = new[-1]
-    status = json.loads((run / "status.json").read_text())
-    evaluation = json.loads((run / "evaluation.json").read_text())
-    epochs = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines() if line.strip()]
-    return {"run": str(run.relative_to(REPO)), "args": list(args), "wall_seconds": wall,
+    run = TrainingRun(new[-1])
+    status, evaluation, epochs = run.status_record, run.evaluation(), run.epochs()
+    return {"run": str(run.path.relative_to(REPO)), "args": list(args), "wall_seconds": wall,
             "peak_rss_bytes": status.get("peak_rss_bytes"), "state": status["state"],
             "accuracy": evaluation["accuracy"], "top3_accuracy": evaluation["top3_accuracy"],
             "macro_f1": evaluation["macro_f1"], "runtime": evaluation.get("runtime"),

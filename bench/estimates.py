@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from fer_core.training.runs import TrainingRun
+
 from .measure import CACHE, REPO, SAMPLE_DATA, OtherProcessesClock
 
 FULL_DATA_EPOCHS = 2
@@ -81,17 +83,16 @@ def estimate_and_run(name: str, data: Path, epochs: int | None = None) -> dict:
     if job.returncode != 0:
         result["error"] = stderr.strip().splitlines()[-1:] if stderr.strip() else ["no message"]
         return result
-    result.update(_where_the_time_went(sorted(p for p in runs.iterdir() if p.is_dir())[-1], start, actual))
+    result.update(_where_the_time_went(TrainingRun(sorted(p for p in runs.iterdir() if p.is_dir())[-1]), start, actual))
     if estimate:
         result["ratio"] = estimate.seconds / actual
         result["within_tolerance"] = abs(result["ratio"] - 1) <= TOLERANCE
     return result
 
 
-def _where_the_time_went(run: Path, launched: float, actual: float) -> dict:
+def _where_the_time_went(run: TrainingRun, launched: float, actual: float) -> dict:
     """The run's own clock: process start to its first recorded status, training (the epochs), the rest."""
-    status = json.loads((run / "status.json").read_text())
-    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    status, rows = run.status_record, run.epochs()
     epochs = sum(row["seconds"] for row in rows)
     per_batch = [row["seconds_per_batch"] for row in rows if row.get("seconds_per_batch")]
     wall = status["ended_at"] - status["started_at"]

@@ -12,7 +12,6 @@ Chromium. Baseline: the same parse with the compiled kernel forced, in a fresh p
 from __future__ import annotations
 
 import gzip
-import json
 import os
 import shutil
 import subprocess
@@ -21,8 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from ui.pages import HOME
+
 from .app_start import CHROMIUM, CHROMIUM_ARGS, _free_port, _stop, _wait_until_ready
-from .measure import CACHE, REPO, SAMPLE_DATA, summary
+from .app_urls import page_url
+from .measure import CACHE, REPO, SAMPLE_DATA, in_fresh_process, summary
 
 WIDE_COLUMNS = 300_000
 MANY_FACES = 200_000
@@ -36,10 +38,7 @@ import streamlit, pandas, plotly.graph_objects  # noqa: F401  what the server ha
 import ui.cached, ui.sidebar  # noqa: F401
 from fer_core.data.dataset import load_fer2013
 from fer_core.errors import FERError
-def rss(field="VmRSS"):
-    for line in open("/proc/self/status"):
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
+from bench.measure import own_rss_bytes as rss
 path, budget_mb, as_upload = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "upload"
 gc.collect()
 before = rss()
@@ -91,10 +90,8 @@ def many_faces_gz(folder: Path, data: Path, faces: int) -> Path:
 
 
 def load_in_fresh_process(path: Path, budget_mb: int, as_upload: bool) -> dict:
-    done = subprocess.run([sys.executable, "-c", LOAD_IN_FRESH_PROCESS, str(path), str(budget_mb),
-                           "upload" if as_upload else "path"], cwd=REPO, capture_output=True, text=True,
-                          env={**os.environ, "FER_CACHE_DIR": tempfile.mkdtemp(dir=CACHE)}, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return in_fresh_process(LOAD_IN_FRESH_PROCESS, str(path), str(budget_mb), "upload" if as_upload else "path",
+                            env={**os.environ, "FER_CACHE_DIR": tempfile.mkdtemp(dir=CACHE)})
 
 
 def hostile_loads(data: Path, quick: bool) -> dict:
@@ -123,9 +120,7 @@ def hostile_loads(data: Path, quick: bool) -> dict:
 
 def first_parse(numpy_max_rows: int) -> dict:
     env = {**os.environ, "NUMBA_CACHE_DIR": tempfile.mkdtemp(dir=CACHE)}  # nothing compiled yet: a fresh host
-    done = subprocess.run([sys.executable, "-c", FIRST_PARSE, str(SAMPLE_DATA), str(numpy_max_rows)], cwd=REPO,
-                          env=env, capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return in_fresh_process(FIRST_PARSE, str(SAMPLE_DATA), str(numpy_max_rows), env=env)
 
 
 def cold_start_once(playwright) -> dict:
@@ -140,7 +135,7 @@ def cold_start_once(playwright) -> dict:
     try:
         ready = _wait_until_ready(port, server)
         page = browser.new_page()
-        page.goto(f"http://127.0.0.1:{port}/", wait_until="commit")
+        page.goto(page_url(f"http://127.0.0.1:{port}", HOME), wait_until="commit")
         page.get_by_text(SAMPLE_FACES_SHOWN).first.wait_for(timeout=PAGE_TIMEOUT_MS)
         shown = time.perf_counter()
         return {"launch_to_page": shown - launched, "ready_to_page": shown - ready, "launch_to_ready": ready - launched}

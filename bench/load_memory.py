@@ -27,7 +27,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from .measure import CACHE, REPO, tree_rss_bytes
+from .measure import CACHE, REPO, in_fresh_process, tree_rss_bytes
 
 FER2013_ROWS = 35_887
 SAMPLE_SECONDS = 0.1
@@ -40,10 +40,7 @@ import streamlit, pandas, plotly.graph_objects  # noqa: F401  what the server ha
 import ui.cached, ui.sidebar  # noqa: F401
 from fer_core.data.dataset import load_fer2013_bytes
 from fer_core.errors import FERError
-def rss(field="VmRSS"):
-    for line in open("/proc/self/status"):
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
+from bench.measure import own_rss_bytes as rss
 class Upload(io.BytesIO):  # what Streamlit hands a page: the upload's bytes in memory, with a name and an id
     def __init__(self, data, name):
         super().__init__(data)
@@ -69,14 +66,13 @@ print(json.dumps({"imported": imported, "upload_held": held, "after": rss(), "se
                   "notes": notes}))
 """
 
+FRESH_PYTHON = "import json; from bench.measure import own_rss_bytes as rss; print(json.dumps({'rss': rss()}))"
+
 JOB_DATA = r"""
 import json, sys, time
 import tensorflow, keras  # noqa: F401  what a training job has loaded before it reads its data
 from fer_core.training import recipe
-def rss():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
+from bench.measure import own_rss_bytes as rss
 imported = rss()
 start = time.perf_counter()
 dataset = recipe._load_leanly(sys.argv[1], False)
@@ -115,10 +111,7 @@ _BASELINE: list[int] = []
 def _python_baseline() -> int:
     """The waiting wrapper's own memory, left out of the sampled tree."""
     if not _BASELINE:
-        done = subprocess.run([sys.executable, "-c", "print(open('/proc/self/status').read())"], capture_output=True,
-                              text=True, check=True)
-        line = next(line for line in done.stdout.splitlines() if line.startswith("VmRSS:"))
-        _BASELINE.append(int(line.split()[1]) * 1024)
+        _BASELINE.append(in_fresh_process(FRESH_PYTHON)["rss"])
     return _BASELINE[0]
 
 

@@ -25,14 +25,15 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def _cpu_detail() -> str:
-    """Family/model and the vector extensions that decide training and inference speed."""
+def _cpu_identity() -> dict:
+    """Family/model and the vector extensions that decide training and inference speed, as fields."""
     fields = {}
     for line in Path("/proc/cpuinfo").read_text().splitlines():
         key, _, value = line.partition(":")
         fields.setdefault(key.strip(), value.strip())
-    flags = [f for f in ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16") if f in fields.get("flags", "").split()]
-    return f"family {fields.get('cpu family', '?')} model {fields.get('model', '?')}; {', '.join(flags) or 'no AVX2'}"
+    flags = fields.get("flags", "").split()
+    return {"cpu_family": fields.get("cpu family", "?"), "cpu_model_number": fields.get("model", "?"),
+            "cpu_extensions": [f for f in ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16") if f in flags]}
 
 
 def _memory_gib() -> float:
@@ -62,7 +63,7 @@ def _chromium() -> str:
 def describe_machine() -> dict:
     return {
         "cpu": _cpu_model(),
-        "cpu_detail": _cpu_detail(),
+        **_cpu_identity(),
         "cores": os.cpu_count(),
         "memory_gib": round(_memory_gib(), 1),
         "os": f"{platform.system()} {platform.release()}",
@@ -70,6 +71,6 @@ def describe_machine() -> dict:
         "packages": _versions(),
         "browser": _chromium(),
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
-        "load_average_at_start": Path("/proc/loadavg").read_text().split()[:3],
+        "load_average_at_start": list(os.getloadavg()),
         "other_busy_processes_at_start": busy_processes(),
     }

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -39,6 +42,20 @@ def rss_bytes(pid: int, field: str = "VmRSS") -> int:
     except OSError:
         pass
     return 0
+
+
+def own_rss_bytes(field: str = "VmRSS") -> int:
+    """This process's resident memory ("VmHWM": its peak); what code run by in_fresh_process reads as `rss`."""
+    return rss_bytes(os.getpid(), field)
+
+
+def in_fresh_process(code: str, *args: str, env: dict | None = None) -> dict:
+    """Run Python `code` with `args` in a fresh interpreter started in the repo, so nothing this process has imported
+    counts; there, `from bench.measure import own_rss_bytes as rss` reads its memory. Returns the JSON object the
+    code prints last."""
+    done = subprocess.run([sys.executable, "-c", code, *args], cwd=REPO, env=env, capture_output=True, text=True,
+                          check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def peak_rss_bytes(pid: int) -> int:

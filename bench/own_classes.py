@@ -18,6 +18,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from fer_core.prediction.model_contract import info_path
+from fer_core.training.runs import TrainingRun
+
 from .measure import CACHE, REPO
 
 CLASSES = {"joy": 3, "shock": 5, "calm": 6}  # made-up names over FER2013's happy, surprise, neutral
@@ -70,16 +73,15 @@ def train_job(folder: Path, out: Path, *args: str) -> dict:
     new = sorted(p for p in out.iterdir() if p.is_dir() and p.name not in before)
     if done.returncode != 0 or not new:
         return {"args": list(args), "error": f"exit {done.returncode}: {done.stderr.strip().splitlines()[-1:]}"}
-    run = new[-1]
-    status = json.loads((run / "status.json").read_text())
-    evaluation = json.loads((run / "evaluation.json").read_text())
-    card = json.loads((run / "model.json").read_text())
-    return {"args": list(args), "run": str(run.relative_to(REPO)), "wall_seconds": wall,
+    run = TrainingRun(new[-1])
+    status, evaluation = run.status_record, run.evaluation()
+    card = json.loads(info_path(run.final_model_file).read_text())
+    return {"args": list(args), "run": str(run.path.relative_to(REPO)), "wall_seconds": wall,
             "train_seconds": card["card"].get("train_seconds"), "architecture": card["architecture"],
             "class_names": card["contract"]["class_names"], "train_faces": status.get("train_faces"),
             "test_faces": int(np.sum(evaluation["confusion_matrix"])), "accuracy": evaluation["accuracy"],
             "chance_level": evaluation.get("chance_level"), "peak_rss_bytes": status.get("peak_rss_bytes"),
-            "model": str(run / "model.keras")}
+            "model": str(run.final_model_file)}
 
 
 def held_out_accuracy(model: str, faces: np.ndarray, labels: np.ndarray) -> float:

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
+from fer_core.prediction.model_contract import info_path
+from fer_core.training.runs import TrainingRun
+
 from .measure import REPO, summary
 
 # (name, architecture, batch size, balancing): fer_vgg's job when it was the default (the default job itself is
@@ -122,28 +125,27 @@ def _time_config(dataset, arch: str, batch_size: int, balance: str, warmup: int,
 
 
 def recorded_runs(runs_dir: Path) -> list[dict]:
-    """Per-epoch seconds as finished epochs recorded them in runs/*/metrics.jsonl."""
+    """Per-epoch seconds as finished epochs recorded them in each run's metrics."""
     runs = []
-    for metrics in sorted(runs_dir.glob("*/metrics.jsonl")):
+    for run in sorted(map(TrainingRun, runs_dir.iterdir()) if runs_dir.is_dir() else [], key=lambda run: run.name):
         try:
-            config = json.loads((metrics.parent / "config.json").read_text())
-            status = json.loads((metrics.parent / "status.json").read_text())
-            rows = [json.loads(line) for line in metrics.read_text().splitlines() if line.strip()]
+            config, status, rows = run.config, run.status_record, run.epochs()
         except (OSError, ValueError):
             continue
         seconds = [row["seconds"] for row in rows if not row.get("partial")]
         if seconds:
-            runs.append({"run": metrics.parent.name, "arch": config.get("arch"), "batch_size": config.get("batch_size"),
+            runs.append({"run": run.name, "arch": config.get("arch"), "batch_size": config.get("batch_size"),
                          "balance": config.get("balance"), "epochs_planned": config.get("epochs"),
                          "state": status.get("state"), "epochs_done": len(seconds),
                          "epoch_seconds": summary(seconds), "total_seconds": sum(seconds),
-                         "machine": _card_machine(metrics.parent / "model.json")})
+                         "hardware": _card_hardware(info_path(run.final_model_file))})
     return runs
 
 
-def _card_machine(card_path: Path) -> str | None:
+def _card_hardware(card_path: Path) -> dict | None:
+    """What trained the run, as its card records it (cards from before the field: None, trained on CPU)."""
     try:
-        return json.loads(card_path.read_text())["card"].get("machine")
+        return json.loads(card_path.read_text())["card"].get("hardware")
     except (OSError, ValueError, KeyError):
         return None
 
@@ -154,7 +156,7 @@ def shipped_model_card(models_dir: Path) -> dict | None:
     except (OSError, ValueError, KeyError):
         return None
     epochs = card.get("epochs_completed") or 0
-    return {"architecture": card.get("architecture"), "config": card.get("config"), "machine": card.get("machine"),
+    return {"architecture": card.get("architecture"), "config": card.get("config"), "hardware": card.get("hardware"),
             "epochs_completed": epochs, "train_seconds": card.get("train_seconds"),
             "epoch_seconds": card["train_seconds"] / epochs if epochs and card.get("train_seconds") else None}
 

@@ -16,7 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .measure import rss_bytes, summary, timed, tree_rss_bytes
+from ui.pages import VIDEO
+
+from .app_urls import page_url
+from .measure import own_rss_bytes, summary, timed, tree_rss_bytes
 from .prediction import benchmark_model
 
 CLIP_SECONDS = 10
@@ -247,7 +250,7 @@ def _in_the_app(folder: Path, long_clip: Path, quick: bool) -> dict:
     env = {"FER_CACHE_DIR": str(folder / "cache"), "FER_MAX_VIDEO_SECONDS": str(LONG_CLIP_SECONDS + 60)}
     samples, live = [], {}
     with running_app(env) as (url, server), chromium_page(fake_camera) as page:
-        page.goto(f"{url}/video")
+        page.goto(page_url(url, VIDEO))
         page.get_by_text("Frames analysed per second").first.wait_for(timeout=300_000)  # a busy machine is slow
         before = tree_rss_bytes(server.pid)
         page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(long_clip)
@@ -368,7 +371,7 @@ def _sweep_8k(folder: Path, quick: bool) -> dict:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             pages = [browser.new_context(viewport=VIEWPORT).new_page() for _ in range(SWEEP_SESSIONS)]
             for page in pages:
-                page.goto(f"{url}/video")
+                page.goto(page_url(url, VIDEO))
                 page.get_by_text("Frames analysed per second").first.wait_for(timeout=300_000)
             idle_rss = tree_rss_bytes(server.pid)
             sampler = threading.Thread(target=sample, daemon=True)
@@ -438,7 +441,7 @@ def run(data: Path, quick: bool) -> dict:
         agreement = _tta_agreement(predictor, data)
         decode = _decode_only(clips["1280x720"])
         annotated = _annotated_cost(folder, predictor, repeats, seconds)
-        rss_ours = rss_bytes(os.getpid())
+        rss_ours = own_rss_bytes()
         # fer loads TensorFlow: after our own figures and memory are taken.
         fer_package = _ours_against_fer(predictor, clips["640x480"], ours["640x480"]["frames"], 1 if quick else 5)
         long_clip = _clip(folder, "long_720p.mp4", 1280, 720, 60 if quick else LONG_CLIP_SECONDS, preset="ultrafast")

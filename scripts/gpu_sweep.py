@@ -58,6 +58,7 @@ from fer_core.training.distillation import (  # noqa: E402
 )
 from fer_core.training.evaluation import evaluate_probabilities  # noqa: E402
 from fer_core.training.model_card import _machine as machine_line  # noqa: E402
+from fer_core.training.model_card import hardware  # noqa: E402
 from fer_core.training.publishing import predict_with_tta  # noqa: E402
 
 SERVED_TTA = "flip_zoom"  # the six views the app serves a model with: candidates are chosen as they will be used
@@ -248,7 +249,7 @@ def train_candidate(candidate: Candidate, args, precision: str, train_x, train_y
         "schedule": f"{schedule.warmup} epochs' linear warm-up, then a cosine to 2% at epoch {schedule.planned}",
         "augmentation": f"flip, shift, rotation, zoom (augment.py); random erasing p={candidate.erasing}; "
                         f"{candidate.mix} on {MIX_PROBABILITY:.0%} of batches",
-        "teacher": teacher_note, "machine": machine_line(), "device": _device(), "backend": keras.backend.backend(),
+        "teacher": teacher_note, "machine": machine_line(), "hardware": hardware(), "device": _device(), "backend": keras.backend.backend(),
         "cpu": cpu_description(), "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "evaluation": {**public_test, "runtime": "Keras", "split": "PublicTest", "tta": SERVED_TTA},
     }

@@ -1,20 +1,22 @@
 """The bench's table judges the 2-core training target only on epochs timed on a CPU."""
 
-from bench.report import trained_on_accelerator, training_rows
+from bench.report.training import trained_on_accelerator, training_rows
 
-GPU = "x86_64, 16 CPU cores, Linux 6.18, Python 3.12.3, Keras 3.15.1 on jax (NVIDIA H100 80GB HBM3)"
-CPU = "x86_64, 2 CPU cores, Linux 6.18, Python 3.11.7, Keras 3.15.1 on tensorflow (CPU)"
-OLD_CPU = "x86_64, 2 CPU cores, Linux 6.18, Python 3.11.7"  # cards from before the backend was named
+GPU = {"backend": "jax", "device_kind": "gpu", "device_name": "NVIDIA H100 80GB HBM3", "devices": 1, "hosts": 1,
+       "cpu": None, "cores": 16}
+CPU = {"backend": "tensorflow", "device_kind": "cpu", "device_name": "AMD EPYC", "devices": 1, "hosts": 1,
+       "cpu": "AMD EPYC", "cores": 2}
+OLD_CPU = None  # cards from before the hardware field
 
 
-def _training(machine: str) -> dict:
+def _training(hardware: dict | None) -> dict:
     config = {"batch_size": 128, "balance": "none", "train_faces": 28709, "timed_batches": 60, "repeats": 3,
               "epoch_seconds": 140.0, "job_minutes": 70.0}
     run = {"run": "r1", "arch": "fer_vgg", "batch_size": 128, "balance": "none", "state": "finished",
            "epochs_done": 120, "epochs_planned": 120, "epoch_seconds": {"median": 2.6, "n": 120, "min": 2.4},
-           "machine": machine}
+           "hardware": hardware}
     card = {"architecture": "fer_vgg", "epochs_completed": 120, "train_seconds": 312.0, "epoch_seconds": 2.6,
-            "machine": machine}
+            "hardware": hardware}
     return {"configs": {"fer_vgg_default": config, "fer_vgg_shipped": config, "seed_cnn": config},
             "recorded_runs": [run], "shipped_model": card}
 

@@ -1,6 +1,6 @@
 """The bench's video rows judge each target from the figures, and say why a figure is missing."""
 
-from bench.report import video_rows
+from bench.report.video import video_rows
 
 MB = 1e6
 

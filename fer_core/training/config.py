@@ -60,6 +60,12 @@ def cpu_description() -> str:
     return f"{model} ({', '.join(flag for flag in CPU_FLAGS_THAT_MATTER if flag in flags) or 'no AVX2'})"
 
 
+def cpu_model() -> str:
+    """The CPU's model name, e.g. "AMD EPYC"."""
+    cpu = _cpu_model_and_flags()
+    return cpu[0] if cpu else "unknown CPU"
+
+
 def cpu_has_bfloat16() -> bool:
     """Whether this CPU does bfloat16 maths in hardware (AVX512-BF16 or AMX); elsewhere mixed_bfloat16 is slower."""
     cpu = _cpu_model_and_flags()

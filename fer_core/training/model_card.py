@@ -15,7 +15,7 @@ import keras
 from ..atomic import write_json_atomically
 from ..data.dataset import FERDataset
 from ..prediction.model_contract import info_path, read_model_info
-from .config import TrainingConfig, cpu_description
+from .config import TrainingConfig, cpu_description, cpu_model
 from .distillation import MIN_TEACHER_AGREEMENT, TEACHER_WEIGHT, TEMPERATURE
 from .runs import TrainingRun
 
@@ -35,6 +35,7 @@ def model_card(config: TrainingConfig, run: TrainingRun, model, dataset: FERData
         "precision": precision,
         "teacher": teacher_note(config.distill_from, teacher_agreement),
         "machine": _machine(),
+        "hardware": hardware(),
         "cpu": cpu_description(),
         "data_sha1": dataset.digest,
         "data_rows": len(dataset),
@@ -46,27 +47,36 @@ def model_card(config: TrainingConfig, run: TrainingRun, model, dataset: FERData
 
 
 def _machine() -> str:
+    """The machine in one line, for people (the card's "hardware" holds the same as fields, for programs)."""
+    trained_on = hardware()
+    devices = trained_on["device_name"] if trained_on["device_kind"] != "cpu" else "CPU"
     return (f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}, Keras {keras.__version__} on {_backend_and_devices()}")
+            f"Python {platform.python_version()}, Keras {keras.__version__} on {trained_on['backend']} ({devices})")
 
 
-def _backend_and_devices() -> str:
-    """Which Keras backend trained the model and on what: the same command takes minutes on a GPU, hours on 2 cores."""
+def hardware() -> dict:
+    """Which Keras backend trained the model and on what, as fields: the same command takes minutes on a GPU, hours
+    on 2 cores, and a reader should not have to parse that back out of a sentence."""
     backend = keras.backend.backend()
+    kind, names, hosts = "cpu", [], 1
     try:
         if backend == "jax":
             import jax
 
-            devices = [device.device_kind for device in jax.devices()]
+            accelerators = [device for device in jax.devices() if device.platform != "cpu"]
+            kind = accelerators[0].platform if accelerators else "cpu"
+            names, hosts = [device.device_kind for device in accelerators], jax.process_count()
         elif backend == "tensorflow":
             import tensorflow as tf
 
-            devices = [gpu.name for gpu in tf.config.list_physical_devices("GPU")]
-        else:
-            devices = []
+            gpus = tf.config.list_physical_devices("GPU")
+            kind = "gpu" if gpus else "cpu"
+            names = [tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name) for gpu in gpus]
     except Exception:  # a card is still worth writing without the device names
-        devices = []
-    return f"{backend} ({', '.join(devices) or 'CPU'})"
+        pass
+    cpu = cpu_model()
+    return {"backend": backend, "device_kind": kind, "device_name": ", ".join(names) if names else cpu,
+            "devices": len(names) or 1, "hosts": hosts, "cpu": cpu, "cores": os.cpu_count()}
 
 
 def teacher_note(teacher: str | None, agreement: float | None) -> dict | None:
