@@ -13,7 +13,7 @@ from fer_core.data.fer2013 import CLASS_NAMES as FER2013_CLASSES
 from fer_core.errors import FERError, ImageError
 from fer_core.prediction.model_contract import machine_in_words
 from fer_core.prediction.photos import load_image
-from fer_core.shipped_models import SEED_MODEL
+from fer_core.shipped_models import SEED_CARD, SEED_MODEL
 from fer_core.training.evaluation import same_faces, scored_on
 from ui import cached, charts, metric_words, pictures, sidebar
 from ui.plain_text import plain
@@ -75,7 +75,7 @@ def model_card_panel(model: cached.ModelFile) -> None:
 def seed_model() -> cached.ModelFile | None:
     """The notebook's seed_cnn, to compare with, when it is installed and its card can be read."""
     try:
-        return sidebar.model_file(SEED_MODEL, "seed_cnn") if SEED_MODEL.with_suffix(".json").exists() else None
+        return sidebar.model_file(SEED_MODEL, SEED_MODEL.stem) if SEED_CARD.exists() else None
     except FERError:
         return None
 
