@@ -18,18 +18,18 @@ def hero_example() -> None:
     photos = pictures.example_photos()
     if not SHIPPED_MODEL.exists() or not photos:
         return  # a checkout without them shows the pages only
-    modified = SHIPPED_MODEL.stat().st_mtime
     try:
-        result = cached.predict_photo(str(SHIPPED_MODEL), modified, photos[0].read_bytes(), False)
-        card = cached.model_card(str(SHIPPED_MODEL), modified)
+        shipped = sidebar.model_file(SHIPPED_MODEL, SHIPPED_MODEL.stem)
+        photo = photos[0].read_bytes()
+        image = load_image(photo)  # decoded once: the prediction and the boxes drawn take this image
+        result = cached.predict_photo(shipped, cached.photo_digest(photo), image, False)
     except FERError as error:
         st.caption(plain(f"No example to show: {error}"))
         return
-    name = SHIPPED_MODEL.stem
+    name, card = shipped.label, shipped.card
     with st.container(border=True):
         photo_column, faces_column, curve_column = st.columns([2, 2, 3])
-        photo_column.image(pictures.draw_face_boxes(load_image(photos[0].read_bytes()),
-                                                    [face.box for face in result.faces]),
+        photo_column.image(pictures.draw_face_boxes(image, [face.box for face in result.faces]),
                            caption=f"An example photo: {len(result.faces)} face{'s' * (len(result.faces) != 1)} found")
         with faces_column:
             for number, face in enumerate(result.faces[:2], start=1):
@@ -81,17 +81,16 @@ with data_column, st.container(border=True):
 
 with model_column, st.container(border=True):
     st.subheader("Active model")
-    model_path = sidebar.chosen_model_path()
-    if model_path is None:
-        st.info("No model yet. Train one on the Train page; the shipped model appears here once it is installed.")
+    try:
+        model = sidebar.chosen_model(settings)
+    except FERError as error:  # its NAME.json is missing or unreadable
+        st.error(plain(error))
     else:
-        choices = sidebar.model_choices(settings)
-        st.markdown(f"**{plain(choices.get(str(model_path), model_path.name))}**")
-        try:
-            card = cached.model_card(str(model_path), model_path.stat().st_mtime)
-        except FERError as error:
-            st.error(plain(error))
+        if model is None:
+            st.info("No model yet. Train one on the Train page; the shipped model appears here once it is installed.")
         else:
+            st.markdown(f"**{plain(model.label)}**")
+            card = model.card
             evaluation = card.get("evaluation") or {}
             on_active = score_on_faces(card, active_test_faces)
             # Each figure says which faces it is on; the active data's comes first when the card has it.

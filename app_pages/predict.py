@@ -2,7 +2,6 @@
 saliency map of what drove the top one. Results download as CSV and JSON."""
 
 import csv
-import hashlib
 import io
 import json
 from pathlib import Path
@@ -35,14 +34,12 @@ def as_csv(rows: list[dict]) -> str:
     writer.writerows(rows)
     return buffer.getvalue()
 
-def model_card_panel(model_path: Path) -> None:
-    choices = sidebar.model_choices(settings)
-    card = cached.model_card(str(model_path), model_path.stat().st_mtime)
+def model_card_panel(model: cached.ModelFile) -> None:
+    card = model.card
     evaluation = card.get("evaluation") or {}
     with st.container(border=True):
-        st.markdown(f"**Model:** {plain(choices.get(str(model_path), model_path.name))} · "
-                    f"{plain(card.get('architecture', '?'))}")
-        class_names = cached.model_class_names(str(model_path), model_path.stat().st_mtime)
+        st.markdown(f"**Model:** {plain(model.label)} · {plain(card.get('architecture', '?'))}")
+        class_names = model.info.class_names
         own_classes = class_names != FER2013_CLASSES
         if own_classes:
             st.caption(plain(f"Its own classes: {', '.join(class_names)}."))
@@ -56,8 +53,8 @@ def model_card_panel(model_path: Path) -> None:
         accuracy.metric("Test accuracy", f"{evaluation['accuracy']:.1%}", help=metric_words.TEST_ACCURACY)
         top3.metric("Top-3 accuracy", f"{evaluation['top3_accuracy']:.1%}", help=metric_words.TOP3_ACCURACY)
         f1.metric("Macro F1", f"{evaluation['macro_f1']:.3f}", help=metric_words.MACRO_F1)
-        if SEED_CARD.exists() and model_path.resolve() != SEED_MODEL.resolve() and not own_classes:
-            seed_evaluation = cached.card_file(str(SEED_CARD), SEED_CARD.stat().st_mtime).get("evaluation") or {}
+        if Path(model.path).resolve() != SEED_MODEL.resolve() and not own_classes and (seed_cnn := seed_model()):
+            seed_evaluation = seed_cnn.card.get("evaluation") or {}
             if "accuracy" in seed_evaluation and same_faces(evaluation, seed_evaluation):  # else not a comparison
                 gain = evaluation["accuracy"] - seed_evaluation["accuracy"]
                 seed.metric("vs. the notebook's seed_cnn", f"{seed_evaluation['accuracy']:.1%}",
@@ -73,6 +70,14 @@ def model_card_panel(model_path: Path) -> None:
         for caveat in evaluation.get("caveats") or []:  # under the figure it qualifies
             st.caption(f":material/warning: {plain(caveat)}")
         st.caption(plain(" · ".join(fact for fact in facts if fact)))
+
+
+def seed_model() -> cached.ModelFile | None:
+    """The notebook's seed_cnn, to compare with, when it is installed and its card can be read."""
+    try:
+        return sidebar.model_file(SEED_MODEL, SEED_MODEL.stem) if SEED_CARD.exists() else None
+    except FERError:
+        return None
 
 
 def training_time(seconds: float) -> str:
@@ -105,16 +110,12 @@ def show_examples() -> None:
     st.session_state["predict_source"] = "example"
 
 
-def photo_digest(photo: bytes) -> str:
-    return hashlib.sha256(photo).hexdigest()
-
-
 def classify_whole_image(digest: str) -> None:
     """Button callback: this photo (by its bytes) is classified whole; other photos keep the page's setting."""
     st.session_state["whole_image_photos"] = st.session_state.get("whole_image_photos", frozenset()) | {digest}
 
 
-def show_face(photo_number: int, number: int, face, model_path: Path) -> None:
+def show_face(photo_number: int, number: int, face, model: cached.ModelFile) -> None:
     label, probability = face.top_k[0]
     st.markdown(f"#### Face {number}: {plain(label)} ({probability:.0%})")
     crop_column, chart_column, saliency_column = st.columns([1, 2, 1])
@@ -125,7 +126,7 @@ def show_face(photo_number: int, number: int, face, model_path: Path) -> None:
                                                      key=f"saliency-{photo_number}-{number}"):
         return
     try:
-        heat = cached.saliency_overlay(str(model_path), model_path.stat().st_mtime, face.crop, label)
+        heat = cached.saliency_overlay(model, face.crop, face.class_index)
     except FERError as error:
         saliency_column.caption(plain(f"No saliency map: {error}"))
     else:
@@ -135,9 +136,9 @@ def show_face(photo_number: int, number: int, face, model_path: Path) -> None:
 settings = sidebar.hosted_settings()
 st.title("Predict emotions")
 
-model_path = sidebar.chosen_model_path_or_stop()
 try:
-    model_card_panel(model_path)
+    model = sidebar.chosen_model_or_stop(settings)
+    model_card_panel(model)
 except FERError as error:
     st.error(plain(error))
     st.stop()
@@ -156,11 +157,11 @@ for photo_number, (name, photo) in enumerate(photos, start=1):  # two uploads ma
     try:
         # Checked here, on the bytes the server received: the uploader's own limit is enforced only by the browser.
         settings.check_upload(len(photo), name, limit_mb=MAX_PHOTO_MB, error=ImageError)
-        image = load_image(photo)
-        digest = photo_digest(photo)
+        image = load_image(photo)  # decoded once: the prediction and the boxes drawn take this image
+        digest = cached.photo_digest(photo)
         whole_image = (st.session_state.get("whole_image", False)
                        or digest in st.session_state.get("whole_image_photos", frozenset()))
-        result = cached.predict_photo(str(model_path), model_path.stat().st_mtime, photo, whole_image)
+        result = cached.predict_photo(model, digest, image, whole_image)
     except FERError as error:
         st.error(plain(error))
         continue
@@ -179,7 +180,7 @@ for photo_number, (name, photo) in enumerate(photos, start=1):  # two uploads ma
         faces_column.caption(metric_words.TOP3_IN_WORDS)
     with faces_column:
         for number, face in enumerate(result.faces, start=1):
-            show_face(photo_number, number, face, model_path)
+            show_face(photo_number, number, face, model)
 
 if results:
     st.subheader("Download the results")

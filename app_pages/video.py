@@ -68,7 +68,7 @@ def analysis_of(upload, fps, model_path) -> SavedAnalysis | None:
     saved = SavedAnalysis.for_clip(cache_dir() / "videos", cached.upload_digest(upload.file_id, upload), model_path, fps)
     if saved.exists():
         return saved
-    predictor = cached.load_predictor(str(model_path), model_path.stat().st_mtime)
+    predictor = cached.load_predictor(sidebar.model_file(model_path, model_path.name))
     session, alive = this_session()
     job = AnalysisJob.start(saved, upload, predictor, session=session, attempt=upload.file_id, alive=alive,
                             at_once=settings.video_analyses, fps=fps, max_seconds=settings.max_video_seconds,
@@ -144,7 +144,7 @@ def live_mode(model_path) -> None:
         return
     from fer_core.prediction.live_analysis import LiveAnalyser
 
-    predictor = cached.load_predictor(str(model_path), model_path.stat().st_mtime)
+    predictor = cached.load_predictor(sidebar.model_file(model_path, model_path.name))
     live = st.session_state.get("live_analyser")
     if live is None or live.predictor is not predictor:
         live = st.session_state["live_analyser"] = LiveAnalyser(predictor)

@@ -36,7 +36,9 @@ def benchmark_model() -> tuple[Path, str]:
 
 
 def _stage_breakdown(predictor, photo_bytes: bytes, repeats: int) -> dict:
-    """Medians of each step Predictor.predict takes: decode, detect, crop, classify."""
+    """Medians of each step Predictor.predict takes: decode, detect, crop, classify; inside detection, by the
+    detector's public API, the copy it searches (shrunk above TILE_ABOVE_SIDE) and one 192×192 pass of its windows."""
+    from fer_core.prediction import face_detection
     from fer_core.prediction import predictor as predictor_module
     from fer_core.prediction.face_detection import detect_faces
     from fer_core.prediction.photos import load_image
@@ -51,23 +53,14 @@ def _stage_breakdown(predictor, photo_bytes: bytes, repeats: int) -> dict:
         "crop to 48×48": timed(lambda: [predictor_module.frame_face(image, f, size) for f in faces], repeats)["median"],
         "classify (LiteRT)": timed(lambda: predictor.predict_crops(crops), repeats, warmup=1)["median"],
     }
-    try:  # inside detect_faces: the shrink to the detector's working size, then one 192×192 pass per window
-        from PIL import Image
-
-        from fer_core.prediction import face_detection as faces_module
-
-        shrink = min(1.0, faces_module.DETECT_MAX_SIDE / max(image.size))
-        small_size = (max(1, round(image.width * shrink)), max(1, round(image.height * shrink)))
-        small = image.resize(small_size, Image.Resampling.BILINEAR, reducing_gap=1.0) if shrink < 1 else image
-        pixels = np.asarray(small)
-        windows = faces_module._windows(small.width, small.height, max(image.size) > faces_module.TILE_ABOVE_SIDE)
-        detector = faces_module._detector()
-        stages["detect: shrink to detector size"] = timed(
-            lambda: image.resize(small_size, Image.Resampling.BILINEAR, reducing_gap=1.0), repeats)["median"] if shrink < 1 else 0.0
-        stages["detect: one 192×192 pass"] = timed(lambda: detector._detect_window(pixels, *windows[0]), repeats)["median"]
-        stages["detect: passes per photo"] = len(windows)
-    except Exception as exc:  # the detector's insides may change; the headline figures do not depend on them
-        stages["detect: detail unavailable"] = f"{type(exc).__name__}: {exc}"
+    tiled = max(image.size) > face_detection.TILE_ABOVE_SIDE
+    pixels = face_detection.search_pixels(image)
+    windows = face_detection.search_windows(image.size)
+    stages["detect: shrink to detector size"] = (
+        timed(lambda: face_detection.search_pixels(image), repeats)["median"] if tiled else 0.0)
+    stages["detect: one 192×192 pass"] = timed(lambda: face_detection.detect_in_window(pixels, windows[0]),
+                                               repeats)["median"]
+    stages["detect: passes per photo"] = len(windows)
     return stages
 
 
@@ -128,8 +121,9 @@ def run(data: Path, quick: bool) -> dict:
     for key, (width, height) in PHOTO_SIZES.items():
         photo_bytes = sized_photo(photo, width, height)
         result = predictor.predict(photo_bytes, top_k=3)
-        ours = timed(lambda: predictor.predict(photo_bytes, top_k=3), photo_repeats, warmup=3)
-        baseline = timed(lambda: _keras_per_face(model, tta, photo_bytes), baseline_repeats, warmup=2)
+        ours = timed(lambda photo_bytes=photo_bytes: predictor.predict(photo_bytes, top_k=3), photo_repeats, warmup=3)
+        baseline = timed(lambda photo_bytes=photo_bytes: _keras_per_face(model, tta, photo_bytes), baseline_repeats,
+                         warmup=2)
         photos[key] = {
             "jpeg_bytes": len(photo_bytes), "faces": len(result.faces),
             "top_3_first_face": result.faces[0].top_k if result.faces else [],

@@ -1,5 +1,6 @@
 """Every slow fer_core call the pages make, wrapped once in a Streamlit cache. Arguments are plain keys (a path,
-its modification time, a flag), so a changed file is read again and an unchanged one never is."""
+its modification time, a flag, a photo's digest) or a chosen ModelFile keyed on its path and modification time, so a
+changed file is read again and an unchanged one never is."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import streamlit as st
+from PIL import Image
 
 from fer_core.data import quality
 from fer_core.data.dataset import FERDataset, load_fer2013
-from fer_core.prediction.model_contract import read_model_info
+from fer_core.prediction.model_contract import ModelInfo, read_model_info
 from fer_core.settings import DEFAULT_MAX_LOAD_MB
 from fer_core.shipped_models import MODELS_DIR
 
@@ -57,45 +60,57 @@ def pixel_histogram(path: str, skip_bad_rows: bool, modified: float) -> np.ndarr
     return quality.pixel_histogram(load_dataset(path, skip_bad_rows, modified).images)
 
 
-@st.cache_data(max_entries=32)
-def model_card(model_path: str, modified: float) -> dict:
-    """The card stored with a model (architecture, epochs, evaluation…); raises ModelError when unreadable."""
-    return read_model_info(model_path).card
+class ModelFile(NamedTuple):
+    """The chosen model, made once per rerun by the sidebar and passed on whole: the caches are keyed on its path and
+    modification time (a model rewritten in place is read again), `label` is what the sidebar calls it and `info` its
+    contract and card, read from NAME.json once."""
+
+    path: str
+    modified: float
+    label: str
+    info: ModelInfo
+
+    @property
+    def card(self) -> dict:
+        return self.info.card
+
+
+# A ModelFile is keyed on its plain fields: the same model under another label (the Home page's example) is one entry.
+BY_MODEL_FILE = {ModelFile: lambda model: (model.path, model.modified)}
 
 
 @st.cache_data(max_entries=32)
-def model_class_names(model_path: str, modified: float) -> tuple[str, ...]:
-    """The classes a model answers in, from its contract: FER2013's seven, or the classes it was trained on."""
-    return tuple(read_model_info(model_path).class_names)
+def model_info(model_path: str, modified: float) -> ModelInfo:
+    """A model's contract and card (architecture, epochs, evaluation…); raises ModelError when unreadable."""
+    return read_model_info(model_path)
 
 
-@st.cache_data(max_entries=4)
-def card_file(path: str, modified: float) -> dict:
-    """A model card on its own (models/seed_cnn.json): the `card` of a model description, or the whole file."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    return dict(data.get("card") or data)
+@st.cache_resource(max_entries=2, show_spinner="Loading the model…", hash_funcs=BY_MODEL_FILE)
+def load_predictor(model: ModelFile):
+    # Imported here: OpenCV and LiteRT load with the first predictor (the Home page's example), not with the sidebar.
+    from fer_core.prediction.predictor import Predictor
+
+    return Predictor(model.path, model.info)
 
 
-@st.cache_resource(max_entries=2, show_spinner="Loading the model…")
-def load_predictor(model_path: str, modified: float):
-    from fer_core.prediction.predictor import Predictor  # OpenCV and LiteRT load only once a prediction is wanted
-
-    return Predictor(model_path)
+def photo_digest(photo: bytes) -> str:
+    """What a photo is known by (its bytes' SHA-256): the key of its prediction, and of the photos to classify whole."""
+    return hashlib.sha256(photo).hexdigest()
 
 
-@st.cache_data(max_entries=64, show_spinner="Finding the faces…")
-def predict_photo(model_path: str, modified: float, photo: bytes, whole_image_if_no_face: bool):
-    """Predictor.predict's result (faces with box, top-3, probabilities, crop) for a photo's bytes."""
-    return load_predictor(model_path, modified).predict(photo, top_k=3, whole_image_if_no_face=whole_image_if_no_face)
+@st.cache_data(max_entries=64, show_spinner="Finding the faces…", hash_funcs=BY_MODEL_FILE)
+def predict_photo(model: ModelFile, digest: str, _image: Image.Image, whole_image_if_no_face: bool):
+    """Predictor.predict's result (faces with box, top-3, probabilities, crop) for a photo already decoded by
+    load_image, keyed on its bytes' photo_digest."""
+    return load_predictor(model).predict(_image, top_k=3, whole_image_if_no_face=whole_image_if_no_face)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def saliency_overlay(model_path: str, modified: float, crop: np.ndarray, label: str) -> np.ndarray:
-    """The crop tinted where hiding it lowers `label`'s probability most (RGB uint8, the crop's size)."""
+@st.cache_data(max_entries=256, show_spinner=False, hash_funcs=BY_MODEL_FILE)
+def saliency_overlay(model: ModelFile, crop: np.ndarray, class_index: int) -> np.ndarray:
+    """The crop tinted where hiding it lowers class `class_index`'s probability most (RGB uint8, the crop's size)."""
     from fer_core.prediction.saliency import overlay, saliency_map
 
-    classifier = load_predictor(model_path, modified).classifier
-    return overlay(crop, saliency_map(classifier, crop, classifier.class_names.index(label)))
+    return overlay(crop, saliency_map(load_predictor(model).classifier, crop, class_index))
 
 
 @st.cache_data(max_entries=16, show_spinner="Saving the upload on the server…")

@@ -1,5 +1,5 @@
 """The sidebar every page shares: which data, which model. Session state keeps what the user chose (a source, a
-path, a flag, a model path); pages turn that choice into data with chosen_data_file() and chosen_model_path()."""
+path, a flag, a model path); pages turn that choice into data with chosen_data_file() and chosen_model()."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from fer_core.data import collected_classes
 from fer_core.data.collected_classes import CollectedClasses
@@ -23,6 +24,7 @@ from fer_core.settings import AppSettings, load_settings
 from fer_core.shipped_models import MODELS_DIR, SEED_MODEL, SHIPPED_MODEL
 from fer_core.training.runs import TrainingRun, list_runs, uploads_dir, uploads_needed
 from ui import cached
+from ui.cached import ModelFile
 from ui.pages import COLLECT, TRAIN
 from ui.plain_text import plain
 
@@ -44,12 +46,31 @@ class DataFile(NamedTuple):
 
 
 def hosted_settings() -> AppSettings:
-    """Settings from the environment, overridden by st.secrets where the host has any."""
+    """Settings from the environment, overridden by st.secrets where the host has any; built once per rerun, which
+    the app's sidebar and the page share."""
+    return _once_per_rerun("settings", _settings_from_secrets)
+
+
+def _settings_from_secrets() -> AppSettings:
     try:
         secrets = st.secrets.to_dict()
     except FileNotFoundError:  # no secrets.toml: a local run
         secrets = {}
     return load_settings(secrets)
+
+
+def _once_per_rerun(name: str, build):
+    """build()'s value, made once per script run and shared by the app's sidebar and the page it runs; a run is known
+    by its context's cursors, which Streamlit makes anew for every run. Outside a run (a test), built every call."""
+    context = get_script_run_ctx()
+    if context is None:
+        return build()
+    made = context.__dict__.setdefault("_fer_studio_once_per_rerun", {})
+    if name in made and made[name][0] is context.cursors:
+        return made[name][1]
+    value = build()
+    made[name] = (context.cursors, value)
+    return value
 
 
 def data_source_picker(settings: AppSettings) -> None:
@@ -107,8 +128,6 @@ def chosen_data_file(settings: AppSettings) -> DataFile:
 def session_collection(settings: AppSettings) -> CollectedClasses:
     """This session's classes from the camera (the Collect page's), kept in the uploads store beside the runs under
     the browser session's id, so that they can be deleted once that session has ended."""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
     if "collection_id" not in st.session_state:
         context = get_script_run_ctx()
         session_hex = context.session_id.replace("-", "") if context else ""
@@ -173,7 +192,11 @@ def bad_rows_hint(error: FERError) -> str | None:
 def model_choices(settings: AppSettings) -> dict[str, str]:
     """Model path → label: the shipped model first (the default), then every run that produced a model, newest first,
     then what the default job makes on a CPU and the notebook's baseline, there to compare with and never the
-    default while anything else exists."""
+    default while anything else exists. The runs folder is scanned once per rerun."""
+    return _once_per_rerun("model_choices", lambda: _model_choices(settings))
+
+
+def _model_choices(settings: AppSettings) -> dict[str, str]:
     choices = {}
     if SHIPPED_MODEL.exists():
         choices[str(SHIPPED_MODEL)] = "Shipped model (fer_studio)"
@@ -216,15 +239,40 @@ def chosen_model_path() -> Path | None:
     return Path(value) if value and Path(value).exists() else None
 
 
+def chosen_model(settings: AppSettings) -> ModelFile | None:
+    """The model the sidebar points at, with its label and its contract and card (read once per model version);
+    None when there is none. ModelError when its NAME.json is missing or unreadable."""
+    path = chosen_model_path()
+    return None if path is None else model_file(path, model_choices(settings).get(str(path), path.name))
+
+
+def chosen_model_or_stop(settings: AppSettings) -> ModelFile:
+    """The chosen model; with none, the page says how to get one and stops."""
+    model = chosen_model(settings)
+    if model is None:
+        _stop_without_a_model()
+    return model
+
+
 def chosen_model_path_or_stop() -> Path:
-    """The chosen model; with none, the page says how to get one and stops (Predict and Video alike)."""
+    """The chosen model's path (the Video page's); with none, the page says how to get one and stops."""
     model_path = chosen_model_path()
     if model_path is None:
-        st.info("There is no model to predict with yet. The shipped model appears once it is installed in models/; "
-                "until then train one on the Train page (the default, fer_fast, takes minutes on 2 CPU cores).")
-        st.page_link(TRAIN.path, label="Train a model", icon=TRAIN.icon)
-        st.stop()
+        _stop_without_a_model()
     return model_path
+
+
+def _stop_without_a_model() -> None:
+    st.info("There is no model to predict with yet. The shipped model appears once it is installed in models/; "
+            "until then train one on the Train page (the default, fer_fast, takes minutes on 2 CPU cores).")
+    st.page_link(TRAIN.path, label="Train a model", icon=TRAIN.icon)
+    st.stop()
+
+
+def model_file(path: Path, label: str) -> ModelFile:
+    """The model at `path` as the caches take it; its NAME.json is read once per version (ModelError if it cannot be)."""
+    modified = path.stat().st_mtime
+    return ModelFile(str(path), modified, label, cached.model_info(str(path), modified))
 
 
 def use_model(path: str) -> None:

@@ -48,12 +48,14 @@ def export_litert(keras_model_path: str | Path, quantize: bool = True) -> Path:
 class FaceClassifier:
     """A model's LiteRT export with its contract: 48×48 grey faces (uint8) in, class probabilities out."""
 
-    def __init__(self, model_path: str | Path):
+    def __init__(self, model_path: str | Path, info: ModelInfo | None = None):
+        """`info`: the model's contract and card where the caller has already read them (the app's chosen model),
+        so NAME.json is not read again."""
         self.model_path = Path(model_path)
         tflite, weights = litert_path(model_path), keras_path(model_path)
         if not tflite.exists() and not weights.exists():
             raise ModelError(f"There is no model at {self.model_path}: neither {tflite.name} nor {weights.name} exists.")
-        self.info: ModelInfo = read_model_info(model_path)
+        self.info: ModelInfo = info if info is not None else read_model_info(model_path)
         if not tflite.exists():
             _convert_in_subprocess(weights)
         self._tflite = tflite

@@ -86,6 +86,12 @@ SECOND_MODEL_BOX_RAISE = 0.07
 PADDING = "padding"
 SECOND_MODEL = "second_model"
 CASCADE = "cascade"
+# The detector's framing, which the predictor cuts faces by: FER2013's square around a face is 1.2 times this
+# detector's box (measured on PublicTest faces placed in scenes), centred on the box, and upright: a tilted face is
+# turned until its eyes are level before it is cut out. Measurements, and the framings that lost: docs/face_framing.md.
+FACE_MARGIN = 1.2
+FACE_SHIFT_DOWN = 0.0
+ALIGN_FACES = True
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,42 @@ class FaceBox:
 def detect_faces(image: Image.Image | np.ndarray) -> list[FaceBox]:
     """The faces in a photo (a PIL image, or an RGB uint8 array such as a video frame), largest first; no face twice (two boxes share at most 30% of the smaller one)."""
     return _detector().detect(image)
+
+
+def search_pixels(image: Image.Image | np.ndarray) -> np.ndarray:
+    """The RGB pixels the detector searches: the photo itself, or, above TILE_ABOVE_SIDE, a copy at most
+    DETECT_MAX_SIDE a side, from which the tiles are cut (the detector's 192-px input gains nothing from more)."""
+    width, height = image.size if isinstance(image, Image.Image) else (image.shape[1], image.shape[0])
+    if isinstance(image, Image.Image) and image.mode != "RGB":
+        image = image.convert("RGB")
+    if not _tiled((width, height)):
+        return np.asarray(image)
+    shrink = DETECT_MAX_SIDE / max(width, height)
+    size = (max(1, round(width * shrink)), max(1, round(height * shrink)))
+    return (np.asarray(image.resize(size, Image.Resampling.BILINEAR, reducing_gap=1.0))
+            if isinstance(image, Image.Image) else cv2.resize(image, size, interpolation=cv2.INTER_AREA))
+
+
+def search_windows(image_size: tuple[int, int]) -> list[tuple[int, int, int]]:
+    """The square windows (left, top, side) of search_pixels' copy of a photo of this (width, height) that the first
+    look searches, one pass of the full-range model each: the whole photo, then, above TILE_ABOVE_SIDE, its tiles."""
+    width, height = image_size
+    if _tiled(image_size):
+        shrink = DETECT_MAX_SIDE / max(width, height)
+        width, height = max(1, round(width * shrink)), max(1, round(height * shrink))
+    return _windows(width, height, _tiled(image_size))
+
+
+def detect_in_window(pixels: np.ndarray, window: tuple[int, int, int]) -> list[tuple[np.ndarray, float]]:
+    """One pass of the first look: the full-range model's faces (box x, y, w, h and both eyes' x, y; score) in one
+    window of search_pixels' pixels, before any check or fallback."""
+    detector = _detector()
+    with detector._lock:
+        return detector._detect_window(pixels, *window)
+
+
+def _tiled(image_size: tuple[int, int]) -> bool:
+    return max(image_size) > TILE_ABOVE_SIDE
 
 
 @cache
@@ -198,21 +240,12 @@ class _BlazeFace:
 
     def detect(self, image: Image.Image | np.ndarray) -> list[FaceBox]:
         width, height = image.size if isinstance(image, Image.Image) else (image.shape[1], image.shape[0])
-        tiled = max(width, height) > TILE_ABOVE_SIDE
-        if isinstance(image, Image.Image):
-            image = image.convert("RGB") if image.mode != "RGB" else image
-        if tiled:  # the tiles are cut from a copy this large: the detector's 192-px input gains nothing from more
-            shrink = DETECT_MAX_SIDE / max(width, height)
-            size = (max(1, round(width * shrink)), max(1, round(height * shrink)))
-            pixels = (np.asarray(image.resize(size, Image.Resampling.BILINEAR, reducing_gap=1.0))
-                      if isinstance(image, Image.Image) else cv2.resize(image, size, interpolation=cv2.INTER_AREA))
-        else:  # below the tiling size the whole photo goes straight to the detector's input
-            pixels = np.asarray(image)
+        pixels = search_pixels(image)
         small_width, small_height = pixels.shape[1], pixels.shape[0]
         scale = np.array([width / small_width, height / small_height] * 4)
         candidates = []
         with self._lock:
-            for window in _windows(small_width, small_height, tiled):
+            for window in search_windows((width, height)):
                 for box, score in self._detect_window(pixels, *window):
                     if window[2] == max(small_width, small_height) or not _cut_by_tile(box, window, (small_width, small_height)):
                         candidates.append((box, score, window))
@@ -248,7 +281,7 @@ class _BlazeFace:
         it in; `seen` keeps each window's faces, so a window is looked at once."""
         if window not in seen:
             seen[window] = self._back.window(pixels, *window)
-        return any(_iou(box, face) > SECOND_MODEL_SAME_FACE_IOU for face, _ in seen[window])
+        return bool(_agreeing_scores(box, seen[window]))
 
     def _second_model_search(self, pixels: np.ndarray, scale: np.ndarray, width: int, height: int) -> list[FaceBox]:
         """Faces the back-camera model finds, over the photo and then (if that gives none) over the photo on a larger
@@ -265,8 +298,7 @@ class _BlazeFace:
                 side = max(2, round(SHORT_WINDOW * max(box[2], box[3])))
                 around = self._short.window(pixels, round(box[0] + box[2] / 2 - side / 2),
                                             round(box[1] + box[3] / 2 - side / 2), side)
-                agreeing = [seen_score for seen, seen_score in around if _iou(box, seen) > SECOND_MODEL_SAME_FACE_IOU]
-                both = min(score, max(agreeing, default=0.0))  # as sure as the less sure model
+                both = min(score, max(_agreeing_scores(box, around), default=0.0))  # as sure as the less sure model
                 if both >= SECOND_MODEL_SCORE:
                     raised = box - np.array([0, SECOND_MODEL_BOX_RAISE * box[3], 0, 0, 0, 0, 0, 0])
                     confirmed.append((raised * scale, both))
@@ -277,6 +309,11 @@ class _BlazeFace:
     def _detect_window(self, pixels: np.ndarray, left: int, top: int, side: int):
         """The full-range model's (box, score) in one square window (_BlazeNet.window)."""
         return self._full.window(pixels, left, top, side)
+
+
+def _agreeing_scores(box: np.ndarray, found: list) -> list[float]:
+    """The scores of the faces in `found` ((box, score) pairs from another model) that are this face seen again."""
+    return [score for other, score in found if _iou(box, other) > SECOND_MODEL_SAME_FACE_IOU]
 
 
 def _cascade_search(pixels: np.ndarray, scale: np.ndarray, width: int, height: int) -> list[FaceBox]:
@@ -305,8 +342,8 @@ def _cascade() -> cv2.CascadeClassifier:
 
 
 def _shrink(part: np.ndarray, size: tuple[int, int], side: int, input_side: int = INPUT_SIDE) -> np.ndarray:
-    """`part` at `size`, area-averaged. OpenCV's area resize has a fast path only for halving (0.03 ms; 1.0 ms for
-    640 px to 192, 0.5 ms for 960), so a large part goes by bilinear to twice `size`, then is halved."""
+    """`part` at `size`, area-averaged. OpenCV's area resize is fast only for halving (measured: docs/video.md), so a
+    large part goes by bilinear to twice `size`, then is halved."""
     if side <= input_side:
         return cv2.resize(part, size, interpolation=cv2.INTER_LINEAR)
     if side > 2 * input_side:

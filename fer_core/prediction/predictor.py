@@ -15,19 +15,23 @@ from PIL import Image
 
 from ..errors import FERError
 from .face_classifier import FaceClassifier
-from .face_detection import CASCADE, PADDING, SECOND_MODEL, FaceBox, detect_faces
+from .face_detection import (
+    ALIGN_FACES,
+    CASCADE,
+    FACE_MARGIN,
+    FACE_SHIFT_DOWN,
+    PADDING,
+    SECOND_MODEL,
+    FaceBox,
+    detect_faces,
+)
+from .model_contract import ModelInfo
 from .photos import load_image
 from .ranking import Ranked, rank, ranking_to_dicts
 
 # An image this small and this square is already one face (a FER2013 crop or a thumbnail), not a photo to search.
 WHOLE_FACE_MAX_SIDE = 64
 WHOLE_FACE_MAX_ASPECT = 1.25
-# FER2013's square around a face is 1.2 times the detector's box (measured on PublicTest faces placed in scenes),
-# centred on the box, and upright: a tilted face is turned until its eyes are level before it is cut out.
-# Measurements, and the framings that lost: docs/face_framing.md.
-FACE_MARGIN = 1.2
-FACE_SHIFT_DOWN = 0.0
-ALIGN_FACES = True
 
 NO_FACE = "No face was found in this photo."
 NO_FACE_CENTRE_USED = "No face was found in this photo, so its centre square was classified as one face."
@@ -42,7 +46,8 @@ FOUND_BY_SECOND_MODEL = ("The main face detector did not find this face, so it w
 
 @dataclass(frozen=True)
 class FacePrediction:
-    """One face: its box (x, y, w, h), its ranking (top-k `Ranked(label, probability)`, best first), all
+    """One face: its box (x, y, w, h), its ranking (top-k `Ranked(label, probability)`, best first), the index of
+    its top class in the model's class names (for what is asked of that class, such as a saliency map), all
     probabilities, the 48×48 grey crop the model saw, and the detector's fallback that found it, if its first look
     did not: "padding" (the photo on a larger canvas: a face that fills the frame), "second_model" (two other
     BlazeFace models agreeing: a blurred, tight, turned or covered face) or "cascade" (OpenCV's Haar cascade, the
@@ -50,6 +55,7 @@ class FacePrediction:
 
     box: tuple[int, int, int, int]
     top_k: list[Ranked]
+    class_index: int
     probabilities: dict[str, float]
     crop: np.ndarray = field(repr=False, compare=False)
     fallback: str | None = None
@@ -87,10 +93,11 @@ class PredictionResult:
 
 
 class Predictor:
-    """A trained model and the face detector: photos in, ranked emotions per face out."""
+    """A trained model and the face detector: photos in, ranked emotions per face out. `info`: the model's contract
+    and card where the caller has already read them (FaceClassifier)."""
 
-    def __init__(self, model_path: str | Path):
-        self.classifier = FaceClassifier(model_path)
+    def __init__(self, model_path: str | Path, info: ModelInfo | None = None):
+        self.classifier = FaceClassifier(model_path, info)
 
     @property
     def class_names(self) -> tuple[str, ...]:
@@ -98,8 +105,9 @@ class Predictor:
 
     def predict(self, image, top_k: int = 3, whole_image_if_no_face: bool = False,
                 tta: str | None = None) -> PredictionResult:
-        """Emotions for every face in `image` (a path, bytes, file object, PIL image or numpy array). `tta`: the
-        test-time views to average (tta.py); None for the model's own."""
+        """Emotions for every face in `image` (a path, bytes, file object, PIL image or numpy array: a photo already
+        decoded by `load_image` is not decoded again). `tta`: the test-time views to average (tta.py); None for the
+        model's own."""
         if top_k < 1:
             raise FERError(f"top_k must be at least 1, not {top_k}.")
         photo = load_image(image)
@@ -135,6 +143,7 @@ class Predictor:
         return FacePrediction(
             box=tuple(int(v) for v in box),
             top_k=rank(row, self.class_names, top_k),
+            class_index=int(np.argmax(row)),  # the first of equals, as rank orders them
             probabilities={name: float(p) for name, p in zip(self.class_names, row)},
             crop=crop,
             fallback=fallback,
