@@ -63,13 +63,14 @@ def _once_per_rerun(name: str, build):
     """build()'s value, made once per script run and shared by the app's sidebar and the page it runs; a run is known
     by its context's cursors, which Streamlit makes anew for every run. Outside a run (a test), built every call."""
     context = get_script_run_ctx()
-    if context is None:
+    run = getattr(context, "cursors", None)  # Streamlit's own, not public: without it, build every call
+    if run is None:
         return build()
     made = context.__dict__.setdefault("_fer_studio_once_per_rerun", {})
-    if name in made and made[name][0] is context.cursors:
+    if name in made and made[name][0] is run:
         return made[name][1]
     value = build()
-    made[name] = (context.cursors, value)
+    made[name] = (run, value)
     return value
 
 
