@@ -135,6 +135,7 @@ class TrainingRun:
 
     @property
     def shown_message(self) -> str:
+        """The message the Train page shows (RunSummary.shown_message: why an interrupted run ended)."""
         return self.summary().shown_message
 
     def _log_tail(self, n_bytes: int = 4096) -> str:
