@@ -3,7 +3,6 @@
 The job runs in its own process (fer_core.training.jobs); this page only starts it and reads its run folder, so a reload,
 a second browser or a restarted server finds the same job."""
 
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -12,20 +11,20 @@ import streamlit as st
 from fer_core.data.balance import BALANCE_IN_WORDS, BALANCE_METHODS, balanced_class_counts
 from fer_core.errors import FERError
 from fer_core.settings import keep_runs
-from fer_core.shipped_models import SHIPPED_MODEL
+from fer_core.shipped_models import MODELS_DIR, SHIPPED_MODEL
 from fer_core.training import jobs
 from fer_core.training.architectures import ARCHITECTURES
 from fer_core.training.config import TrainingConfig, cpu_has_bfloat16, resolve_precision
-from fer_core.training.runs import ACTIVE_STATES, TrainingRun, epochs_text, list_runs
+from fer_core.training.runs import RunSummary, epochs_text, read_runs
 from fer_core.training.transfer import TRANSFER_CHOICES, resolve_transfer
 from ui import cached, charts, metric_words, sidebar
 from ui.plain_text import plain
 
 DEFAULTS = TrainingConfig.defaults()  # the CLI and the benchmark start from the same job
 TRANSFER_EXPECTATION = ("What to expect: a new head on the shipped model's features learns a few classes from 20 "
-                        "photos each in under a minute on 2 CPU cores; the same photos from scratch learn next to "
-                        "nothing. Accuracy depends on how different your classes look: check the test split's "
-                        "scores below when it ends.")
+                        "photos each in seconds on a CPU (docs/measurements.md); the same photos from scratch "
+                        "learn next to nothing. Accuracy depends on how different your classes look: check the test "
+                        "split's scores below when it ends.")
 BATCH_SIZES = [32, 64, 128, 256]
 STATUS_BOXES = {"finished": st.success, "stopped": st.warning, "interrupted": st.warning, "failed": st.error}
 PHASE_LINES = {"loading": "Loading the data and building the model…",
@@ -60,23 +59,48 @@ def progress_line(progress: dict) -> tuple[float, str]:
     return done, PHASE_LINES.get(phase, PHASE_LINES["loading"]) + left
 
 
-def job_estimate_line(config: TrainingConfig, settings, calibrate: bool, again: bool = False) -> str | None:
-    """"About 14 min on this machine (from …)" for the job the form describes, or None when it cannot be told yet."""
+def job_estimate_line(config: TrainingConfig, settings, runs: list[RunSummary], calibrate: bool,
+                      again: bool = False) -> str | None:
+    """"About N min on this machine (from …)" for the job the form describes, or None when it cannot be told yet."""
     try:
         _, dataset = sidebar.chosen_dataset(settings)  # the same load, under the same budget, as Explore's
     except FERError:
         return None  # the data's own error is shown where it is chosen
-    train_labels = dataset.labels[dataset.splits.train]
+    splits = dataset.splits
+    train_labels = dataset.labels[splits.train]
     train_faces = int(balanced_class_counts(train_labels, config.balance, dataset.num_classes).sum()) \
         if config.balance == "oversample" \
         else len(train_labels)
-    estimate = jobs.estimate_job(config, train_faces, len(dataset.splits.validation), len(dataset.split("test")),
+    estimate = jobs.estimate_job(config, train_faces, len(splits.validation), len(splits.test),
                                  settings.runs_dir, calibrate=calibrate, shipped_cards=tuple(cached.shipped_cards()),
-                                 photos=jobs.photos_the_job_reads(config.data, dataset), again=again)
+                                 photos=jobs.photos_the_job_reads(config.data, dataset), again=again, runs=runs)
     if estimate is None:
         return None
     return (f"About {duration(estimate.seconds)} on this machine for {epochs_text(config.epochs)} of {train_faces:,} faces, "
             f"evaluation included ({estimate.basis}).")
+
+
+def shipped_card(path: Path) -> dict:
+    """A shipped model's card (models/*.json), where the page's figures of what a job achieved come from."""
+    return cached.card_file(str(path), path.stat().st_mtime) if path.exists() else {}
+
+
+def default_job_expectation() -> str:
+    """What the default job and the shipped model measured, as their cards recorded it (never typed in here)."""
+    default_card = MODELS_DIR / f"{DEFAULTS.arch}.json"
+    default, shipped = shipped_card(default_card), shipped_card(SHIPPED_MODEL.with_suffix(".json"))
+    measured = ""
+    if default.get("wall_clock_seconds") and default.get("evaluation"):
+        cores = next((part for part in default.get("machine", "").split(", ") if part.endswith("CPU cores")), "a CPU")
+        measured = (f" trained on the full FER2013 in {round(default['wall_clock_seconds'] / 60)} minutes on {cores} "
+                    f"and scored {default['evaluation']['accuracy']:.1%} on PublicTest (models/{default_card.name}; "
+                    "the README compares it with the `fer` package)")
+    figures = f" ({shipped['evaluation']['accuracy']:.1%})" if shipped.get("evaluation") else ""
+    epochs = f" for {shipped['epochs_completed']} epochs" if shipped.get("epochs_completed") else ""
+    return (f"What to expect: the default job ({DEFAULTS.epochs} epochs of {DEFAULTS.arch}, taught by the shipped "
+            f"model){measured}. On the built-in 10% sample it takes a few minutes and scores less: it sees a tenth of "
+            "the faces (docs/training_on_cpu.md). A model that learns nothing is marked as such. "
+            f"The shipped {SHIPPED_MODEL.stem}{figures} trained{epochs} on a GPU.")
 
 
 def chance_verdict(evaluation: dict) -> str | None:
@@ -105,7 +129,7 @@ def config_summary(config: dict) -> str:
     return " · ".join(part for part in parts if part)
 
 
-def data_line(run: TrainingRun) -> str:
+def data_line(run: RunSummary) -> str:
     """A run's data as this visitor may see it: an upload by its file name to the session that uploaded it, and to
     other visitors only as an upload (never a server folder, nor another visitor's file name)."""
     if not run.trained_on_upload:
@@ -115,13 +139,17 @@ def data_line(run: TrainingRun) -> str:
     return "a file a visitor uploaded"
 
 
-def finished_epochs(run: TrainingRun) -> int:
-    """Epochs that ran to the end (a stop mid-epoch records a partial one, which is not counted)."""
-    return len([row for row in run.epochs() if not row.get("partial")])
+def live_job_and_runs(runs_dir, settings, password: str) -> None:
+    """The running job and the runs table from one read of the runs folder (read_runs), redrawn every 2 seconds while a
+    job runs (the job itself never runs here); with no job nothing polls: an open tab costs the server nothing."""
+    runs = read_runs(runs_dir)
+    live_job(next((run for run in runs if run.active), None), settings, password)
+    st.header("Runs")
+    # Live with the job: the table and the opened run follow it too, not only the panel above.
+    runs_section(runs, settings, password)
 
 
-def runs_section(runs_dir, settings, password: str) -> None:
-    runs = list_runs(runs_dir)
+def runs_section(runs: list[RunSummary], settings, password: str) -> None:
     if not runs:
         st.info("No runs yet: start one above, or from a terminal with `python -m fer_core train --data …`.")
         return
@@ -130,11 +158,11 @@ def runs_section(runs_dir, settings, password: str) -> None:
         "run": run.name,
         "status": run.status,
         "duration": duration(run.duration_seconds),
-        "test accuracy": (run.evaluation() or {}).get("accuracy"),
+        "test accuracy": (run.evaluation or {}).get("accuracy"),
         "best val. accuracy": run.best_val_accuracy,
-        "verdict": "no better than chance" if chance_verdict(run.evaluation() or {}) else "",
+        "verdict": "no better than chance" if chance_verdict(run.evaluation or {}) else "",
         "architecture": run.config.get("arch"),
-        "epochs": f"{finished_epochs(run)}/{run.config.get('epochs')}",
+        "epochs": f"{run.finished_epochs}/{run.config.get('epochs')}",
         "batch": run.config.get("batch_size"),
         "learning rate": run.config.get("learning_rate"),
         "balancing": run.config.get("balance"),
@@ -147,21 +175,19 @@ def runs_section(runs_dir, settings, password: str) -> None:
     if st.session_state.get("open_run") not in {run.name for run in runs}:
         st.session_state.pop("open_run", None)  # that run was pruned: open the newest
     chosen = st.selectbox("Open a run", [run.name for run in runs], key="open_run")
-    show_run(TrainingRun(runs_dir / chosen), settings, password)
+    show_run(next(run for run in runs if run.name == chosen), settings, password)
 
 
-def stop_job(run: TrainingRun, settings, password: str) -> None:
+def stop_job(run: RunSummary, settings, password: str) -> None:
     try:
         settings.check_training_allowed(password)  # stopping a job needs the same right as starting one
-        jobs.stop_training_job(run)
+        jobs.stop_training_job(run.run)
     except FERError as error:
         st.toast(plain(error))
 
 
-def live_job(runs_dir, settings, password: str) -> None:
-    """Re-reads the run folder every 2 seconds while a job runs (the job itself never runs here); with no job,
-    nothing polls: an open tab costs the server nothing."""
-    run = jobs.active_run(runs_dir)
+def live_job(run: RunSummary | None, settings, password: str) -> None:
+    """The Running panel of the active run, or a line saying none runs."""
     if run is None:
         if st.session_state.pop("watched_run", None):
             st.rerun()  # the job this page watched has ended: redraw the history with its result
@@ -170,7 +196,7 @@ def live_job(runs_dir, settings, password: str) -> None:
     st.session_state["watched_run"] = run.name
     with st.container(border=True):
         st.subheader(f"Running: {plain(run.name)}")
-        done, line = progress_line(run.progress())
+        done, line = progress_line(run.progress)
         st.progress(done, text=line)
         if run.stop_requested:
             st.caption("Stopping after the current batch; the best model so far is kept…")
@@ -178,21 +204,21 @@ def live_job(runs_dir, settings, password: str) -> None:
             st.button("Stop", icon=":material/stop:", on_click=stop_job, args=(run, settings, password))
         if run.message:
             st.caption(plain(run.message))
-        if epochs := run.epochs():
+        if epochs := run.epochs:
             st.plotly_chart(charts.training_curves_figure(epochs), key=f"live-{run.name}-{len(epochs)}")
 
 
-def show_run(run: TrainingRun, settings, password: str) -> None:
+def show_run(run: RunSummary, settings, password: str) -> None:
     status = run.status
     STATUS_BOXES.get(status, st.info)(f"**{status}**: {plain(run.shown_message or 'no message')}")
     config = run.config
     st.caption(plain(config_summary(config)))
     st.caption(plain(f"Data: {data_line(run)}"))
-    if status in ACTIVE_STATES:  # the Running panel above draws this job's curves as they grow: not twice
+    if run.active:  # the Running panel above draws this job's curves as they grow: not twice
         st.caption("Its curves so far are in the Running panel above.")
-    elif epochs := run.epochs():
+    elif epochs := run.epochs:
         st.plotly_chart(charts.training_curves_figure(epochs), key=f"curves-{run.name}")
-    evaluation = run.evaluation()
+    evaluation = run.evaluation
     if evaluation:
         if verdict := chance_verdict(evaluation):
             st.warning(plain(verdict), icon=":material/warning:")
@@ -230,7 +256,7 @@ def show_run(run: TrainingRun, settings, password: str) -> None:
         if resume.button("Resume", icon=":material/play_arrow:", key=f"resume-{run.name}"):
             try:
                 settings.check_training_allowed(password)
-                jobs.resume_training_job(run, settings.runs_dir, max_load_mb=settings.max_load_mb)
+                jobs.resume_training_job(run.run, settings.runs_dir, max_load_mb=settings.max_load_mb)
             except FERError as error:
                 st.error(plain(error))
             else:
@@ -239,6 +265,8 @@ def show_run(run: TrainingRun, settings, password: str) -> None:
 
 settings = sidebar.hosted_settings()
 runs_dir = settings.runs_dir
+runs = read_runs(runs_dir)  # this rerun's one read of the runs folder (the panel below reads its own while it polls)
+active = next((run for run in runs if run.active), None)
 
 st.title("Train a model")
 try:
@@ -283,8 +311,9 @@ else:
     balance = st.radio("Balancing", list(BALANCE_METHODS), format_func=BALANCE_METHODS.get, horizontal=True,
                        index=list(BALANCE_METHODS).index(DEFAULTS.balance), key="train_balance",
                        help="Oversample is the notebook's RandomOverSampler (training split only): every class "
-                            "grows to the largest, so an epoch of FER2013 is 1.76× longer. Class weights count "
-                            "rare faces more at no cost in time. None trains on the data as it is (most accurate).")
+                            "grows to the largest, so an epoch is longer (for FER2013: docs/training_on_cpu.md). Class "
+                            "weights count rare faces more at no cost in time. None trains on the data as it is (most "
+                            "accurate).")
     st.caption(f"Balancing evens out how much each class weighs in training. With this choice the job is "
                f"{BALANCE_IN_WORDS[balance]}; validation and test faces are never changed.")
     augment = st.checkbox("Augment: random flips, shifts and rotations of the training faces", value=DEFAULTS.augment,
@@ -316,7 +345,7 @@ else:
             "Learn from the shipped model (knowledge distillation)", value=teacher_available and bool(DEFAULTS.distill_from),
             disabled=not teacher_available, key="train_distill",
             help="The shipped fer_studio model's view of each training face softens its label: a small network learns "
-                 "more in 30 epochs this way. Used only where it agrees with the data's labels.")
+                 f"more in {DEFAULTS.epochs} epochs this way. Used only where it agrees with the data's labels.")
     random_erasing = DEFAULTS.random_erasing
     if from_scratch:
         random_erasing = advanced.number_input(
@@ -341,34 +370,29 @@ else:
                             transfer=transfer)
 
     estimate_slot = st.empty()
-    line = job_estimate_line(config, settings, calibrate=False)
+    line = job_estimate_line(config, settings, runs, calibrate=False)
     what = architecture if from_scratch else "the new head"
     if line:
         estimate_slot.caption(line)
-    if jobs.active_run(runs_dir) is None and \
+    if active is None and \
             st.button("Time it on this machine now" if line else "Estimate the time on this machine",
                       icon=":material/timer:", key="estimate_time",
-                      help=f"Times a few training batches of {what} as this machine is now (about 15 s); the "
+                      help=f"Times a few training batches of {what} as this machine is now (seconds); the "
                            "estimate is the median of this and the earlier timings."):
         with st.spinner(f"Timing a few training batches of {what} on this machine…"):
-            line = job_estimate_line(config, settings, calibrate=True, again=True)
+            line = job_estimate_line(config, settings, runs, calibrate=True, again=True)
         estimate_slot.caption(line or "Could not time the training here; the ETA appears once the job runs.")
-    st.caption(TRANSFER_EXPECTATION if not from_scratch else f"What to expect: the default job ({DEFAULTS.epochs} epochs of {DEFAULTS.arch}, taught by the shipped "
-               "model) trained on the full FER2013 in 16 minutes on 2 CPU cores and scored 66.5% on PublicTest, "
-               "above the `fer` package's 65.9% (models/fer_fast.json). On the built-in 10% sample it takes about "
-               "2 minutes and scores about 50%: it sees a tenth of the faces. A model that learns nothing is marked "
-               "as such. The shipped fer_studio (70.4%) trained for 120 epochs on a GPU.")
-    running_job = jobs.active_run(runs_dir)
+    st.caption(TRANSFER_EXPECTATION if not from_scratch else default_job_expectation())
     start = st.button("Start training", type="primary", icon=":material/play_arrow:", key="start_training",
-                      disabled=running_job is not None)
-    if running_job is not None:
-        st.caption(plain(f"A job is running ({running_job.name}): one job runs at a time, so Start comes back once "
+                      disabled=active is not None)
+    if active is not None:
+        st.caption(plain(f"A job is running ({active.name}): one job runs at a time, so Start comes back once "
                          "it ends or you stop it below."))
     if start:
         try:
             settings.check_training_allowed(password)
             settings.check_epochs(int(epochs))
-            run = jobs.start_training_job(config.check(), runs_dir, max_load_mb=settings.max_load_mb)
+            run = jobs.start_training_job(config, runs_dir, max_load_mb=settings.max_load_mb)
         except FERError as error:
             st.error(plain(error))
         else:
@@ -377,11 +401,6 @@ else:
                 st.info(plain(f"To keep the last {keep_runs()} runs (FER_KEEP_RUNS), the oldest were removed: "
                               f"{', '.join(pruned)}. Runs younger than a day, and runs chosen for prediction, are kept."))
             st.session_state["open_run"] = run.name  # the history below opens the job just started
-            time.sleep(0.5)  # let the job write its first status before the live panel reads it
+            active = run.summary()  # it says "starting" with its pid already: the panel below watches it from now
 
-st.fragment(live_job, run_every=2 if jobs.active_run(runs_dir) else None)(runs_dir, settings, password)
-
-st.header("Runs")
-job_running = jobs.active_run(runs_dir) is not None
-# Live with the job: the table and the opened run follow it too, not only the panel above.
-st.fragment(runs_section, run_every=2 if job_running else None)(runs_dir, settings, password)
+st.fragment(live_job_and_runs, run_every=2 if active else None)(runs_dir, settings, password)

@@ -11,7 +11,7 @@ __all__ = ["CLASS_NAMES", "DataError", "FERDataset", "FERError", "ImageError", "
 
 
 def __getattr__(name):
-    if name == "Predictor":  # onnx/LiteRT and OpenCV load only when a prediction is wanted
+    if name == "Predictor":  # LiteRT and OpenCV load only when a prediction is wanted
         from .prediction.predictor import Predictor
 
         return Predictor

@@ -176,9 +176,9 @@ def test_the_estimate_before_start_uses_earlier_runs_on_this_cpu(tmp_path):
     run.write_status("finished", precision="float32", cpu=cpu_description())
     for epoch in (1, 2):
         run.append_epoch({"epoch": epoch, "seconds": 40.0, "seconds_per_batch": 0.15})
-    assert seconds_per_batch_from_runs([run], "fer_fast", 128, "float32", cpu_description()) == (0.15, 1)
-    assert seconds_per_batch_from_runs([run], "fer_fast", 64, "float32", cpu_description()) is None
-    assert seconds_per_batch_from_runs([run], "fer_fast", 128, "float32", "another CPU") is None
+    assert seconds_per_batch_from_runs([run.summary()], "fer_fast", 128, "float32", cpu_description()) == (0.15, 1)
+    assert seconds_per_batch_from_runs([run.summary()], "fer_fast", 64, "float32", cpu_description()) is None
+    assert seconds_per_batch_from_runs([run.summary()], "fer_fast", 128, "float32", "another CPU") is None
 
     from fer_core.training import jobs
 

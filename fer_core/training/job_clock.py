@@ -126,13 +126,13 @@ def job_kind(config: dict) -> tuple:
 
 
 def timings_from_runs(runs, kind: tuple, precision: str, cpu: str) -> list[dict]:
-    """What the last RECENT_RUNS runs of this kind of job (same network, batch size, precision, CPU) measured, newest
-    first: each run's median seconds per training batch and, for a head-only transfer, its frozen layers' seconds
+    """What the last RECENT_RUNS runs (RunSummary, as read_runs gives them) of this kind of job (same network, batch
+    size, precision, CPU) measured, newest first: each run's median seconds per training batch and, for a head-only transfer, its frozen layers' seconds
     per face."""
     timings = []
     for run in runs:
         record, config = run.status_record, run.config
-        per_batch = [row["seconds_per_batch"] for row in run.epochs() if row.get("seconds_per_batch")]
+        per_batch = [row["seconds_per_batch"] for row in run.epochs if row.get("seconds_per_batch")]
         if per_batch and job_kind(config) == kind and (record.get("precision"), record.get("cpu")) == (precision, cpu):
             timings.append({"seconds_per_batch": float(np.median(per_batch)),
                             "forward_seconds_per_face": record.get("forward_seconds_per_face")})

@@ -31,7 +31,7 @@ from .job_clock import (
     timings_from_runs,
     timings_in_words,
 )
-from .runs import ACTIVE_STATES, TrainingRun, list_runs, new_run, prune_runs
+from .runs import ACTIVE_STATES, RunSummary, TrainingRun, list_runs, new_run, prune_runs, read_runs
 
 LOCK_NAME = ".job.lock"
 
@@ -60,8 +60,10 @@ def active_run(runs_dir: str | Path) -> TrainingRun | None:
 
 def start_training_job(config, runs_dir: str | Path, keep_runs: int | None = None,
                        resume_run: TrainingRun | None = None, max_load_mb: int | None = None) -> TrainingRun:
-    """Start `python -m fer_core train` for config (a TrainingConfig) in a new process and return its run at once.
-    A second start while a job runs raises JobAlreadyRunning, from any browser or terminal."""
+    """Start `python -m fer_core train` for config (a TrainingConfig) in a new process and return its run at once:
+    its status already says "starting", with the process's pid, so a page shows it as the running job straight away.
+    A second start while a job runs raises JobAlreadyRunning, from any browser or terminal. The config is checked
+    here, where it crosses from the page to the job, and written once: the job reads it back (TrainingConfig.from_dict)."""
     config.check()
     lock_fd = acquire_job_lock(runs_dir)
     try:
@@ -220,19 +222,20 @@ def photos_the_job_reads(data: str | Path, dataset) -> int:
 
 def estimate_job(config: TrainingConfig, train_faces: int, validation_faces: int, test_faces: int,
                  runs_dir: str | Path, calibrate: bool = False, shipped_cards: tuple[dict, ...] = (),
-                 photos: int = 0, again: bool = False) -> JobEstimate | None:
+                 photos: int = 0, again: bool = False, runs: list[RunSummary] | None = None) -> JobEstimate | None:
     """How long this job will take here, start to scored model, with the arithmetic its live ETA uses
     (job_clock.job_seconds), at the median of every timing of this job on this machine: the last runs of the same
     network, batch size and precision on this CPU, a calibration (remembered; timed now only if calibrate, afresh
     if again) and a shipped model's card from this CPU. photos: how many photos the job reads from a folder (each is
-    searched for a face again). None when no timing can be had."""
+    searched for a face again). runs: the runs folder's summaries where the caller has read them already. None when
+    no timing can be had."""
     from ..prediction.tta import view_count
     from .transfer import feature_views
 
     transfer = config.transfer if config.transfer in ("head", "head_and_last_block") else "off"
     precision = "float32" if transfer != "off" else resolve_precision(config.precision)
     kind = job_kind(dataclasses.asdict(config))
-    runs = timings_from_runs(list_runs(runs_dir), kind, precision, cpu_description())
+    runs = timings_from_runs(read_runs(runs_dir) if runs is None else runs, kind, precision, cpu_description())
     if transfer == "off":
         cards = [t for t in (seconds_per_batch_from_card(card, config.arch, config.batch_size, precision,
                                                          cpu_description()) for card in shipped_cards) if t is not None]

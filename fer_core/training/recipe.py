@@ -60,16 +60,18 @@ WARMUP_SHARE = 1 / 15  # of the epochs: 2 of 30
 
 def train(config: TrainingConfig, runs_dir: str | Path = "runs", run: TrainingRun | None = None,
           resume: bool = False, verbose: int = 2, command: str = "") -> TrainingRun:
-    """Run (or resume) a training job in this process and return its run. The run folder records everything."""
-    config.check()
+    """Run (or resume) a training job in this process and return its run. The run folder records everything.
+    Without a run, config comes straight from Python: it is checked here and written to a new run's config.json.
+    A given run's config.json already holds config (the job starter wrote it; TrainingConfig.from_dict checked it)."""
     keras.utils.set_random_seed(config.seed)
     dataset = None
-    if run is None and config.transfer == "auto":
-        # The run is named after what it trains (an architecture, or a transfer), which the data's classes decide.
-        dataset = _load_leanly(config.data, config.skip_bad_rows)
-        config = dataclasses.replace(config, transfer=resolve_transfer("auto", dataset.class_names))
-    run = run or new_run(runs_dir, config.run_name)
-    if not resume:
+    if run is None:
+        config.check()
+        if config.transfer == "auto":
+            # The run is named after what it trains (an architecture, or a transfer), which the data's classes decide.
+            dataset = _load_leanly(config.data, config.skip_bad_rows)
+            config = dataclasses.replace(config, transfer=resolve_transfer("auto", dataset.class_names))
+        run = new_run(runs_dir, config.run_name)
         write_json_atomically(run.config_file, dataclasses.asdict(config))
     started = run.status_record.get("started_at") if resume else None
     run.write_status("running", pid=os.getpid(), started_at=started or time.time(), ended_at=None,
@@ -154,7 +156,7 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
         # Validation and test are scored against their plain labels: the teacher never sees them.
         validation = FaceBatches(dataset.images, one_hot(dataset.labels, dataset.num_classes), splits.validation,
                                  VALIDATION_BATCH_SIZE, False, 0, shuffle=False)
-        clock = JobClock(len(batches), config.batch_size, len(splits.validation), len(dataset.split("test")),
+        clock = JobClock(len(batches), config.batch_size, len(splits.validation), len(splits.test),
                          view_count(tta))
     recorder = RunRecorder(run, config.epochs, clock, best, saved_model=None if trained is model else model)
     started = time.time()
@@ -205,8 +207,7 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
     if evaluation["chance_level"]["flagged"]:
         summary += " " + evaluation["chance_level"]["reason"]
     stopped = run.status_record.get("stop_reason") or "Stopped on request: kept the best model."
-    return {"state": state, "message": (stopped + " " if state == "stopped" else "") + summary,
-            "seconds": time.time() - started}
+    return {"state": state, "message": (stopped + " " if state == "stopped" else "") + summary}
 
 
 def _head_on_features(config: TrainingConfig, run: TrainingRun, model, dataset: FERDataset, train_indices, targets,
@@ -219,7 +220,7 @@ def _head_on_features(config: TrainingConfig, run: TrainingRun, model, dataset: 
     validation_faces = dataset.splits.validation
     views = feature_views(len(train_indices), config.epochs, config.augment)
     clock = JobClock(-(-len(train_indices) // config.batch_size), config.batch_size, len(validation_faces),
-                     len(dataset.split("test")), test_views, feature_faces=views * len(train_indices) + len(validation_faces))
+                     len(dataset.splits.test), test_views, feature_faces=views * len(train_indices) + len(validation_faces))
     done, last = 0, time.perf_counter()
 
     def on_faces(count: int) -> None:
@@ -316,10 +317,10 @@ def _copy_weights(source: Path, model) -> None:
 
 def _load_leanly(path: str, skip_bad_rows: bool) -> FERDataset:
     """The data, parsed first in a short-lived child process that leaves the faces in the dataset cache, then read
-    from the cache here: parsing the full CSV holds about 1.3 GB for a few seconds, which would otherwise stay in this
-    process's peak on top of TensorFlow's (the host may have 2.7 GB for everything). A file the child cannot parse is
-    parsed here, so its error is the one the user sees. A folder of photos is read photo by photo (no large peak) and
-    is not cached, so it is read here only: a child would search its photos for faces a second time."""
+    from the cache here: parsing the full CSV holds far more than its faces for a few seconds, which would otherwise
+    stay in this process's peak on top of TensorFlow's (docs/data_loading.md measures both). A file the child cannot
+    parse is parsed here, so its error is the one the user sees. A folder of photos is read photo by photo (no large
+    peak) and is not cached, so it is read here only: a child would search its photos for faces a second time."""
     if not Path(path).is_dir():
         command = [sys.executable, "-m", "fer_core", "data", str(path), "--json"] + (["--skip-bad-rows"] if skip_bad_rows else [])
         subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
@@ -351,7 +352,8 @@ def _stop_on_sigterm(run: TrainingRun):
 
 
 def _peak_rss() -> int:
-    """The most memory this training process has held (bytes): its budget on a 2.7 GB host."""
+    """The most memory this training process has held (bytes): what a small host's memory must fit
+    (docs/training_on_cpu.md)."""
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

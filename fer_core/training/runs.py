@@ -1,5 +1,7 @@
-"""A training run's folder, the one record of a job that the CLI, the training process and the app all read.
-`TrainingRun` owns the folder's file names (below) and the rule for when a run can resume; nobody else spells them.
+"""A training run's folder, the one record of a job that the CLI, the training process, the app and the bench all read.
+`TrainingRun` owns the folder's file names (below) and the rule for when a run can resume: everyone else reads a run
+through its properties (config, status_record, epochs(), evaluation(), final_model_file, final_card_file…), and a
+page that polls reads one `RunSummary` of each run.
 
     config.json      what was asked (TrainingConfig)
     status.json      state, pid, start/end times, message          (rewritten atomically)
@@ -34,7 +36,6 @@ from ..atomic import write_json_atomically
 from ..errors import JobError
 
 ACTIVE_STATES = ("starting", "running")
-FINAL_STATES = ("finished", "stopped", "failed", "interrupted")
 # Pruning spares a run this young, and one whose IN_USE mark is this fresh: another visitor may be using it.
 PRUNE_SPARES_SECONDS = 24 * 3600
 IN_USE_FILE = "IN_USE"
@@ -93,6 +94,7 @@ class TrainingRun:
     best_model_file = property(lambda self: self.path / "best.keras")
     staged_model_file = property(lambda self: self.path / "staged.keras")
     final_model_file = property(lambda self: self.path / "model.keras")
+    final_card_file = property(lambda self: self.path / "model.json")
     evaluation_file = property(lambda self: self.path / "evaluation.json")
     start_card_file = property(lambda self: self.path / "start_card.json")
     log_file = property(lambda self: self.path / "train.log")
@@ -110,7 +112,9 @@ class TrainingRun:
     @property
     def status(self) -> str:
         """starting, running, finished, stopped, failed, or interrupted (its process died without saying so)."""
-        record = self.status_record
+        return self._status_of(self.status_record)
+
+    def _status_of(self, record: dict) -> str:
         state = record.get("state", "starting")
         if state in ACTIVE_STATES and not pid_alive(record.get("pid")):
             # Only a job whose process is not spawned yet has no pid; a recorded pid that is gone died early.
@@ -131,17 +135,8 @@ class TrainingRun:
 
     @property
     def shown_message(self) -> str:
-        """The run's message; for a run whose process died without a word, what is known of why and where."""
-        if self.status != "interrupted":
-            return self.message
-        done = len([row for row in self.epochs() if not row.get("partial")])
-        where = f"after {epochs_text(done)} of {self.config.get('epochs', '?')}" if done else "before its first epoch ended"
-        ran_out = any(sign in self._log_tail() for sign in ("MemoryError", "std::bad_alloc", "Out of memory"))
-        why = ("it ran out of memory" if ran_out else
-               "it was ended from outside (out of memory, a restart of the server or a kill), so it could not say why")
-        go_on = " Resume goes on from the last finished epoch." if self.offers_resume else ""
-        last = f" Its last message: {self.message}" if self.message else ""
-        return f"The training process stopped {where}: {why}.{go_on}{last}"
+        """The message the Train page shows (RunSummary.shown_message: why an interrupted run ended)."""
+        return self.summary().shown_message
 
     def _log_tail(self, n_bytes: int = 4096) -> str:
         try:
@@ -153,24 +148,15 @@ class TrainingRun:
 
     @property
     def data_path(self) -> Path | None:
-        data = self.config.get("data")
-        return Path(data) if data else None
+        return _data_path(self.config)
 
     @property
     def trained_on_upload(self) -> bool:
-        """Whether the run's data is a file a visitor uploaded (saved in the uploads folder beside the runs)."""
-        path = self.data_path
-        return path is not None and path.parent.parent.name == UPLOADS_FOLDER and \
-            path.parent.parent.resolve() == uploads_dir(self.path.parent).resolve()
+        return _trained_on_upload(_data_path(self.config), self.path.parent)
 
     @property
     def data_name(self) -> str:
-        """The run's data as its owner knows it: an upload by its own file name, never the server folder it is
-        saved in; anything else by the path it was given."""
-        path = self.data_path
-        if path is None:
-            return "?"
-        return path.name if self.trained_on_upload else str(path)
+        return _data_name(_data_path(self.config), self.path.parent)
 
     @property
     def needs_its_data(self) -> bool:
@@ -218,17 +204,19 @@ class TrainingRun:
 
     @property
     def best_val_accuracy(self) -> float | None:
-        values = [row["val_accuracy"] for row in self.epochs() if row.get("val_accuracy") is not None]
-        return max(values) if values else None
+        return _best_val_accuracy(self.epochs())
 
-    @property
-    def duration_seconds(self) -> float:
-        record = self.status_record
-        start = record.get("started_at")
-        if not start:
-            return 0.0
-        end = record.get("ended_at") if self.status not in ACTIVE_STATES else time.time()
-        return float((end or time.time()) - start) - float(record.get("paused_seconds", 0))
+    def summary(self) -> RunSummary:
+        """Its files read once: config and status, the epochs, the progress while it runs, the scores once it ends."""
+        config, record = self.config, self.status_record
+        status = self._status_of(record)
+        active = status in ACTIVE_STATES
+        return RunSummary(run=self, config=config, status_record=record, status=status, epochs=tuple(self.epochs()),
+                          progress=self.progress() if active else {},
+                          evaluation=None if active else self.evaluation(),
+                          model_path=self.model_path, stop_requested=self.stop_requested,
+                          offers_resume=status in RESUMABLE_STATES and self.has_checkpoint,
+                          log_tail=self._log_tail() if status == "interrupted" else "")
 
     def mark_in_use(self) -> None:
         """Say that a session predicts with this run's model, so pruning spares it for a day after the last mark."""
@@ -289,6 +277,104 @@ class TrainingRun:
             os.fsync(handle.fileno())
 
 
+@dataclass(frozen=True)
+class RunSummary:
+    """One read of a run's files, for a page that polls every 2 s: each row and panel it draws reads this, not the
+    folder a property at a time. Made by TrainingRun.summary() or read_runs()."""
+
+    run: TrainingRun
+    config: dict
+    status_record: dict
+    status: str
+    epochs: tuple[dict, ...]
+    progress: dict  # {} once the job has ended
+    evaluation: dict | None  # None while the job runs
+    model_path: Path | None
+    stop_requested: bool
+    offers_resume: bool
+    log_tail: str  # the end of train.log, read only for an interrupted run: shown_message says why it ended
+
+    @property
+    def name(self) -> str:
+        return self.run.name
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE_STATES
+
+    @property
+    def message(self) -> str:
+        return self.status_record.get("message", "")
+
+    @property
+    def finished_epochs(self) -> int:
+        """Epochs that ran to the end (a stop mid-epoch records a partial one, which is not counted)."""
+        return len([row for row in self.epochs if not row.get("partial")])
+
+    @property
+    def best_val_accuracy(self) -> float | None:
+        return _best_val_accuracy(self.epochs)
+
+    @property
+    def duration_seconds(self) -> float:
+        record = self.status_record
+        start = record.get("started_at")
+        if not start:
+            return 0.0
+        end = record.get("ended_at") if not self.active else time.time()
+        return float((end or time.time()) - start) - float(record.get("paused_seconds", 0))
+
+    @property
+    def shown_message(self) -> str:
+        """The run's message; for a run whose process died without a word, what is known of why and where."""
+        if self.status != "interrupted":
+            return self.message
+        done = self.finished_epochs
+        where = f"after {epochs_text(done)} of {self.config.get('epochs', '?')}" if done else "before its first epoch ended"
+        ran_out = any(sign in self.log_tail for sign in ("MemoryError", "std::bad_alloc", "Out of memory"))
+        why = ("it ran out of memory" if ran_out else
+               "it was ended from outside (out of memory, a restart of the server or a kill), so it could not say why")
+        go_on = " Resume goes on from the last finished epoch." if self.offers_resume else ""
+        last = f" Its last message: {self.message}" if self.message else ""
+        return f"The training process stopped {where}: {why}.{go_on}{last}"
+
+    @property
+    def data_path(self) -> Path | None:
+        return _data_path(self.config)
+
+    @property
+    def trained_on_upload(self) -> bool:
+        return _trained_on_upload(self.data_path, self.run.path.parent)
+
+    @property
+    def data_name(self) -> str:
+        return _data_name(self.data_path, self.run.path.parent)
+
+
+def _best_val_accuracy(epochs) -> float | None:
+    values = [row["val_accuracy"] for row in epochs if row.get("val_accuracy") is not None]
+    return max(values) if values else None
+
+
+def _data_path(config: dict) -> Path | None:
+    data = config.get("data")
+    return Path(data) if data else None
+
+
+def _trained_on_upload(path: Path | None, runs_dir: Path) -> bool:
+    """Whether the run's data is a file a visitor uploaded (saved in the uploads folder beside the runs)."""
+    return path is not None and path.parent.parent.name == UPLOADS_FOLDER and \
+        path.parent.parent.resolve() == uploads_dir(runs_dir).resolve()
+
+
+def _data_name(path: Path | None, runs_dir: Path) -> str:
+    """The run's data as its owner knows it: an upload by its own file name, never the server folder it is saved in;
+    anything else by the path it was given."""
+    if path is None:
+        return "?"
+    return path.name if _trained_on_upload(path, runs_dir) else str(path)
+
+
 def new_run(runs_dir: str | Path, arch: str) -> TrainingRun:
     runs_dir = Path(runs_dir)
     runs_dir.mkdir(parents=True, exist_ok=True)
@@ -305,11 +391,25 @@ def new_run(runs_dir: str | Path, arch: str) -> TrainingRun:
 
 def list_runs(runs_dir: str | Path | None = None) -> list[TrainingRun]:
     """Runs, newest first (in FER_RUNS_DIR, default ./runs, unless told otherwise)."""
+    runs = [TrainingRun(path) for path in _run_folders(runs_dir)]
+    return sorted(runs, key=lambda run: _started(run, run.status_record), reverse=True)
+
+
+def read_runs(runs_dir: str | Path | None = None) -> list[RunSummary]:
+    """Every run's summary, newest first: the runs folder listed once and each run's files read once."""
+    summaries = [TrainingRun(path).summary() for path in _run_folders(runs_dir)]
+    return sorted(summaries, key=lambda summary: _started(summary.run, summary.status_record), reverse=True)
+
+
+def _run_folders(runs_dir: str | Path | None) -> list[Path]:
     runs_dir = Path(runs_dir) if runs_dir is not None else settings.runs_dir()
     if not runs_dir.is_dir():
         return []
-    runs = [run for run in map(TrainingRun, runs_dir.iterdir()) if run.path.is_dir() and run.config_file.exists()]
-    return sorted(runs, key=lambda run: run.status_record.get("started_at", 0) or run.path.stat().st_mtime, reverse=True)
+    return [path for path in runs_dir.iterdir() if path.is_dir() and TrainingRun(path).config_file.exists()]
+
+
+def _started(run: TrainingRun, record: dict) -> float:
+    return record.get("started_at", 0) or run.path.stat().st_mtime
 
 
 def uploads_needed(runs_dir: str | Path) -> list[Path]:
