@@ -114,6 +114,7 @@ def wait_until_idle(page, timeout_ms: int = 60_000) -> None:
 def go_to(page, title: str) -> None:
     """Another page of the same session, by the sidebar's navigation (a new URL would start a new session)."""
     page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+    wait_until_idle(page)
 
 
 def show_sidebar_upload(page):

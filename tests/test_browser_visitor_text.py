@@ -62,7 +62,6 @@ def shown_as_text(page) -> list[str]:
 
 def main_text(page) -> str:
     return page.locator("[data-testid=stMain]").inner_text().replace("\u2060", "")  # plain()'s word joiner
-    wait_until_idle(page)
 
 
 def test_visitor_names_are_plain_text_on_every_page(tiny_model, crossing_clip, tmp_path):
