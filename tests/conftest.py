@@ -4,18 +4,23 @@ own small FER2013-shaped data here."""
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import signal
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from fer_core.data.csv_format import format_fer_csv
 from fer_core.data.fer2013 import NUM_CLASSES
 from fer_core.training.runs import list_runs, pid_alive
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+# The shared fixtures (tiny_model…, crossing_clip, clip_with_sound, predictor), found by every test module by name.
+pytest_plugins = ["model_fixtures", "video_fixtures"]
 
 
 def synthetic_faces(n_per_class: int = 12, seed: int = 0, usages=("Training", "PublicTest", "PrivateTest")):
@@ -38,6 +43,13 @@ def write_csv(path: Path, images, labels, usage=None, gz: bool = False) -> Path:
     data = format_fer_csv(images, labels, usage)
     path.write_bytes(gzip.compress(data) if gz else data)
     return path
+
+
+def jpeg_bytes(face: np.ndarray, quality: int = 95) -> bytes:
+    """A face (or any picture) as the bytes of a JPEG file."""
+    buffer = io.BytesIO()
+    Image.fromarray(face).save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()
 
 
 @pytest.fixture

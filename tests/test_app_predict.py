@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from app_fixtures import install_model_run
-from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
 from streamlit.testing.v1 import AppTest
 
 from ui.sidebar import SEED_MODEL, SHIPPED_MODEL
@@ -15,7 +14,7 @@ APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 
 
 @pytest.fixture
-def model_run(tiny_model):  # noqa: F811
+def model_run(tiny_model):
     return install_model_run(Path(os.environ["FER_RUNS_DIR"]), "20260101-000000-tiny_test", tiny_model)
 
 

@@ -6,13 +6,12 @@ import os
 from pathlib import Path
 
 from app_fixtures import install_model_run
-from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 
 
-def test_the_duration_sits_beside_the_status(tiny_model):  # noqa: F811
+def test_the_duration_sits_beside_the_status(tiny_model):
     run = install_model_run(Path(os.environ["FER_RUNS_DIR"]), "20260101-000000-tiny_cnn", tiny_model).parent
     (run / "status.json").write_text(json.dumps({"state": "finished", "started_at": 1.0, "ended_at": 1.0 + 3 * 3600 + 125}))
     at = AppTest.from_file(APP, default_timeout=60).run().switch_page("app_pages/train.py").run()

@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 from app_fixtures import install_model_run
-from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
 from streamlit.testing.v1 import AppTest
 
 from fer_core.training.runs import list_runs
@@ -94,7 +93,7 @@ def test_a_wrong_password_is_refused(monkeypatch):
     assert list_runs(os.environ["FER_RUNS_DIR"]) == []
 
 
-def test_an_older_run_can_become_the_model_predict_uses(tiny_model, monkeypatch, tmp_path):  # noqa: F811
+def test_an_older_run_can_become_the_model_predict_uses(tiny_model, monkeypatch, tmp_path):
     monkeypatch.setattr("ui.sidebar.SHIPPED_MODEL", tmp_path / "no_shipped_model.keras")
     runs_dir = Path(os.environ["FER_RUNS_DIR"])
     older = install_model_run(runs_dir, "20260101-000000-tiny_cnn", tiny_model, started_at=1)

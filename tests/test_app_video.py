@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
-from video_fixtures import clip_with_sound, crossing_clip  # noqa: F401 (pytest fixtures)
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 
@@ -38,7 +37,7 @@ def video_page(monkeypatch, clip: Path | None) -> AppTest:
     return at.run().switch_page("app_pages/video.py")
 
 
-def test_a_clip_gets_its_boxes_timelines_summary_and_downloads(monkeypatch, crossing_clip):  # noqa: F811
+def test_a_clip_gets_its_boxes_timelines_summary_and_downloads(monkeypatch, crossing_clip):
     at = until_analysed(video_page(monkeypatch, crossing_clip))
     assert not at.exception and not at.error
     assert any("crossing.mp4 · 640×480" in c.value and "2 people" in c.value for c in at.caption)
@@ -56,7 +55,7 @@ def test_a_clip_gets_its_boxes_timelines_summary_and_downloads(monkeypatch, cros
 
 
 def test_a_clip_past_the_every_frame_limit_says_its_annotated_clip_shows_the_analysed_frames(
-        monkeypatch, clip_with_sound, tmp_path):  # noqa: F811
+        monkeypatch, clip_with_sound, tmp_path):
     monkeypatch.setenv("FER_ANNOTATE_EVERY_FRAME_SECONDS", "1")
     monkeypatch.setenv("FER_CACHE_DIR", str(tmp_path / "cache"))
     at = until_analysed(video_page(monkeypatch, clip_with_sound))
@@ -75,7 +74,7 @@ def test_a_bad_clip_gets_its_sentence(monkeypatch, tmp_path):
     assert at.error[0].value.startswith("This clip is not a video FER Studio can read")
 
 
-def test_a_clip_over_the_hosted_cap_is_refused(monkeypatch, crossing_clip):  # noqa: F811
+def test_a_clip_over_the_hosted_cap_is_refused(monkeypatch, crossing_clip):
     monkeypatch.setenv("FER_MAX_VIDEO_SECONDS", "1")
     at = until_analysed(video_page(monkeypatch, crossing_clip))
     assert not at.exception
@@ -102,7 +101,7 @@ def test_live_mode_without_webrtc_says_so(monkeypatch):
 
 
 def test_a_visitor_sees_their_own_file_name_not_the_one_who_uploaded_the_same_clip_first(monkeypatch, crossing_clip,
-                                                                                          tmp_path):  # noqa: F811
+                                                                                          tmp_path):
     monkeypatch.setenv("FER_CACHE_DIR", str(tmp_path / "cache"))
     first, second = tmp_path / "first visitor's party.mp4", tmp_path / "holiday.mp4"
     for copy in (first, second):
@@ -130,7 +129,7 @@ def test_a_clip_over_the_pixel_budget_is_refused_on_the_page(monkeypatch, tmp_pa
 
 
 def test_the_page_queues_behind_another_visitor_and_a_new_rate_replaces_its_analysis(monkeypatch, crossing_clip,
-                                                                                     tmp_path):  # noqa: F811
+                                                                                     tmp_path):
     from video_fixtures import SHIPPED_MODEL, SlowPredictor
 
     from fer_core.prediction.analysis_jobs import AnalysisJob

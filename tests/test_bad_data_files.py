@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import gzip
 import io
-import os
 import struct
 import subprocess
-import sys
 import tarfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import synthetic_faces, write_csv
+from cli_fixtures import run_data_cli
+from conftest import jpeg_bytes, synthetic_faces, write_csv
 from PIL import Image
 
 from fer_core.data.csv_format import format_fer_csv
@@ -43,13 +42,6 @@ def _load_error(path: Path, skip_bad_rows: bool = False) -> str:
     with pytest.raises(DataError) as caught:
         load_fer2013(path, skip_bad_rows=skip_bad_rows)
     return str(caught.value)
-
-
-def run_data_cli(path: Path, *flags: str) -> subprocess.CompletedProcess:
-    """`python -m fer_core data PATH` as a user runs it, from an empty folder, with this test's cache folder."""
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    return subprocess.run([sys.executable, "-m", "fer_core", "data", str(path), *flags], cwd=path.parent,
-                          env=env, capture_output=True, text=True, timeout=120)
 
 
 def assert_cli_error(result: subprocess.CompletedProcess, *fragments: str) -> str:
@@ -347,12 +339,6 @@ def test_a_file_that_starts_like_a_zip_but_is_not_one(tmp_path):
 # The image-folder release, as a folder and as a zip
 
 
-def _jpeg(face: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(face).save(buffer, "JPEG", quality=95)
-    return buffer.getvalue()
-
-
 def _release_members() -> tuple[dict[str, bytes], dict[str, tuple[int, str]]]:
     """train/<class>/Training_*.jpg and test/<class>/{PublicTest,PrivateTest}_*.jpg, as Kaggle ships them;
     returns the members and, for each, the label and usage it must load as."""
@@ -361,7 +347,7 @@ def _release_members() -> tuple[dict[str, bytes], dict[str, tuple[int, str]]]:
     members, expected = {}, {}
     for i, (face, label, use) in enumerate(zip(images, labels, usage)):
         name = f"{prefix_folder[use]}/{CLASS_NAMES[label]}/{use}_{i}.jpg"
-        members[name] = _jpeg(face)
+        members[name] = jpeg_bytes(face)
         expected[name] = (int(label), use)
     return members, expected
 
@@ -406,7 +392,7 @@ def test_a_broken_image_in_the_release_is_named_or_skipped(tmp_path):
 
 
 def test_a_zip_with_no_class_folders_explains_the_layout(tmp_path):
-    face = _jpeg(_small_faces()[0][0])
+    face = jpeg_bytes(_small_faces()[0][0])
     path = _zip(tmp_path / "photos.zip", {"holiday/beach.jpg": face, "me.jpg": face, "notes.txt": b"hello"})
     expected = ("photos.zip has no class folders with images: expected train/<class>/*.jpg with classes "
                 "angry, disgust, fear, happy, sad, surprise, neutral.")
@@ -418,7 +404,7 @@ def test_a_zip_with_no_class_folders_explains_the_layout(tmp_path):
 
 
 def test_names_that_climb_out_of_the_zip_are_never_followed_nor_extracted(tmp_path, monkeypatch):
-    face = _jpeg(_small_faces()[0][0])
+    face = jpeg_bytes(_small_faces()[0][0])
     climbing = ["../x.jpg", "/abs/x.jpg", "../train/happy/Training_1.jpg", "/train/happy/Training_2.jpg",
                 "train/happy/../../../escape.jpg", "..\\train\\happy\\Training_3.jpg", "C:/train/happy/Training_4.jpg",
                 "train/../../happy/Training_5.jpg"]
@@ -642,8 +628,8 @@ def _zeros_member_with_a_lying_size(tmp_path: Path, inflated: int, claimed: int)
     """A zip whose train/happy/x.jpg is `inflated` zeros, its local and central headers claiming `claimed` bytes."""
     path = tmp_path / "lying.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("train/sad/ok.jpg", _jpeg(_small_faces()[0][0]))
-        archive.writestr("train/happy/ok.jpg", _jpeg(_small_faces()[0][1]))
+        archive.writestr("train/sad/ok.jpg", jpeg_bytes(_small_faces()[0][0]))
+        archive.writestr("train/happy/ok.jpg", jpeg_bytes(_small_faces()[0][1]))
         with archive.open("train/happy/x.jpg", "w") as member:
             for _ in range(inflated >> 20):
                 member.write(bytes(1 << 20))
@@ -676,13 +662,13 @@ def test_a_photo_larger_than_the_photo_cap_is_refused_from_the_directory(tmp_pat
 
     monkeypatch.setattr(image_folder, "MAX_PHOTO_BYTES", 1_000_000)
     noise = np.random.default_rng(0).integers(0, 256, 2_000_000, dtype=np.uint8).tobytes()  # does not compress
-    path = _zip(tmp_path / "big.zip", {"train/happy/huge.jpg": noise, "train/sad/ok.jpg": _jpeg(_small_faces()[0][0])})
+    path = _zip(tmp_path / "big.zip", {"train/happy/huge.jpg": noise, "train/sad/ok.jpg": jpeg_bytes(_small_faces()[0][0])})
     assert _load_error(path) == ("big.zip: train/happy/huge.jpg is 2.0 MB once inflated; this server reads at most "
                                  "1.0 MB of it. Fix it or choose to skip bad rows.")
 
 
 def test_one_photo_that_is_a_bomb_is_refused_from_the_directory(tmp_path):
-    face = _jpeg(_small_faces()[0][0])
+    face = jpeg_bytes(_small_faces()[0][0])
     # The archive as a whole passes (many honest photos), the one member does not.
     members = {f"train/sad/{i}.jpg": np.random.default_rng(i).integers(0, 256, 20_000, dtype=np.uint8).tobytes()
                for i in range(100)}
@@ -694,7 +680,7 @@ def test_one_photo_that_is_a_bomb_is_refused_from_the_directory(tmp_path):
 def test_a_photo_too_large_to_decode_is_refused_from_its_header(tmp_path):
     buffer = io.BytesIO()
     Image.new("L", (5000, 5000)).save(buffer, "PNG")  # 25 MP in a few kB
-    face = _jpeg(_small_faces()[0][0])
+    face = jpeg_bytes(_small_faces()[0][0])
     path = _zip(tmp_path / "huge.zip", {"train/happy/x.png": buffer.getvalue(), "train/happy/y.jpg": face,
                                         "train/sad/z.jpg": face})
     assert _load_error(path) == ("huge.zip: train/happy/x.png is 5000×5000, far larger than a FER2013 face; photos of "

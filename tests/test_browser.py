@@ -6,19 +6,10 @@ from pathlib import Path
 
 import pytest
 from app_fixtures import install_model_run
-from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
+from browser_fixtures import chromium_page, running_app, wait_until_idle
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 SERVER_RSS_LIMIT_MB = 350
-
-try:
-    import playwright.sync_api  # noqa: F401
-except ImportError:
-    pytest.skip("the playwright Python package is not installed (pip install playwright)", allow_module_level=True)
-from scripts.take_screenshots import CHROMIUM, chromium_page, running_app, wait_until_idle
-
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"no browser at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
 
 
 def resident_mb(pid: int) -> float:
@@ -31,7 +22,7 @@ def loaded_tensorflow(pid: int) -> bool:
 
 
 @pytest.fixture
-def runs_with_a_model(tiny_model, tmp_path):  # noqa: F811
+def runs_with_a_model(tiny_model, tmp_path):
     install_model_run(tmp_path / "runs", "20260101-000000-tiny_test", tiny_model)
     return tmp_path / "runs"
 

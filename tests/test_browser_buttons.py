@@ -5,9 +5,8 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-import pytest
 from app_fixtures import install_model_run
-from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
+from browser_fixtures import chromium_page, expect, go_to, running_app, wait_until_idle
 
 from fer_core.prediction.model_contract import ModelInfo, write_model_info
 
@@ -15,19 +14,8 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 # Seven neutral names for the tiny model's seven outputs: a run of one's own classes, not FER2013's emotions.
 OWN_CLASSES = ("apple", "ball", "cup", "door", "egg", "fork", "glove")
 
-try:
-    import playwright.sync_api  # noqa: F401
-except ImportError:
-    pytest.skip("the playwright Python package is not installed (pip install playwright)", allow_module_level=True)
-from playwright.sync_api import expect  # noqa: E402
 
-from scripts.take_screenshots import CHROMIUM, chromium_page, running_app, wait_until_idle
-
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"no browser at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
-
-
-def own_classes_model(tiny_model: Path, folder: Path) -> Path:  # noqa: F811
+def own_classes_model(tiny_model: Path, folder: Path) -> Path:
     """The tiny model's weights under a contract with OWN_CLASSES."""
     folder.mkdir(parents=True, exist_ok=True)
     for suffix in (".keras", ".tflite"):
@@ -40,7 +28,7 @@ def model_line(page) -> str:
     return page.locator("[data-testid=stMarkdownContainer]", has_text="Model:").first.inner_text()
 
 
-def test_use_for_prediction_makes_predict_answer_with_that_run(tiny_model, tmp_path):  # noqa: F811
+def test_use_for_prediction_makes_predict_answer_with_that_run(tiny_model, tmp_path):
     run_name = "20260101-000000-tiny_objects"
     install_model_run(tmp_path / "runs", run_name, own_classes_model(tiny_model, tmp_path / "model"))
     env = {"FER_RUNS_DIR": str(tmp_path / "runs"), "FER_CACHE_DIR": str(tmp_path / "cache")}
@@ -53,7 +41,7 @@ def test_use_for_prediction_makes_predict_answer_with_that_run(tiny_model, tmp_p
         assert "on NVIDIA H100 80GB HBM3" in facts  # the card's machine, readably
         assert "Linux" not in facts and "Python" not in facts and "Keras" not in facts and "x86_64" not in facts
 
-        page.locator('[data-testid="stSidebarNav"]').get_by_text("Train", exact=True).click()
+        go_to(page, "Train")
         page.get_by_role("button", name="Use for prediction").wait_for(timeout=60_000)
         wait_until_idle(page)
         page.get_by_role("button", name="Use for prediction").click()
@@ -61,7 +49,7 @@ def test_use_for_prediction_makes_predict_answer_with_that_run(tiny_model, tmp_p
         wait_until_idle(page)
         assert page.get_by_label("Model for prediction").input_value() == f"Run {run_name}"  # the sidebar follows
 
-        page.locator('[data-testid="stSidebarNav"]').get_by_text("Predict", exact=True).click()
+        go_to(page, "Predict")
         page.get_by_text(f"Run {run_name}").first.wait_for(timeout=60_000)
         wait_until_idle(page)
         assert f"Run {run_name}" in model_line(page)

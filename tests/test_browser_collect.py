@@ -6,17 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
+from browser_fixtures import PlaywrightTimeoutError, chromium_page, go_to, running_app, wait_until_idle
 from PIL import Image
 
-try:
-    import playwright.sync_api  # noqa: F401
-except ImportError:
-    pytest.skip("the playwright Python package is not installed (pip install playwright)", allow_module_level=True)
 from scripts.make_test_clip import still_face_frames, write_y4m
-from scripts.take_screenshots import CHROMIUM, chromium_page, running_app, wait_until_idle
-
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"no browser at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 CLASSES = ("eyes closed", "smile")  # as the dataset orders them
@@ -42,7 +35,7 @@ def take_photo(page, name: str, taken: int, tmp_path: Path) -> None:
         page.get_by_role("button", name="Take Photo").click()
         try:
             count_line(page, name, taken).wait_for(timeout=20_000)
-        except playwright.sync_api.TimeoutError:
+        except PlaywrightTimeoutError:
             if page.get_by_text("No face was found in that picture").count():
                 continue
             page.screenshot(path=str(tmp_path / "photo_timeout.png"), full_page=True)
@@ -94,7 +87,7 @@ def test_collect_two_classes_from_the_camera_train_and_predict_in_their_names(tm
         page.get_by_text("Train and Predict now use these classes (eyes closed, smile)").wait_for()
 
         # Train: the classes from the camera, a new head on the shipped model, 3 epochs.
-        page.locator('[data-testid="stSidebarNav"]').get_by_text("Train", exact=True).click()
+        go_to(page, "Train")
         page.get_by_text(f"Classes: {', '.join(CLASSES)} (2).").wait_for()
         wait_until_idle(page)
         assert page.get_by_text("Training data: your classes from the camera").count() == 1
@@ -109,7 +102,7 @@ def test_collect_two_classes_from_the_camera_train_and_predict_in_their_names(tm
         page.get_by_text("Predict uses this model.").wait_for()
 
         # Predict answers in the collected classes' names.
-        page.locator('[data-testid="stSidebarNav"]').get_by_text("Predict", exact=True).click()
+        go_to(page, "Predict")
         page.get_by_text(f"Its own classes: {', '.join(CLASSES)}.").wait_for()
         page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files([ASSETS / "astronaut.jpg"])
         page.get_by_text("Face 1:").first.wait_for()

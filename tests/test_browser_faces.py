@@ -3,24 +3,14 @@ found only after padding (the page shows `PredictionResult.message`)."""
 
 from pathlib import Path
 
-import pytest
 from app_fixtures import install_model_run
-from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
+from browser_fixtures import chromium_page, running_app, wait_until_idle
 from PIL import Image
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
-try:
-    import playwright.sync_api  # noqa: F401
-except ImportError:
-    pytest.skip("the playwright Python package is not installed (pip install playwright)", allow_module_level=True)
-from scripts.take_screenshots import CHROMIUM, chromium_page, running_app, wait_until_idle
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"no browser at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
-
-
-def test_a_tight_face_crop_is_found_and_the_page_says_how(tiny_model, tmp_path):  # noqa: F811
+def test_a_tight_face_crop_is_found_and_the_page_says_how(tiny_model, tmp_path):
     from fer_core.prediction.predictor import FOUND_AFTER_PADDING
 
     install_model_run(tmp_path / "runs", "20260101-000000-tiny_test", tiny_model)

@@ -6,24 +6,8 @@ import json
 import os
 import re
 import time
-from pathlib import Path
 
-import pytest
-
-try:
-    import playwright.sync_api  # noqa: F401
-except ImportError:
-    pytest.skip("the playwright Python package is not installed (pip install playwright)", allow_module_level=True)
-from playwright.sync_api import expect  # noqa: E402
-
-from scripts.take_screenshots import CHROMIUM, chromium_page, running_app, wait_until_idle
-
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"no browser at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
-
-
-def nav(page, title: str) -> None:
-    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+from browser_fixtures import chromium_page, expect, go_to, running_app, upload_in_sidebar, wait_until_idle
 
 
 def images_past_the_right_edge(page) -> list[str]:
@@ -55,7 +39,7 @@ def test_home_predict_train_and_explore_as_a_newcomer_first_sees_them(tmp_path):
         assert page.locator('[data-testid="stException"]').count() == 0
 
         # Predict: before any upload, one button shows the example as an upload would be shown.
-        nav(page, "Predict")
+        go_to(page, "Predict")
         page.get_by_role("button", name="Try an example").wait_for(timeout=60_000)
         wait_until_idle(page)
         assert page.get_by_text("Face 1:").count() == 0
@@ -67,7 +51,7 @@ def test_home_predict_train_and_explore_as_a_newcomer_first_sees_them(tmp_path):
         assert page.locator('[data-testid="stException"]').count() == 0
 
         # Train: the expert settings are folded away in Advanced, their defaults shown once it opens.
-        nav(page, "Train")
+        go_to(page, "Train")
         page.get_by_role("button", name="Start training").wait_for(timeout=60_000)
         wait_until_idle(page)
         expect(page.get_by_role("button", name="Start training")).to_be_enabled()
@@ -94,7 +78,7 @@ def test_home_predict_train_and_explore_as_a_newcomer_first_sees_them(tmp_path):
         (run / "status.json").write_text(json.dumps({"state": "finished", "started_at": time.time()}))
 
         # Explore: the data quality panel's faces stay inside the page, its caption in one short sentence.
-        nav(page, "Explore")
+        go_to(page, "Explore")
         page.get_by_text("Near-blank images").last.wait_for(timeout=90_000)
         wait_until_idle(page)
         assert images_past_the_right_edge(page) == []
@@ -119,10 +103,7 @@ def test_explores_quality_panel_keeps_ten_black_twins_inside_the_page_with_a_sho
         page.goto(f"{url}/explore")
         page.get_by_text("Explore the data").first.wait_for(timeout=60_000)
         wait_until_idle(page)
-        sidebar = page.locator("[data-testid=stSidebar]")
-        sidebar.get_by_text("Upload a file").first.click()
-        wait_until_idle(page)
-        sidebar.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(data)
+        upload_in_sidebar(page, data)
         # 70 near-blank: the 10 black ones and the synthetic faces, flat grey under faint noise.
         page.get_by_text(re.compile(r"^70 found, the first 8 shown; grey-level std 0\.0 to \d+\.\d "
                                     r"\(0 is one flat grey\)\.$")).wait_for(timeout=90_000)

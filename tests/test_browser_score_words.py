@@ -6,17 +6,9 @@ import json
 import os
 from pathlib import Path
 
-import pytest
+from browser_fixtures import chromium_page, running_app, wait_until_idle
 
-try:
-    import playwright.sync_api  # noqa: F401
-except ImportError:
-    pytest.skip("the playwright Python package is not installed (pip install playwright)", allow_module_level=True)
-from scripts.take_screenshots import CHROMIUM, chromium_page, running_app, wait_until_idle
 from ui.sidebar import SEED_MODEL, SHIPPED_MODEL
-
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"no browser at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
 
 
 def card(model: Path) -> dict:

@@ -5,28 +5,19 @@ import io
 import tarfile
 from pathlib import Path
 
-import pytest
+from browser_fixtures import chromium_page, running_app, upload_in_sidebar, wait_until_idle
 from conftest import synthetic_faces
 
 from fer_core.data.csv_format import format_fer_csv
 
-try:
-    import playwright.sync_api  # noqa: F401
-except ImportError:
-    pytest.skip("the playwright Python package is not installed (pip install playwright)", allow_module_level=True)
-from scripts.take_screenshots import CHROMIUM, chromium_page, running_app, wait_until_idle
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"no browser at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
-
-
-def _tar_gz(path: Path, files: dict[str, bytes], links: dict[str, str] = {}) -> Path:
+def _tar_gz(path: Path, files: dict[str, bytes], links: dict[str, str] | None = None) -> Path:
     with tarfile.open(path, "w:gz") as archive:
         for name, data in files.items():
             info = tarfile.TarInfo(name)
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
-        for name, target in links.items():
+        for name, target in (links or {}).items():
             info = tarfile.TarInfo(name)
             info.type, info.linkname = tarfile.SYMTYPE, target
             archive.addfile(info)
@@ -37,10 +28,7 @@ def _upload_on_explore(page, url: str, path: Path) -> str:
     page.goto(f"{url}/explore")
     page.get_by_text("Explore the data").first.wait_for(timeout=60_000)
     wait_until_idle(page)
-    sidebar = page.locator("[data-testid=stSidebar]")
-    sidebar.get_by_text("Upload a file").first.click()
-    wait_until_idle(page)
-    sidebar.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(path)
+    upload_in_sidebar(page, path)
     wait_until_idle(page)
     return page.locator("[data-testid=stMain]").inner_text()
 

@@ -1,19 +1,9 @@
 """A data file over the server's upload limit is refused in the page's main pane with the limit and the 3× smaller
 .csv.gz/.zip to try, not only in the uploader's hover tooltip, and without a "Skip bad rows" hint."""
 
-from pathlib import Path
 
-import pytest
+from browser_fixtures import chromium_page, running_app, show_sidebar_upload, wait_until_idle
 from conftest import synthetic_faces, write_csv
-
-try:
-    import playwright.sync_api  # noqa: F401
-except ImportError:
-    pytest.skip("the playwright Python package is not installed (pip install playwright)", allow_module_level=True)
-from scripts.take_screenshots import CHROMIUM, chromium_page, running_app, wait_until_idle
-
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"no browser at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
 
 
 def test_a_file_over_the_limit_is_refused_in_the_main_pane_with_the_smaller_file_to_try(tmp_path):
@@ -25,9 +15,7 @@ def test_a_file_over_the_limit_is_refused_in_the_main_pane_with_the_smaller_file
         page.goto(f"{url}/explore")
         page.get_by_text("Explore the data").first.wait_for(timeout=60_000)
         wait_until_idle(page)
-        sidebar = page.locator("[data-testid=stSidebar]")
-        sidebar.get_by_text("Upload a file").first.click()
-        wait_until_idle(page)
+        sidebar = show_sidebar_upload(page)
         assert "Files up to 1 MB on this server." in sidebar.inner_text()  # said next to the uploader, before any file
         sidebar.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(big)
         wait_until_idle(page)

@@ -3,24 +3,21 @@ and sees each person's timeline; the other turns on Live mode with Chromium's fa
 faces (a y4m file made from the test photos) and sees the server find them."""
 
 import re
-from pathlib import Path
 
 import pytest
-from video_fixtures import clip_with_sound, crossing_clip  # noqa: F401 (pytest fixtures)
+from browser_fixtures import (
+    VIEWPORT,
+    PlaywrightTimeoutError,
+    chromium_browser,
+    chromium_page,
+    running_app,
+    wait_until_idle,
+)
 
 from scripts.make_test_clip import crossing_frames, write_y4m
 
-try:
-    import playwright.sync_api  # noqa: F401
-except ImportError:
-    pytest.skip("the playwright Python package is not installed (pip install playwright)", allow_module_level=True)
-from scripts.take_screenshots import CHROMIUM, chromium_page, running_app, wait_until_idle
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"no browser at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
-
-
-def test_upload_a_clip_and_see_each_persons_timeline(clip_with_sound, tmp_path):  # noqa: F811
+def test_upload_a_clip_and_see_each_persons_timeline(clip_with_sound, tmp_path):
     import av
 
     with running_app({"FER_CACHE_DIR": str(tmp_path / "cache")}) as (url, _), chromium_page() as page:
@@ -62,7 +59,7 @@ def test_live_mode_finds_the_faces_in_the_camera_picture(tmp_path):
         # Real faces, found by the server in the camera's frames (one while the two cross, else two).
         try:
             page.get_by_text(re.compile(r"faces in view: [12] \(\d+: [a-z]+")).first.wait_for(timeout=150_000)
-        except playwright.sync_api.TimeoutError:
+        except PlaywrightTimeoutError:
             # Say where it stopped: "Live: not started." (the Start click was lost), "waiting for the camera…" (no
             # WebRTC connection), or frames without faces.
             page.screenshot(path=str(tmp_path / "live_timeout.png"), full_page=True)
@@ -76,31 +73,24 @@ def test_live_mode_finds_the_faces_in_the_camera_picture(tmp_path):
         assert page.get_by_text("faces in view").count() == 0
 
 
-def test_a_second_visitor_waits_in_the_queue_until_the_first_closes_their_tab(crossing_clip, tmp_path):  # noqa: F811
-    from playwright.sync_api import sync_playwright
-
+def test_a_second_visitor_waits_in_the_queue_until_the_first_closes_their_tab(crossing_clip, tmp_path):
     from scripts.make_test_clip import write_clip
-    from scripts.take_screenshots import CHROMIUM_ARGS, VIEWPORT
 
     # A minute at 30 frames/s, every frame analysed: long enough to be waited on.
     long_clip = write_clip(tmp_path / "long.mp4", crossing_frames(640, 480, 1800), fps=30, preset="ultrafast")
-    with running_app({"FER_CACHE_DIR": str(tmp_path / "cache")}) as (url, _), sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            first, second = (browser.new_context(viewport=VIEWPORT).new_page() for _ in range(2))
-            for page in (first, second):
-                page.goto(f"{url}/video")
-                page.get_by_text("Frames analysed per second").first.wait_for(timeout=120_000)
-            first.get_by_role("slider").first.press("End")  # every frame
-            wait_until_idle(first)
-            first.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(long_clip)
-            first.get_by_text("Analysed").first.wait_for(timeout=120_000)
-            second.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(crossing_clip)
-            second.get_by_text("Another visitor's clip is being analysed; yours starts when it ends — 1 ahead of "
-                               "you.").first.wait_for(timeout=60_000)
-            first.context.close()  # the first visitor leaves: their analysis is stopped, the second one's starts
-            second.get_by_text("Person 2: mostly").first.wait_for(timeout=120_000)
-            assert second.get_by_text("crossing.mp4 · 640×480").count() >= 1
-            assert second.locator('[data-testid="stException"]').count() == 0
-        finally:
-            browser.close()
+    with running_app({"FER_CACHE_DIR": str(tmp_path / "cache")}) as (url, _), chromium_browser() as browser:
+        first, second = (browser.new_context(viewport=VIEWPORT).new_page() for _ in range(2))
+        for page in (first, second):
+            page.goto(f"{url}/video")
+            page.get_by_text("Frames analysed per second").first.wait_for(timeout=120_000)
+        first.get_by_role("slider").first.press("End")  # every frame
+        wait_until_idle(first)
+        first.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(long_clip)
+        first.get_by_text("Analysed").first.wait_for(timeout=120_000)
+        second.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(crossing_clip)
+        second.get_by_text("Another visitor's clip is being analysed; yours starts when it ends — 1 ahead of "
+                           "you.").first.wait_for(timeout=60_000)
+        first.context.close()  # the first visitor leaves: their analysis is stopped, the second one's starts
+        second.get_by_text("Person 2: mostly").first.wait_for(timeout=120_000)
+        assert second.get_by_text("crossing.mp4 · 640×480").count() >= 1
+        assert second.locator('[data-testid="stException"]').count() == 0

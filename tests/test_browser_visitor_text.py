@@ -8,22 +8,11 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
 from app_fixtures import install_model_run
-from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
+from browser_fixtures import chromium_page, go_to, running_app, upload_in_sidebar, wait_until_idle
 from own_classes_fixtures import make_face_photo_folder, zip_folder
-from video_fixtures import crossing_clip  # noqa: F401 (a pytest fixture)
 
 from fer_core.prediction.model_contract import ModelInfo, write_model_info
-
-try:
-    import playwright.sync_api  # noqa: F401
-except ImportError:
-    pytest.skip("the playwright Python package is not installed (pip install playwright)", allow_module_level=True)
-from scripts.take_screenshots import CHROMIUM, chromium_page, running_app, wait_until_idle
-
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"no browser at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
 
 # "https:example.invalid" is what a browser reads as https://example.invalid/, and a folder name can hold it.
 SITE = "example.invalid"
@@ -36,7 +25,7 @@ CLIP_NAME = "[Click here](https:example.invalid) ![t](https:example.invalid).mp4
 RUN_NAME = "20260101-000000-tiny_test"
 
 
-def hostile_model(tiny_model: Path, folder: Path) -> Path:  # noqa: F811
+def hostile_model(tiny_model: Path, folder: Path) -> Path:
     """The tiny model's weights under a contract whose seven classes are HTML and Markdown."""
     folder.mkdir(parents=True, exist_ok=True)
     for suffix in (".keras", ".tflite"):
@@ -75,13 +64,7 @@ def main_text(page) -> str:
     return page.locator("[data-testid=stMain]").inner_text().replace("\u2060", "")  # plain()'s word joiner
 
 
-def go_to(page, title: str) -> None:
-    """Another page of the same session, by the navigation (a new URL would start a new session)."""
-    page.locator("[data-testid=stSidebarNav] a", has_text=title).first.click()
-    wait_until_idle(page)
-
-
-def test_visitor_names_are_plain_text_on_every_page(tiny_model, crossing_clip, tmp_path):  # noqa: F811
+def test_visitor_names_are_plain_text_on_every_page(tiny_model, crossing_clip, tmp_path):
     runs = tmp_path / "runs"
     run_model = install_model_run(runs, RUN_NAME, hostile_model(tiny_model, tmp_path / "model"))
     (run_model.parent / "evaluation.json").write_text(json.dumps(evaluation_of(MODEL_CLASSES)))
@@ -97,8 +80,7 @@ def test_visitor_names_are_plain_text_on_every_page(tiny_model, crossing_clip, t
         page.goto(url)
         page.get_by_text("Active data").first.wait_for(timeout=60_000)
         wait_until_idle(page)
-        page.locator("[data-testid=stSidebar]").get_by_text("Upload a file").first.click()
-        page.locator('[data-testid=stSidebar] [data-testid="stFileUploaderDropzoneInput"]').set_input_files(upload)
+        upload_in_sidebar(page, upload)
         page.get_by_text("Its own 3 classes").first.wait_for(timeout=120_000)
         page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.click()
         page.get_by_role("option", name=f"Run {RUN_NAME}").first.click()

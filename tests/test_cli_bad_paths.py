@@ -2,9 +2,9 @@
 status 2 each, never a hang, an OOM kill or "unexpected PermissionError"."""
 
 import os
-import subprocess
-import sys
 from pathlib import Path
+
+from cli_fixtures import run_fer_core
 
 from fer_core.cli import main
 
@@ -12,15 +12,10 @@ REPO = Path(__file__).resolve().parent.parent
 WITHIN = 120  # seconds: a hang is a failure, not a stuck test run
 
 
-def fer_core(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "fer_core", *map(str, args)], capture_output=True, text=True,
-                          cwd=REPO, timeout=WITHIN, stdin=subprocess.DEVNULL)
-
-
 def test_predict_refuses_a_pipe_and_dev_zero_without_reading_them(tmp_path):
     pipe = tmp_path / "photo.jpg"
     os.mkfifo(pipe)
-    done = fer_core("predict", pipe, "/dev/zero")
+    done = run_fer_core("predict", pipe, "/dev/zero", timeout=WITHIN)
     assert done.returncode == 2
     assert f"error: {pipe}: {pipe} is not a regular file (a device, a pipe or a socket), so it was not read." \
         in done.stderr
@@ -30,7 +25,7 @@ def test_predict_refuses_a_pipe_and_dev_zero_without_reading_them(tmp_path):
 def test_video_refuses_a_pipe(tmp_path):
     pipe = tmp_path / "clip.mp4"
     os.mkfifo(pipe)
-    done = fer_core("video", pipe)
+    done = run_fer_core("video", pipe, timeout=WITHIN)
     assert done.returncode == 2
     assert done.stderr.strip().endswith(f"error: {pipe} is not a regular file (a device, a pipe or a socket), so it "
                                         "was not read as a clip.")

@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pytest
 from conftest import synthetic_faces, write_csv
-from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
 
 from fer_core.prediction.model_contract import read_model_info
 from fer_core.training.config import TrainingConfig, resolve_precision
@@ -130,7 +129,7 @@ def test_a_model_that_learnt_something_is_not_flagged():
     assert verdict == {"flagged": False, "chance_accuracy": pytest.approx(1 / 7), "reason": ""}
 
 
-def test_a_flagged_run_is_marked_in_the_model_picker_and_on_the_train_page(tiny_model, tmp_path, monkeypatch):  # noqa: F811
+def test_a_flagged_run_is_marked_in_the_model_picker_and_on_the_train_page(tiny_model, tmp_path, monkeypatch):
     import os
     from pathlib import Path
 

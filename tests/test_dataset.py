@@ -4,8 +4,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from conftest import synthetic_faces, write_csv
-from PIL import Image
+from conftest import jpeg_bytes, synthetic_faces, write_csv
 
 from fer_core import CLASS_NAMES, DataError, load_fer2013, load_fer2013_bytes
 
@@ -55,24 +54,18 @@ def test_no_usage_column_gives_a_seeded_stratified_split(tmp_path):
 def test_kaggle_icml_column_names_with_spaces(tmp_path, faces):
     images, labels, usage = faces
     text = "emotion, Usage, pixels\n" + "".join(
-        f"{l},{u},{' '.join(map(str, im.ravel()))}\n" for im, l, u in zip(images, labels, usage))
+        f"{label},{use},{' '.join(map(str, im.ravel()))}\n" for im, label, use in zip(images, labels, usage))
     (tmp_path / "icml_face_data.csv").write_text(text)
     dataset = load_fer2013(tmp_path / "icml_face_data.csv")
     np.testing.assert_array_equal(dataset.labels, labels)
     assert set(dataset.usage) == {"Training", "PublicTest", "PrivateTest"}
 
 
-def _jpeg(face: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(face).save(buffer, format="JPEG", quality=95)
-    return buffer.getvalue()
-
-
 def _image_release(faces):
     images, labels, usage = faces
     for i, (face, label, use) in enumerate(zip(images, labels, usage)):
         top = "train" if use == "Training" else "test"
-        yield f"{top}/{CLASS_NAMES[label]}/{use}_{i}.jpg", _jpeg(face)
+        yield f"{top}/{CLASS_NAMES[label]}/{use}_{i}.jpg", jpeg_bytes(face)
 
 
 def test_image_folder_release_as_folder_and_zip(tmp_path, faces):

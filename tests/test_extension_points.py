@@ -26,15 +26,18 @@ def build_toy_pool(num_classes: int):
 
 
 @pytest.fixture
-def toy_architecture_file():
-    """The toy architecture's file, dropped into fer_core/training/architectures/ and removed after the test."""
-    path = Path(architectures_package.__file__).with_name("toy_pool.py")
+def toy_architecture_file(tmp_path, monkeypatch):
+    """The toy architecture's file, in a folder the architectures package searches as its own (a second entry in
+    its __path__, standing in for fer_core/training/architectures/), so the repository is never written."""
+    folder = tmp_path / "architectures"
+    folder.mkdir()
+    path = folder / "toy_pool.py"
     path.write_text(TOY)
+    monkeypatch.setattr(architectures_package, "__path__", [*architectures_package.__path__, str(folder)])
     importlib.invalidate_caches()
     try:
         yield path
     finally:
-        path.unlink(missing_ok=True)
         architectures_package._REGISTERED.pop("toy_pool", None)
         sys.modules.pop("fer_core.training.architectures.toy_pool", None)
 

@@ -204,7 +204,7 @@ def test_a_doubtful_face_that_the_back_camera_model_does_not_see_is_dropped(monk
     blank = Image.new("RGB", (400, 400), (120, 120, 120))
     box = np.array([100.0, 100, 80, 80, 120, 130, 160, 130])
     for score, kept in ((0.55, 0), (0.7, 1)):  # a title card's or a blob's first-look "face" is a doubtful one
-        monkeypatch.setattr(face_detection._BlazeFace, "_detect_window", lambda self, *args: [(box, score)])
+        monkeypatch.setattr(face_detection._BlazeFace, "_detect_window", lambda self, *args, score=score: [(box, score)])
         assert len(detect_faces(blank)) == kept
 
 

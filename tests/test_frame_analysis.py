@@ -9,7 +9,6 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
-from video_fixtures import predictor  # noqa: F401 (fixture)
 
 from fer_core.errors import FERError
 from fer_core.prediction.frame_analysis import detect_every, video_views
@@ -35,7 +34,7 @@ def test_how_often_the_detector_looks_and_which_views_video_uses():
     assert video_views("none", 30) == ("none", False)
 
 
-def test_one_view_a_face_is_the_same_view_tta_makes_and_their_mean_is_the_served_mean(predictor):  # noqa: F811
+def test_one_view_a_face_is_the_same_view_tta_makes_and_their_mean_is_the_served_mean(predictor):
     rng = np.random.default_rng(0)
     faces = rng.integers(0, 256, (4, 48, 48), dtype=np.uint8)
     every = tta_views(faces, "flip_zoom").reshape(6, 4, 48, 48)
@@ -48,7 +47,7 @@ def test_one_view_a_face_is_the_same_view_tta_makes_and_their_mean_is_the_served
     assert np.allclose(one_by_one, classifier.predict_proba(faces, tta="flip_zoom"), atol=1e-5)
 
 
-def test_a_30_fps_clip_is_searched_half_as_often_with_the_same_people_and_boxes(predictor, tmp_path):  # noqa: F811
+def test_a_30_fps_clip_is_searched_half_as_often_with_the_same_people_and_boxes(predictor, tmp_path):
     clip = write_clip(tmp_path / "crossing30.mp4", crossing_frames(640, 480, 60), fps=30)
     looked_at_every = analyse_video(clip, predictor, detect_every_frames=1)
     analysis = analyse_video(clip, predictor)
@@ -63,7 +62,7 @@ def test_a_30_fps_clip_is_searched_half_as_often_with_the_same_people_and_boxes(
         assert np.mean(ours.probability_matrix().argmax(1) == theirs.probability_matrix().argmax(1)) >= 0.95
 
 
-def test_a_face_moving_fast_under_a_shaking_camera_keeps_one_number(predictor, tmp_path):  # noqa: F811
+def test_a_face_moving_fast_under_a_shaking_camera_keeps_one_number(predictor, tmp_path):
     # It sways across a quarter of the frame and back every second: up to 1,000 px/s, 65 px between two looks.
     clip = write_clip(tmp_path / "handheld.mp4", handheld_frames(640, 480, 60), fps=30)
     analysis = analyse_video(clip, predictor)
@@ -83,7 +82,7 @@ def _two_faces_coming_and_going(frames: int, b_from: int, b_until: int):
         yield picture
 
 
-def test_no_one_is_boxed_in_a_frame_they_are_not_in(predictor, tmp_path):  # noqa: F811
+def test_no_one_is_boxed_in_a_frame_they_are_not_in(predictor, tmp_path):
     # At 30 frames/s the detector looks at frames 0, 2, 4, …: B is first found by the look at frame 8 (not in frame
     # 7, between that look and the one before) and is last in frame 13 (between the looks at 12 and 14).
     clip = write_clip(tmp_path / "coming_and_going.mp4", _two_faces_coming_and_going(24, 8, 14), fps=30)
@@ -95,7 +94,7 @@ def test_no_one_is_boxed_in_a_frame_they_are_not_in(predictor, tmp_path):  # noq
     assert 12 < analysis.frames_searched < 24
 
 
-def test_spread_views_average_to_the_models_six_views_on_a_still_face(predictor, tmp_path):  # noqa: F811
+def test_spread_views_average_to_the_models_six_views_on_a_still_face(predictor, tmp_path):
     # At 24 frames/s the 0.5 s window holds 12 frames: the six views twice.
     clip = write_clip(tmp_path / "still24.mp4", _two_faces_coming_and_going(30, 0, 0), fps=24)
     spread = analyse_video(clip, predictor)
@@ -112,7 +111,7 @@ def test_spread_views_average_to_the_models_six_views_on_a_still_face(predictor,
         analyse_video(clip, predictor, detect_every_frames=0)
 
 
-def test_live_spreads_the_views_once_the_camera_is_fast_enough(predictor):  # noqa: F811
+def test_live_spreads_the_views_once_the_camera_is_fast_enough(predictor):
     live = LiveAnalyser(predictor)
     for index, frame in enumerate(crossing_frames(640, 480, 12)):
         live.annotate(frame, time=index / 30)
@@ -137,7 +136,7 @@ def _a_then_b_with_flashes(frames: int, b_from: int, flashes: tuple[int, ...]):
         yield picture
 
 
-def test_a_one_look_detection_is_no_one_and_a_real_persons_first_frames_are_kept(predictor, tmp_path, monkeypatch):  # noqa: F811
+def test_a_one_look_detection_is_no_one_and_a_real_persons_first_frames_are_kept(predictor, tmp_path, monkeypatch):
     from fer_core.prediction import frame_analysis
     from fer_core.prediction.face_detection import FaceBox
 
@@ -165,7 +164,7 @@ def test_a_one_look_detection_is_no_one_and_a_real_persons_first_frames_are_kept
     assert all(p.box_matrix()[:, 0].min() > 20 for p in analysis.people)  # nobody boxed at the flash
 
 
-def test_a_face_shown_in_one_frame_of_a_real_clip_is_no_one(predictor, tmp_path):  # noqa: F811
+def test_a_face_shown_in_one_frame_of_a_real_clip_is_no_one(predictor, tmp_path):
     # 12 frames/s: the detector looks at every frame, so the real detector does find B in frame 6, and only there.
     clip = write_clip(tmp_path / "one_frame.mp4", _two_faces_coming_and_going(18, 6, 7), fps=12)
     analysis = analyse_video(clip, predictor)
@@ -173,7 +172,7 @@ def test_a_face_shown_in_one_frame_of_a_real_clip_is_no_one(predictor, tmp_path)
     assert [(p.person, list(p.frames)) for p in analysis.people] == [(1, list(range(18)))]
 
 
-def test_live_does_not_draw_a_face_until_its_second_look(predictor):  # noqa: F811
+def test_live_does_not_draw_a_face_until_its_second_look(predictor):
     live = LiveAnalyser(predictor)
     frames = list(_two_faces_coming_and_going(6, 3, 4))  # B in frame 3 only
     labels = []

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from app_fixtures import FakeUpload
 from conftest import synthetic_faces, write_csv
-from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -237,19 +237,6 @@ def test_the_dataset_cache_stays_under_its_cap(tmp_path, monkeypatch):
     assert sum(p.stat().st_size for p in cache.iterdir()) <= 1_000_000
 
 
-class FakeUpload:
-    """What st.file_uploader hands a page: a name, a size, a file id and the bytes."""
-
-    def __init__(self, name: str, data: bytes, file_id: str = ""):
-        self.name, self._data, self.size, self.file_id = name, data, len(data), file_id or f"id-{name}-{len(data)}"
-
-    def getvalue(self) -> bytes:
-        return self._data
-
-    def getbuffer(self) -> memoryview:
-        return memoryview(self._data)
-
-
 def test_an_upload_is_saved_under_the_users_name_in_a_bounded_folder(tmp_path):
     from ui.cached import saved_upload
 
@@ -267,7 +254,7 @@ def test_an_upload_is_saved_under_the_users_name_in_a_bounded_folder(tmp_path):
 # Runs: what a session predicts with is marked, and a removed one is said
 
 
-def test_the_run_a_session_predicts_with_is_marked_in_use(tiny_model):  # noqa: F811
+def test_the_run_a_session_predicts_with_is_marked_in_use(tiny_model):
     from app_fixtures import install_model_run
 
     model = install_model_run(Path(os.environ["FER_RUNS_DIR"]), "20260101-000000-tiny_test", tiny_model)

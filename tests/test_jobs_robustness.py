@@ -272,7 +272,7 @@ def test_prune_spares_a_run_younger_than_a_day_and_one_a_session_predicts_with(r
     young = _fake_run(runs_dir, "young", now - 3600)
     chosen = _fake_run(runs_dir, "chosen", now - 5 * 86400)
     chosen.mark_in_use()  # a visitor picked its model for prediction
-    old = _fake_run(runs_dir, "old", now - 4 * 86400)
+    _fake_run(runs_dir, "old", now - 4 * 86400)
     stale = _fake_run(runs_dir, "stale-mark", now - 6 * 86400)
     stale.mark_in_use()
     os.utime(stale.path / "IN_USE", (now - 2 * 86400, now - 2 * 86400))  # chosen two days ago, no session since

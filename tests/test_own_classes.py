@@ -2,11 +2,10 @@
 shipped model's features), and the CLI, Predict and the model picker answer in those classes."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_fixtures import run_fer_core
 from own_classes_fixtures import make_face_photo_folder
 from streamlit.testing.v1 import AppTest
 
@@ -15,17 +14,12 @@ APP = str(ROOT / "streamlit_app.py")
 CLASSES = ("eyes_closed", "smile", "tongue_out")
 
 
-def fer(*args):
-    return subprocess.run([sys.executable, "-m", "fer_core", *map(str, args)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=600)
-
-
 @pytest.fixture(scope="module")
 def own_classes_run(tmp_path_factory):
     """`python -m fer_core train --data FOLDER` with the defaults (10 epochs to keep the test short)."""
     root = tmp_path_factory.mktemp("own")
     folder = make_face_photo_folder(root / "photos", classes=CLASSES, per_class=20)
-    result = fer("train", "--data", folder, "--epochs", "10", "--out", root / "runs")
+    result = run_fer_core("train", "--data", folder, "--epochs", "10", "--out", root / "runs", timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     run_dir = Path(result.stdout.strip().splitlines()[-1].split("run folder: ")[1])
     return folder, run_dir
@@ -50,7 +44,7 @@ def test_the_cli_trains_a_new_head_on_the_shipped_model_for_own_classes(own_clas
 def test_the_cli_predicts_those_classes(own_classes_run):
     folder, run_dir = own_classes_run
     photo = sorted((folder / "smile").iterdir())[0]
-    result = fer("predict", "--model", run_dir / "model.keras", photo)
+    result = run_fer_core("predict", "--model", run_dir / "model.keras", photo, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     face = json.loads(result.stdout)[0]["faces"][0]
     assert set(face["probabilities"]) == set(CLASSES)

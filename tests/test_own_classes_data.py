@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_fixtures import run_data_cli
 from own_classes_fixtures import make_face_photo_folder, zip_folder
 from PIL import Image
 from streamlit.testing.v1 import AppTest
-from test_bad_data_files import run_data_cli
 
 from fer_core import CLASS_NAMES, DataError, load_fer2013, load_fer2013_bytes
 from fer_core.data import dataset as dataset_module

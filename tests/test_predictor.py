@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from model_fixtures import tiny_flip_model, tiny_flip_zoom_model, tiny_model  # noqa: F401  (pytest fixtures)
 from PIL import Image
 
 from fer_core.data.fer2013 import CLASS_NAMES

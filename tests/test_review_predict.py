@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 import streamlit as st
 from app_fixtures import install_model_run
-from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -36,7 +35,7 @@ def counting(monkeypatch, target: str) -> list:
     return calls
 
 
-def test_a_decoded_photo_is_not_decoded_again_and_gets_the_same_faces(tiny_model, monkeypatch):  # noqa: F811
+def test_a_decoded_photo_is_not_decoded_again_and_gets_the_same_faces(tiny_model, monkeypatch):
     model = Predictor(tiny_model)
     photo = ASTRONAUT.read_bytes()
     from_bytes = model.predict(photo)
@@ -47,7 +46,7 @@ def test_a_decoded_photo_is_not_decoded_again_and_gets_the_same_faces(tiny_model
     assert from_image.to_dict() == from_bytes.to_dict() and from_image.faces
 
 
-def test_a_face_keeps_its_class_index_and_its_json_is_unchanged(tiny_model):  # noqa: F811
+def test_a_face_keeps_its_class_index_and_its_json_is_unchanged(tiny_model):
     model = Predictor(tiny_model)
     result = model.predict(ASTRONAUT.read_bytes())
     assert result.faces
@@ -56,7 +55,7 @@ def test_a_face_keeps_its_class_index_and_its_json_is_unchanged(tiny_model):  # 
         assert set(face.to_dict()) == {"box", "top_k", "probabilities", "fallback"}
 
 
-def test_the_classifier_takes_a_contract_already_read(tiny_model, monkeypatch):  # noqa: F811
+def test_the_classifier_takes_a_contract_already_read(tiny_model, monkeypatch):
     info = read_model_info(tiny_model)
     reads = counting(monkeypatch, "fer_core.prediction.face_classifier.read_model_info")
     classifier = FaceClassifier(tiny_model, info)
@@ -94,7 +93,7 @@ def test_the_detector_finds_a_face_in_one_window_as_detect_faces_does():
 
 
 @pytest.fixture
-def model_run(tiny_model):  # noqa: F811
+def model_run(tiny_model):
     return install_model_run(Path(os.environ["FER_RUNS_DIR"]), "20260101-000000-tiny_test", tiny_model)
 
 

@@ -14,7 +14,6 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 from test_app_collect import SESSION, collect_page
 from test_app_video import Upload, until_analysed
-from video_fixtures import crossing_clip  # noqa: F401 (pytest fixture)
 
 from fer_core.data.collected_classes import CollectedClasses
 from fer_core.prediction.face_tracking import TrackedFace
@@ -64,7 +63,7 @@ class CountedUpload(Upload):
         return super().getvalue()
 
 
-def test_a_rerun_of_the_video_page_does_not_hash_the_clip_again(monkeypatch, crossing_clip, tmp_path):  # noqa: F811
+def test_a_rerun_of_the_video_page_does_not_hash_the_clip_again(monkeypatch, crossing_clip, tmp_path):
     monkeypatch.setenv("FER_CACHE_DIR", str(tmp_path / "cache"))
     copy = tmp_path / "hashed once.mp4"  # a file id of its own: no digest cached by another test
     copy.write_bytes(crossing_clip.read_bytes())

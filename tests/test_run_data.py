@@ -1,32 +1,18 @@
 """A run keeps its data: another visitor's uploads do not evict the upload a stopped run resumes from, and where it
 is gone anyway, Resume says in one sentence which file to upload again, by its own name, never a server path."""
 
-import hashlib
 import json
 import os
 import time
 from pathlib import Path
 
 import pytest
+from app_fixtures import FakeUpload
 
 from fer_core.errors import JobError
 from fer_core.training import jobs
 from fer_core.training.runs import TrainingRun, uploads_dir, uploads_needed
 from ui import cached
-
-
-class FakeUpload:
-    """What st.file_uploader hands the page: a name, an id and the bytes."""
-
-    def __init__(self, name: str, data: bytes):
-        self.name, self._data, self.size = name, data, len(data)
-        self.file_id = hashlib.sha1(data).hexdigest()
-
-    def getbuffer(self):
-        return memoryview(self._data)
-
-    def getvalue(self):
-        return self._data
 
 
 def stopped_run(runs: Path, name: str, data: Path, state: str = "stopped", epochs: int = 3) -> TrainingRun:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from model_fixtures import tiny_model  # noqa: F401  (pytest fixture)
 
 from fer_core.errors import FERError
 from fer_core.prediction.face_classifier import FaceClassifier

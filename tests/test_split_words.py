@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from app_fixtures import install_model_run
-from model_fixtures import tiny_model  # noqa: F401 (a pytest fixture)
 from own_classes_fixtures import zip_folder
 from PIL import Image
 from streamlit.testing.v1 import AppTest
@@ -27,7 +26,7 @@ FER2013_WORDS = ("Usage", "PublicTest", "PrivateTest")
 def write_crops(root: Path, names_by_class: dict[str, list[str]], seed: int = 0) -> Path:
     """48×48 grey crops (read as they are, no face detection) at root/<class>/<name>; names may hold a folder."""
     rng = np.random.default_rng(seed)
-    for label, (class_name, names) in enumerate(names_by_class.items()):
+    for class_name, names in names_by_class.items():
         for name in names:
             path = root / class_name / name if "/" not in name else root / name.replace("{class}", class_name)
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -148,7 +147,7 @@ def test_the_shipped_cards_say_which_faces_they_were_scored_on():
     assert on_sample["n"] == len(sample) == 345 and on_sample["data"] == BUILT_IN_SAMPLE.name
 
 
-def scored_run(tiny_model, name: str, faces_sha1: str, caveats: list[str]) -> Path:  # noqa: F811
+def scored_run(tiny_model, name: str, faces_sha1: str, caveats: list[str]) -> Path:
     model = install_model_run(Path(os.environ["FER_RUNS_DIR"]), name, tiny_model)
     info = json.loads(model.with_suffix(".json").read_text())
     info["card"]["evaluation"] = {"n": 345, "split": "test", "data": "fer2013_sample.csv.gz", "accuracy": 0.5,
@@ -157,7 +156,7 @@ def scored_run(tiny_model, name: str, faces_sha1: str, caveats: list[str]) -> Pa
     return model
 
 
-def test_predict_compares_with_seed_cnn_only_on_the_same_faces(tiny_model):  # noqa: F811
+def test_predict_compares_with_seed_cnn_only_on_the_same_faces(tiny_model):
     sample = load_fer2013(BUILT_IN_SAMPLE).split("test")
     caveat = score_caveats(True)[0]
     seed_faces = json.loads(SEED_MODEL.with_suffix(".json").read_text())["card"]["evaluation"]["faces_sha1"]
@@ -174,7 +173,7 @@ def test_predict_compares_with_seed_cnn_only_on_the_same_faces(tiny_model):  # n
         assert any("scored on 345 test faces of fer2013_sample.csv.gz" in c for c in captions)
 
 
-def test_home_says_which_faces_each_figure_is_on_and_shows_the_active_data_s(tiny_model):  # noqa: F811
+def test_home_says_which_faces_each_figure_is_on_and_shows_the_active_data_s(tiny_model):
     at = AppTest.from_file(APP, default_timeout=60).run()  # the shipped model on the built-in sample
     assert not at.exception
     text = [m.value for m in at.markdown if "test accuracy" in m.value]
@@ -206,7 +205,7 @@ def test_the_same_person_in_train_and_test_folders_is_named_and_the_score_called
     assert load_fer2013(write_crops(tmp_path / "apart", {"smile": apart, "frown": apart})).photo_split == "folders"
 
 
-def test_the_train_page_says_under_a_run_s_test_figure_that_it_is_optimistic(tiny_model):  # noqa: F811
+def test_the_train_page_says_under_a_run_s_test_figure_that_it_is_optimistic(tiny_model):
     caveat = score_caveats(True, "folders")[0]
     model = scored_run(tiny_model, "20260101-000003-own_classes", "0" * 40, [caveat])
     evaluation = json.loads(model.with_suffix(".json").read_text())["card"]["evaluation"]

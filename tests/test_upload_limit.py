@@ -6,7 +6,7 @@ import pytest
 def test_a_file_over_the_limit_that_reaches_the_server_is_refused_with_the_same_advice(tmp_path, monkeypatch):
     """The browser's check can be bypassed (a crafted request): the server checks the bytes it received."""
     import streamlit as st
-    from test_run_data import FakeUpload
+    from app_fixtures import FakeUpload
 
     from fer_core.errors import UploadTooLarge
     from fer_core.settings import load_settings

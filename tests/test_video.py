@@ -7,22 +7,17 @@ import errno
 import hashlib
 import io
 import json
-import subprocess
-import sys
 import time
 
 import av
 import numpy as np
 import pytest
-from video_fixtures import (  # noqa: F401
+from cli_fixtures import run_fer_core
+from video_fixtures import (
     ASSETS,
     CLIP_FPS,
-    REPO,
     SHIPPED_MODEL,
     SlowPredictor,
-    clip_with_sound,
-    crossing_clip,
-    predictor,
     still_frames,
     write_clip_with_tone,
 )
@@ -39,7 +34,7 @@ from fer_core.settings import load_settings
 from scripts.make_test_clip import crossing_frames, grid_frame, write_clip
 
 
-def test_each_person_keeps_one_number_as_they_cross(crossing_clip, predictor):  # noqa: F811
+def test_each_person_keeps_one_number_as_they_cross(crossing_clip, predictor):
     analysis = analyse_video(crossing_clip, predictor)
     assert analysis.analysed_frames == 30
     assert [p.person for p in analysis.people] == [1, 2]
@@ -55,7 +50,7 @@ def test_each_person_keeps_one_number_as_they_cross(crossing_clip, predictor):  
     assert starts[0] < 100 and starts[1] > 400  # one from the left, one from the right
 
 
-def test_one_timeline_entry_per_analysed_frame_in_one_shape(crossing_clip, predictor):  # noqa: F811
+def test_one_timeline_entry_per_analysed_frame_in_one_shape(crossing_clip, predictor):
     analysis = analyse_video(crossing_clip, predictor, fps=4)
     assert analysis.analysed_frames == 10  # 2.5 s at 4 a second: 0, 0.25, … 2.25
     assert np.allclose(np.diff(analysis.frame_times), 0.25, atol=1 / CLIP_FPS)
@@ -85,7 +80,7 @@ def test_one_timeline_entry_per_analysed_frame_in_one_shape(crossing_clip, predi
     assert first["top1"] == entry["top_k"][0]["label"] and float(first["happy"]) == entry["probabilities"]["happy"]
 
 
-def test_the_annotated_video_decodes_as_h264_with_every_frame_of_the_clip(crossing_clip, predictor, tmp_path):  # noqa: F811
+def test_the_annotated_video_decodes_as_h264_with_every_frame_of_the_clip(crossing_clip, predictor, tmp_path):
     out = tmp_path / "annotated.mp4"
     analysis = analyse_video(crossing_clip, predictor, fps=6, annotated_path=out)
     with av.open(str(out)) as container:
@@ -115,7 +110,7 @@ def clip_streams(path) -> dict:
     return facts
 
 
-def test_a_24_fps_clip_with_sound_analysed_at_5_fps_plays_like_the_original(clip_with_sound, predictor, tmp_path):  # noqa: F811
+def test_a_24_fps_clip_with_sound_analysed_at_5_fps_plays_like_the_original(clip_with_sound, predictor, tmp_path):
     out = tmp_path / "annotated.mp4"
     analysis = analyse_video(clip_with_sound, predictor, fps=5, annotated_path=out)
     source, annotated = clip_streams(clip_with_sound), clip_streams(out)
@@ -127,7 +122,7 @@ def test_a_24_fps_clip_with_sound_analysed_at_5_fps_plays_like_the_original(clip
                                                      "sound": "aac"}
 
 
-def test_boxes_move_between_analysed_frames(clip_with_sound, predictor, tmp_path):  # noqa: F811
+def test_boxes_move_between_analysed_frames(clip_with_sound, predictor, tmp_path):
     out = tmp_path / "annotated.mp4"
     analysis = analyse_video(clip_with_sound, predictor, fps=5, annotated_path=out)
     with av.open(str(out)) as container:
@@ -144,7 +139,7 @@ def test_boxes_move_between_analysed_frames(clip_with_sound, predictor, tmp_path
     assert (red[:, 0] - red[:, 2]).max() > 60
 
 
-def test_sound_browsers_cannot_play_from_an_mp4_is_reencoded_as_aac(tmp_path, predictor):  # noqa: F811
+def test_sound_browsers_cannot_play_from_an_mp4_is_reencoded_as_aac(tmp_path, predictor):
     clip = write_clip_with_tone(tmp_path / "tone.mkv")
     out = tmp_path / "annotated.mp4"
     analysis = analyse_video(clip, predictor, fps=5, annotated_path=out)
@@ -155,7 +150,7 @@ def test_sound_browsers_cannot_play_from_an_mp4_is_reencoded_as_aac(tmp_path, pr
     assert np.sqrt(np.mean(samples ** 2)) == pytest.approx(0.3 / np.sqrt(2), rel=0.1)  # the tone, not silence
 
 
-def test_sound_that_cannot_be_written_leaves_the_pictures_and_says_so(clip_with_sound, predictor, tmp_path,  # noqa: F811
+def test_sound_that_cannot_be_written_leaves_the_pictures_and_says_so(clip_with_sound, predictor, tmp_path,
                                                                      monkeypatch):
     from fer_core.prediction.video_clips import AnnotatedVideoWriter
 
@@ -176,7 +171,7 @@ def test_sound_that_cannot_be_written_leaves_the_pictures_and_says_so(clip_with_
 
 
 def test_a_clip_longer_than_the_every_frame_limit_gets_its_analysed_frames_with_sound_and_a_note(
-        clip_with_sound, predictor, tmp_path):  # noqa: F811
+        clip_with_sound, predictor, tmp_path):
     out = tmp_path / "annotated.mp4"
     analysis = analyse_video(clip_with_sound, predictor, fps=5, annotated_path=out, annotate_every_frame_seconds=2)
     annotated = clip_streams(out)
@@ -187,7 +182,7 @@ def test_a_clip_longer_than_the_every_frame_limit_gets_its_analysed_frames_with_
                and "FER_ANNOTATE_EVERY_FRAME_SECONDS" in note for note in analysis.notes)
 
 
-def test_drawing_the_annotated_clip_can_be_stopped(clip_with_sound, predictor, tmp_path):  # noqa: F811
+def test_drawing_the_annotated_clip_can_be_stopped(clip_with_sound, predictor, tmp_path):
     asked = []
     with pytest.raises(AnalysisStopped):  # asked once a frame in the analysis (60), then again while drawing
         analyse_video(clip_with_sound, predictor, fps=5, annotated_path=tmp_path / "annotated.mp4",
@@ -195,7 +190,7 @@ def test_drawing_the_annotated_clip_can_be_stopped(clip_with_sound, predictor, t
     assert len(asked) == 71
 
 
-def test_progress_reports_frames_done_and_time_left(crossing_clip, predictor, monkeypatch):  # noqa: F811
+def test_progress_reports_frames_done_and_time_left(crossing_clip, predictor, monkeypatch):
     monkeypatch.setattr("fer_core.prediction.video_analysis.PROGRESS_EVERY_SECONDS", 0)
     reports = []
     analyse_video(crossing_clip, predictor, progress=reports.append)
@@ -255,7 +250,7 @@ def test_crossing_boxes_are_matched_by_where_each_was_heading():
     assert people[1] == sorted(people[1], reverse=True) and people[2] == sorted(people[2])
 
 
-def test_live_analyser_draws_boxes_on_frames(predictor):  # noqa: F811
+def test_live_analyser_draws_boxes_on_frames(predictor):
     live = LiveAnalyser(predictor)
     frames = list(crossing_frames(640, 480, 30))
     out = [live.annotate(frame, time=i / 15) for i, frame in enumerate(frames)]
@@ -268,28 +263,28 @@ def test_live_analyser_draws_boxes_on_frames(predictor):  # noqa: F811
 
 # Bad input: each gets one sentence, and nothing unbounded happens.
 
-def test_text_renamed_mp4_is_not_a_video(tmp_path, predictor):  # noqa: F811
+def test_text_renamed_mp4_is_not_a_video(tmp_path, predictor):
     path = tmp_path / "notes.mp4"
     path.write_text("these are my lecture notes, not a video\n" * 20)
     with pytest.raises(VideoError, match="notes.mp4 is not a video FER Studio can read"):
         analyse_video(path, predictor)
 
 
-def test_an_empty_file_is_not_a_video(tmp_path, predictor):  # noqa: F811
+def test_an_empty_file_is_not_a_video(tmp_path, predictor):
     path = tmp_path / "empty.mp4"
     path.write_bytes(b"")
     with pytest.raises(VideoError, match=r"empty.mp4 is empty \(0 bytes\), so it is not a video"):
         analyse_video(path, predictor)
 
 
-def test_a_truncated_clip_is_damaged_or_cut_short(crossing_clip, tmp_path, predictor):  # noqa: F811
+def test_a_truncated_clip_is_damaged_or_cut_short(crossing_clip, tmp_path, predictor):
     path = tmp_path / "cut.mp4"
     path.write_bytes(crossing_clip.read_bytes()[: crossing_clip.stat().st_size // 2])
     with pytest.raises(VideoError, match="cut.mp4 starts like a MP4/MOV file but is damaged or cut short"):
         analyse_video(path, predictor)
 
 
-def test_a_truncated_clip_with_its_index_first_keeps_the_frames_before_the_cut(tmp_path, predictor):  # noqa: F811
+def test_a_truncated_clip_with_its_index_first_keeps_the_frames_before_the_cut(tmp_path, predictor):
     whole = tmp_path / "whole.mkv"
     write_clip(whole, crossing_frames(320, 240, 40), fps=10)
     cut = tmp_path / "cut.mkv"
@@ -299,7 +294,7 @@ def test_a_truncated_clip_with_its_index_first_keeps_the_frames_before_the_cut(t
     assert any("cut short" in note for note in analysis.notes)
 
 
-def test_an_audio_only_file_has_no_pictures(tmp_path, predictor):  # noqa: F811
+def test_an_audio_only_file_has_no_pictures(tmp_path, predictor):
     path = tmp_path / "interview.m4a"
     with av.open(str(path), "w", format="mp4") as out:
         stream = out.add_stream("aac", rate=16000)
@@ -312,12 +307,12 @@ def test_an_audio_only_file_has_no_pictures(tmp_path, predictor):  # noqa: F811
         analyse_video(path, predictor)
 
 
-def test_a_still_photo_is_sent_to_the_predict_page(predictor):  # noqa: F811
+def test_a_still_photo_is_sent_to_the_predict_page(predictor):
     with pytest.raises(VideoError, match="astronaut.jpg is a still image, not a video"):
         analyse_video(ASSETS / "astronaut.jpg", predictor)
 
 
-def test_variable_frame_rate_uses_each_frames_own_time(tmp_path, predictor):  # noqa: F811
+def test_variable_frame_rate_uses_each_frames_own_time(tmp_path, predictor):
     times = [0.0, 0.04, 0.08, 0.2, 0.24, 0.5, 0.54, 0.58, 1.0]
     path = write_clip(tmp_path / "vfr.mp4", crossing_frames(320, 240, len(times)), times=times)
     analysis = analyse_video(path, predictor)
@@ -325,7 +320,7 @@ def test_variable_frame_rate_uses_each_frames_own_time(tmp_path, predictor):  # 
     assert any("variable frame rate" in note for note in analysis.notes)
 
 
-def test_a_rotated_phone_clip_is_turned_upright(tmp_path, predictor):  # noqa: F811
+def test_a_rotated_phone_clip_is_turned_upright(tmp_path, predictor):
     path = write_clip(tmp_path / "phone.mp4", crossing_frames(480, 320, 6), fps=6, rotation=90)
     with open_clip(path) as clip:
         assert (clip.width, clip.height) == (320, 480) and clip.rotation == 90
@@ -347,7 +342,7 @@ PHONE_CLIPS = {
 
 
 @pytest.mark.parametrize("name", list(PHONE_CLIPS))
-def test_clips_as_phones_and_browsers_record_them(name, tmp_path, predictor):  # noqa: F811
+def test_clips_as_phones_and_browsers_record_them(name, tmp_path, predictor):
     options = dict(PHONE_CLIPS[name])
     turns = options.get("rotation", 0) // 90
     # Portrait frames of two people crossing, stored as the phone stores them: turned back by the tag's rotation.
@@ -362,7 +357,7 @@ def test_clips_as_phones_and_browsers_record_them(name, tmp_path, predictor):  #
         assert list(analysis.frame_times) == pytest.approx(options["times"], abs=1e-3)
 
 
-def test_4k_frames_are_shrunk_before_detection(tmp_path, predictor):  # noqa: F811
+def test_4k_frames_are_shrunk_before_detection(tmp_path, predictor):
     path = write_clip(tmp_path / "uhd.mp4", still_frames(next(crossing_frames(3840, 2160, 2)), 3), fps=30)
     analysis = analyse_video(path, predictor)
     assert (analysis.clip["analysed_width"], analysis.clip["analysed_height"]) == (ANALYSIS_MAX_SIDE, 540)
@@ -370,7 +365,7 @@ def test_4k_frames_are_shrunk_before_detection(tmp_path, predictor):  # noqa: F8
     assert len(analysis.people) == 2
 
 
-def test_a_two_hour_clip_is_refused_before_it_is_decoded(tmp_path, predictor):  # noqa: F811
+def test_a_two_hour_clip_is_refused_before_it_is_decoded(tmp_path, predictor):
     path = write_clip(tmp_path / "lecture.mp4", still_frames(np.zeros((64, 64, 3), np.uint8), 2), times=[0, 7200])
     with pytest.raises(VideoError, match="lecture.mp4 is 2 h 00 min long; this server analyses clips up to 30:00 min"):
         analyse_video(path, predictor)
@@ -380,13 +375,13 @@ def test_a_two_hour_clip_is_refused_before_it_is_decoded(tmp_path, predictor):  
         load_settings({"FER_MAX_VIDEO_SECONDS": "an hour"}, environ={})
 
 
-def test_frames_past_the_cap_stop_the_analysis_whatever_the_header_says(crossing_clip):  # noqa: F811
+def test_frames_past_the_cap_stop_the_analysis_whatever_the_header_says(crossing_clip):
     with open_clip(crossing_clip) as clip, pytest.raises(VideoError, match="crossing.mp4 runs past 1.0 s; this server"):
         for _ in clip.frames(max_seconds=1.0):
             pass
 
 
-def test_a_clip_with_no_face_says_so(tmp_path, predictor):  # noqa: F811
+def test_a_clip_with_no_face_says_so(tmp_path, predictor):
     from fer_core.prediction.photos import load_image
 
     coffee = np.asarray(load_image(ASSETS / "coffee.jpg").convert("RGB").resize((320, 240)))
@@ -396,7 +391,7 @@ def test_a_clip_with_no_face_says_so(tmp_path, predictor):  # noqa: F811
     assert analysis.to_dict()["people"] == [] and analysis.to_csv().count("\n") == 1
 
 
-def test_thirty_faces_in_a_frame_are_bounded_and_said(tmp_path, predictor):  # noqa: F811
+def test_thirty_faces_in_a_frame_are_bounded_and_said(tmp_path, predictor):
     path = write_clip(tmp_path / "crowd.mp4", still_frames(grid_frame(960, 800, 6, 5), 3), fps=3)
     analysis = analyse_video(path, predictor)
     assert analysis.most_faces_in_a_frame == 30
@@ -405,7 +400,7 @@ def test_thirty_faces_in_a_frame_are_bounded_and_said(tmp_path, predictor):  # n
     assert per_frame.tolist() == [MAX_FACES_PER_FRAME] * 3
 
 
-def test_every_container_the_page_accepts_is_read(tmp_path, predictor):  # noqa: F811
+def test_every_container_the_page_accepts_is_read(tmp_path, predictor):
     for name, codec in (("clip.webm", "libvpx"), ("clip.mov", "libx264"), ("clip.avi", "mpeg4"), ("clip.gif", "gif")):
         path = write_clip(tmp_path / name, crossing_frames(320, 240, 4), fps=4, codec=codec)
         analysis = analyse_video(path, predictor)
@@ -414,14 +409,9 @@ def test_every_container_the_page_accepts_is_read(tmp_path, predictor):  # noqa:
 
 # The command line
 
-def fer(*args):
-    return subprocess.run([sys.executable, "-m", "fer_core", *map(str, args)], capture_output=True, text=True,
-                          cwd=REPO, timeout=300)
-
-
-def test_cli_video_prints_json_csv_and_writes_the_annotated_clip(crossing_clip, tmp_path):  # noqa: F811
+def test_cli_video_prints_json_csv_and_writes_the_annotated_clip(crossing_clip, tmp_path):
     out = tmp_path / "annotated.mp4"
-    result = fer("video", crossing_clip, "--fps", "4", "--json", "--out", out)
+    result = run_fer_core("video", crossing_clip, "--fps", "4", "--json", "--out", out)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["analysed_frames"] == 10 and len(data["people"]) == 2
@@ -429,15 +419,15 @@ def test_cli_video_prints_json_csv_and_writes_the_annotated_clip(crossing_clip, 
     assert f"wrote {out} (30 frames at 12 frames/s, no sound: the clip has none)" in result.stderr
     with av.open(str(out)) as container:
         assert sum(1 for _ in container.decode(video=0)) == 30  # the clip's every frame, 10 of them analysed
-    csv = fer("video", crossing_clip, "--fps", "4", "--csv")
+    csv = run_fer_core("video", crossing_clip, "--fps", "4", "--csv")
     assert csv.returncode == 0 and len(csv.stdout.splitlines()) == 1 + 20
-    summary = fer("video", crossing_clip, "--fps", "4")
+    summary = run_fer_core("video", crossing_clip, "--fps", "4")
     assert "2 people" in summary.stdout and "person 1:" in summary.stdout
 
 
-def test_cli_video_writes_the_annotated_clip_at_the_clips_rate_with_its_sound(clip_with_sound, tmp_path):  # noqa: F811
+def test_cli_video_writes_the_annotated_clip_at_the_clips_rate_with_its_sound(clip_with_sound, tmp_path):
     out = tmp_path / "annotated.mp4"
-    result = fer("video", clip_with_sound, "--fps", "5", "--out", out)
+    result = run_fer_core("video", clip_with_sound, "--fps", "5", "--out", out)
     assert result.returncode == 0, result.stderr
     assert "analysed 13/13 frames" in result.stderr and "drew 60/60 frames" in result.stderr
     assert f"wrote {out} (60 frames at 24 frames/s, with the clip's sound)" in result.stderr
@@ -446,17 +436,17 @@ def test_cli_video_writes_the_annotated_clip_at_the_clips_rate_with_its_sound(cl
     assert annotated["sound"] == "aac" and annotated["sound_seconds"] == pytest.approx(source["sound_seconds"], abs=0.05)
 
 
-def test_cli_video_missing_file_and_bad_fps_are_one_line_each(tmp_path, crossing_clip):  # noqa: F811
-    missing = fer("video", tmp_path / "nowhere.mp4")
+def test_cli_video_missing_file_and_bad_fps_are_one_line_each(tmp_path, crossing_clip):
+    missing = run_fer_core("video", tmp_path / "nowhere.mp4")
     assert missing.returncode == 2 and f"error: There is no file {tmp_path / 'nowhere.mp4'}." in missing.stderr
-    bad_rate = fer("video", crossing_clip, "--fps", "0")
+    bad_rate = run_fer_core("video", crossing_clip, "--fps", "0")
     assert bad_rate.returncode == 2 and "error: fps must be above 0 and at most 120, not 0.0." in bad_rate.stderr
 
 
 def test_cli_video_bad_input_is_one_line_and_exit_2(tmp_path):
     path = tmp_path / "notes.mp4"
     path.write_text("not a video")
-    result = fer("video", path)
+    result = run_fer_core("video", path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert errors == ["error: notes.mp4 is not a video FER Studio can read (its contents are not in a video format "
@@ -468,7 +458,7 @@ def digest(clip: bytes) -> str:
     return hashlib.sha1(clip).hexdigest()
 
 
-def test_a_saved_analysis_is_made_once_in_the_background_and_shared(crossing_clip, predictor, tmp_path):  # noqa: F811
+def test_a_saved_analysis_is_made_once_in_the_background_and_shared(crossing_clip, predictor, tmp_path):
     clip = crossing_clip.read_bytes()
     saved = SavedAnalysis.for_clip(tmp_path / "videos", digest(clip), SHIPPED_MODEL, 4)
     assert saved == SavedAnalysis.for_clip(tmp_path / "videos", digest(clip), SHIPPED_MODEL, 4)
@@ -515,7 +505,7 @@ def _connected():
     return True
 
 
-def test_a_sessions_new_clip_or_rate_stops_its_old_analysis(jobs, crossing_clip, predictor, tmp_path):  # noqa: F811
+def test_a_sessions_new_clip_or_rate_stops_its_old_analysis(jobs, crossing_clip, predictor, tmp_path):
     clip, slow = crossing_clip.read_bytes(), SlowPredictor(predictor, 0.1)
     every_frame = SavedAnalysis.for_clip(tmp_path / "videos", digest(clip), SHIPPED_MODEL, None)
     first = AnalysisJob.start(every_frame, io.BytesIO(clip), slow, session="s", alive=_connected)
@@ -536,7 +526,7 @@ def test_a_sessions_new_clip_or_rate_stops_its_old_analysis(jobs, crossing_clip,
     assert _until(lambda: third.done) < 5 and third.state == "stopped"
 
 
-def test_the_server_runs_at_most_its_cap_and_queues_the_rest(jobs, crossing_clip, predictor, tmp_path):  # noqa: F811
+def test_the_server_runs_at_most_its_cap_and_queues_the_rest(jobs, crossing_clip, predictor, tmp_path):
     clip, slow = crossing_clip.read_bytes(), SlowPredictor(predictor, 0.1)
     started = [AnalysisJob.start(SavedAnalysis.for_clip(tmp_path / "videos", digest(clip), SHIPPED_MODEL, fps),
                                  io.BytesIO(clip), slow, session=f"visitor {i}", alive=_connected, at_once=2, fps=fps)
@@ -551,7 +541,7 @@ def test_the_server_runs_at_most_its_cap_and_queues_the_rest(jobs, crossing_clip
         assert job.state == "done" and job.saved.exists()
 
 
-def test_an_analysis_nobody_waits_for_is_stopped(jobs, crossing_clip, predictor, tmp_path, monkeypatch):  # noqa: F811
+def test_an_analysis_nobody_waits_for_is_stopped(jobs, crossing_clip, predictor, tmp_path, monkeypatch):
     monkeypatch.setattr(AnalysisJob, "ABANDONED_AFTER_SECONDS", 1.0)
     clip, slow = crossing_clip.read_bytes(), SlowPredictor(predictor, 0.3)
     connected = [True]
@@ -578,7 +568,7 @@ def test_an_analysis_nobody_waits_for_is_stopped(jobs, crossing_clip, predictor,
     assert polled.state == "running" and AnalysisJob.running_count() == 1
 
 
-def test_a_failed_analysis_is_not_kept_for_anyone(jobs, crossing_clip, predictor, tmp_path, monkeypatch):  # noqa: F811
+def test_a_failed_analysis_is_not_kept_for_anyone(jobs, crossing_clip, predictor, tmp_path, monkeypatch):
     from fer_core import atomic
     from fer_core.prediction import saved_analyses
 
@@ -606,7 +596,7 @@ def test_a_failed_analysis_is_not_kept_for_anyone(jobs, crossing_clip, predictor
     assert again.state == "done" and again.error is None and saved.exists()
 
 
-def test_a_clip_over_the_pixel_budget_is_refused_from_its_header_before_decoding(tmp_path, predictor):  # noqa: F811
+def test_a_clip_over_the_pixel_budget_is_refused_from_its_header_before_decoding(tmp_path, predictor):
     path = write_clip(tmp_path / "8k.mp4", still_frames(np.full((4320, 7680, 3), 90, np.uint8), 2), fps=30,
                       preset="ultrafast")
     sentence = (r"8k.mp4 is 2 frames of 7,680×4,320, 66 million pixels to decode; this server decodes up to 60 million "
@@ -637,7 +627,7 @@ def _streamed_mkv(path, frames, fps: int = 30):
     return path
 
 
-def test_a_clip_whose_header_hides_its_length_stops_at_the_pixel_budget(tmp_path, predictor):  # noqa: F811
+def test_a_clip_whose_header_hides_its_length_stops_at_the_pixel_budget(tmp_path, predictor):
     path = _streamed_mkv(tmp_path / "streamed.mkv", crossing_frames(320, 240, 30))
     with open_clip(path, max_pixels=320 * 240 * 10) as clip:  # the header cannot tell
         assert clip.duration is None and clip.frame_count is None
@@ -652,7 +642,7 @@ def test_frame_rates_are_written_as_numbers():
         "29.97 frames/s", "30 frames/s", "23.98 frames/s", "1,000 frames/s", "120 frames/s", "0.5 frames/s"]
 
 
-def test_video_scores_each_face_as_its_mirror_pair_and_says_so(crossing_clip, predictor):  # noqa: F811
+def test_video_scores_each_face_as_its_mirror_pair_and_says_so(crossing_clip, predictor):
     from fer_core.prediction.frame_analysis import VIDEO_TTA, video_tta
 
     assert predictor.classifier.info.tta == "flip_zoom" and VIDEO_TTA == "flip"
