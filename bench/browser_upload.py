@@ -17,9 +17,9 @@ import threading
 import time
 from pathlib import Path
 
+from bench.app_in_browser import chromium_page, running_app, wait_until_idle
 from bench.app_urls import page_url
 from bench.measure import tree_rss_bytes
-from scripts.take_screenshots import chromium_page, running_app, wait_until_idle
 from ui.pages import EXPLORE
 
 SAMPLE_SECONDS = 0.25

@@ -241,8 +241,8 @@ def _decode_only(clip: Path) -> dict:
 def _in_the_app(folder: Path, long_clip: Path, quick: bool) -> dict:
     """The server's memory while the Video page analyses the long clip, sampled with the page's own progress line;
     then Live mode's frames a second with the fake camera."""
+    from bench.app_in_browser import chromium_page, running_app
     from scripts.make_test_clip import crossing_frames, write_y4m
-    from scripts.take_screenshots import chromium_page, running_app
 
     camera = write_y4m(folder / "camera.y4m", crossing_frames(640, 480, 90), fps=30)
     fake_camera = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
@@ -350,7 +350,7 @@ def _sweep_8k(folder: Path, quick: bool) -> dict:
 
     from playwright.sync_api import sync_playwright
 
-    from scripts.take_screenshots import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, running_app, wait_until_idle
+    from bench.app_in_browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, running_app, wait_until_idle
 
     from .measure import descendants
 
