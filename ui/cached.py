@@ -113,7 +113,7 @@ def saliency_overlay(model: ModelFile, crop: np.ndarray, class_index: int) -> np
     return overlay(crop, saliency_map(load_predictor(model).classifier, crop, class_index))
 
 
-@st.cache_data(max_entries=16, show_spinner="Saving the upload on the server…")
+@st.cache_data(max_entries=16, show_spinner="Reading the upload…")
 def upload_digest(file_id: str, _upload) -> str:
     # getvalue, not getbuffer: an UploadedFile shares Streamlit's bytes until a buffer is exported, and getbuffer
     # would copy the whole upload (301 MB for Kaggle's CSV) and keep the copy as long as the upload is held.
