@@ -80,20 +80,22 @@ def job_estimate_line(config: TrainingConfig, settings, runs: list[RunSummary], 
             f"evaluation included ({estimate.basis}).")
 
 
-def shipped_card(path: Path) -> dict:
-    """A shipped model's card (models/*.json), where the page's figures of what a job achieved come from."""
-    return cached.card_file(str(path), path.stat().st_mtime) if path.exists() else {}
+def shipped_card(model_path: Path) -> dict:
+    """A shipped model's card (models/NAME.json), where the page's figures of what a job achieved come from."""
+    card_path = model_path.with_suffix(".json")
+    return cached.model_info(str(model_path), card_path.stat().st_mtime).card if card_path.exists() else {}
 
 
 def default_job_expectation() -> str:
     """What the default job and the shipped model measured, as their cards recorded it (never typed in here)."""
-    default_card = MODELS_DIR / f"{DEFAULTS.arch}.json"
-    default, shipped = shipped_card(default_card), shipped_card(SHIPPED_MODEL.with_suffix(".json"))
+    default_model = MODELS_DIR / f"{DEFAULTS.arch}.keras"
+    default, shipped = shipped_card(default_model), shipped_card(SHIPPED_MODEL)
     measured = ""
     if default.get("wall_clock_seconds") and default.get("evaluation"):
-        cores = next((part for part in default.get("machine", "").split(", ") if part.endswith("CPU cores")), "a CPU")
+        cores = default.get("hardware", {}).get("cores")
+        cores = f"{cores} CPU cores" if cores else "a CPU"
         measured = (f" trained on the full FER2013 in {round(default['wall_clock_seconds'] / 60)} minutes on {cores} "
-                    f"and scored {default['evaluation']['accuracy']:.1%} on PublicTest (models/{default_card.name}; "
+                    f"and scored {default['evaluation']['accuracy']:.1%} on PublicTest (models/{default_model.stem}.json; "
                     "the README compares it with the `fer` package)")
     figures = f" ({shipped['evaluation']['accuracy']:.1%})" if shipped.get("evaluation") else ""
     epochs = f" for {shipped['epochs_completed']} epochs" if shipped.get("epochs_completed") else ""
