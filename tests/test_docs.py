@@ -42,7 +42,8 @@ def test_the_readme_set_up_commands_are_what_ci_runs():
     assert commands == ["pip install -r requirements.txt && streamlit run streamlit_app.py",
                         "pip install -r requirements-dev.txt && python -m pytest"]
     ci = (ROOT / ".ci" / "run").read_text()
-    assert "pip install -q -r requirements-dev.txt && python -m pytest -q" in ci  # the same, quieter
+    # the same, quieter, with the linter first
+    assert "pip install -q -r requirements-dev.txt && ruff check . && python -m pytest -q" in ci
 
 
 def test_no_page_suggests_reading_emotions_in_classrooms_or_workplaces():
