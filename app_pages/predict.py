@@ -1,5 +1,6 @@
 """Predict: every face in a photo boxed and numbered, each with the crop the model saw, its top-3 emotions and a
-saliency map of what drove the top one. Results download as CSV and JSON."""
+saliency map of what drove the top one. Many photos (or a zip of them): the first few shown so, every face in one
+CSV, the same table `fer-studio predict --table` writes. Results download as CSV and JSON."""
 
 import csv
 import io
@@ -8,6 +9,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from fer_core.batch import photo_zip
+from fer_core.batch import rows as table_rows
 from fer_core.data.confined_files import MAX_PHOTO_MB
 from fer_core.data.fer2013 import CLASS_NAMES as FER2013_CLASSES
 from fer_core.errors import FERError, ImageError
@@ -23,13 +26,15 @@ CROP_SCALE = 4
 # Saliency costs one batch of occluded faces per face: drawn at once for the first few, on request for the rest.
 SALIENCY_AT_ONCE = 3
 SOURCE_LABELS = {"upload": "Upload photos", "camera": "Take a photo", "example": "Example photos"}
+# Photos shown in full (the photo, each face's chart and saliency map); any more go into the CSV only.
+SHOWN_IN_FULL = 10
 
 
 
-def as_csv(rows: list[dict]) -> str:
+def as_csv(rows: list[dict], columns: list[str]) -> str:
     """CSV text with the csv module: pandas would add a third of a second to the page's first run."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(dict.fromkeys(key for row in rows for key in row)))
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()
@@ -85,14 +90,27 @@ def training_time(seconds: float) -> str:
     return f"{seconds:.0f} s" if minutes < 1 else f"{minutes:.0f} min" if minutes < 90 else f"{minutes / 60:.1f} h"
 
 
-def chosen_photos(source: str) -> list[tuple[str, bytes]]:
+def chosen_photos(source: str) -> list[tuple[str, object]]:
+    """(name, the photo: its bytes, an upload, a (PhotoZip, member) pair, or the FERError that says why it cannot be
+    had) per photo."""
     if source == "upload":
-        uploads = st.file_uploader("Photos with faces", type=PHOTO_TYPES, accept_multiple_files=True,
-                                   key="photos", max_upload_size=min(MAX_PHOTO_MB, settings.max_upload_mb))
+        uploads = st.file_uploader("Photos with faces, or a zip of photos", type=PHOTO_TYPES + ["zip"],
+                                   accept_multiple_files=True, key="photos", max_upload_size=settings.max_upload_mb)
         if not uploads and pictures.example_photos():
             st.button("Try an example", icon=":material/photo:", key="try_example", on_click=show_examples,
                       help="The model's answer on a photo that ships with the app, shown as an upload's would be.")
-        return [(upload.name, upload.getvalue()) for upload in uploads or []]
+        photos = []
+        for upload in uploads or []:
+            if upload.name.lower().endswith(".zip"):
+                try:
+                    archive = photo_zip.PhotoZip(upload.getvalue(), upload.name)
+                except FERError as error:
+                    photos.append((upload.name, error))
+                else:  # each photo inflated only when its turn comes
+                    photos += [(f"{upload.name}/{member}", (archive, member)) for member in archive.names]
+            else:
+                photos.append((upload.name, upload))
+        return photos
     if source == "camera":
         shot = st.camera_input("Take a photo", key="camera_photo")
         return [("camera photo", shot.getvalue())] if shot else []
@@ -151,20 +169,35 @@ st.toggle("When no face is found, classify the whole image", key="whole_image", 
 if not photos:
     st.stop()
 
-results = []
-for photo_number, (name, photo) in enumerate(photos, start=1):  # two uploads may share a name: keys use the number
+def predicted(name: str, photo) -> tuple:
+    """(the photo's digest, its decoded image, its PredictionResult), or FERError with the reason."""
+    if isinstance(photo, FERError):
+        raise photo
+    if isinstance(photo, tuple):  # a photo in an uploaded zip
+        archive, member = photo
+        data = archive.read(member)
+    else:
+        data = photo if isinstance(photo, bytes) else photo.getvalue()
+    # Checked here, on the bytes the server received: the uploader's own limit is enforced only by the browser.
+    settings.check_upload(len(data), name, limit_mb=MAX_PHOTO_MB, error=ImageError)
+    image = load_image(data)  # decoded once: the prediction and the boxes drawn take this image
+    digest = cached.photo_digest(data)
+    whole_image = (st.session_state.get("whole_image", False)
+                   or digest in st.session_state.get("whole_image_photos", frozenset()))
+    return digest, image, cached.predict_photo(model, digest, image, whole_image)
+
+
+results, table = [], []  # per photo for the JSON; a row per face (or per unreadable photo) for the CSV
+in_full, in_table_only = photos[:SHOWN_IN_FULL], photos[SHOWN_IN_FULL:]
+for photo_number, (name, photo) in enumerate(in_full, start=1):  # two uploads may share a name: keys use the number
     st.subheader(plain(name))
     try:
-        # Checked here, on the bytes the server received: the uploader's own limit is enforced only by the browser.
-        settings.check_upload(len(photo), name, limit_mb=MAX_PHOTO_MB, error=ImageError)
-        image = load_image(photo)  # decoded once: the prediction and the boxes drawn take this image
-        digest = cached.photo_digest(photo)
-        whole_image = (st.session_state.get("whole_image", False)
-                       or digest in st.session_state.get("whole_image_photos", frozenset()))
-        result = cached.predict_photo(model, digest, image, whole_image)
+        digest, image, result = predicted(name, photo)
     except FERError as error:
         st.error(plain(error))
+        table.append(table_rows.error_row(name, str(error)))
         continue
+    table += table_rows.photo_rows(name, result)
     if not result.faces:
         st.warning(plain(result.message or "No face was found in this photo."))
         st.button("Classify the whole image", key=f"whole-{photo_number}", on_click=classify_whole_image,
@@ -182,14 +215,35 @@ for photo_number, (name, photo) in enumerate(photos, start=1):  # two uploads ma
         for number, face in enumerate(result.faces, start=1):
             show_face(photo_number, number, face, model)
 
-if results:
+if in_table_only:
+    st.subheader(f"{len(in_table_only):,} more photos")
+    bar = st.progress(0.0, text="Finding their faces…")
+    unreadable = 0
+    for done, (name, photo) in enumerate(in_table_only, start=1):
+        try:
+            _, _, result = predicted(name, photo)
+        except FERError as error:
+            table.append(table_rows.error_row(name, str(error)))
+            unreadable += 1
+        else:
+            table += table_rows.photo_rows(name, result)
+            if result.faces:
+                results.append({"image": name, **result.to_dict()})
+        bar.progress(done / len(in_table_only), text=f"Finding their faces… {done:,} of {len(in_table_only):,}")
+    bar.empty()
+    faces = sum(1 for row in table if not row.get("error"))
+    st.caption(plain(f"The first {SHOWN_IN_FULL} photos are shown above; every face of all {len(photos):,} "
+                     f"({faces:,} faces" + (f", {unreadable:,} photos that could not be read" if unreadable else "")
+                     + ") is in the CSV below."))
+
+if table:
     st.subheader("Download the results")
-    rows = [{"image": r["image"], "face": n, **{f"box_{k}": v for k, v in face["box"].items()},
-             **{f"top{rank}": ranked["label"] for rank, ranked in enumerate(face["top_k"], 1)},
-             **face["probabilities"]}
-            for r in results for n, face in enumerate(r["faces"], 1)]
+    columns = list(table_rows.photo_columns(model.info.class_names, 3))
     csv_column, json_column = st.columns(2)
-    csv_column.download_button("Results as CSV", as_csv(rows), file_name="emotions.csv",
-                               mime="text/csv", icon=":material/download:")
+    csv_column.download_button("Results as CSV", as_csv(table, columns), file_name="emotions.csv",
+                               mime="text/csv", icon=":material/download:",
+                               help="A row per face, as `fer-studio predict --table` writes: the photo, the box, "
+                                    "the top 3 and every class's probability; a photo that could not be read has a "
+                                    "row with the reason.")
     json_column.download_button("Results as JSON", json.dumps(results, indent=2), file_name="emotions.json",
                                 mime="application/json", icon=":material/download:")

@@ -9,6 +9,7 @@
     python -m bench --only load_memory     # server memory loading the full FER2013 as .csv, .gz, .zip, .tar.gz (~5 min)
     python -m bench --only face_framing    # faces that fill the frame, phantom faces, framing, turned and covered faces
     python -m bench --only estimates       # the Train page's estimate before Start vs the real job, 4 kinds (~8 min)
+    python -m bench --only batch           # a folder of 2,000 photos and one of clips into one table (~6 min)
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from .report import build_rows, results_markdown, table
 SECTIONS = {"parse": "bench.parse_csv", "cpu_training": "bench.cpu_training", "training": "bench.training_epoch",
             "prediction": "bench.prediction", "app": "bench.app_start", "video": "bench.video", "hosted": "bench.hosted",
             "own_classes": "bench.own_classes", "load_memory": "bench.load_memory", "face_framing": "bench.face_framing",
-            "estimates": "bench.estimates"}
+            "estimates": "bench.estimates", "batch": "bench.batch"}
 SECTION_TIMEOUT_SECONDS = 40 * 60
 
 

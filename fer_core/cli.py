@@ -13,9 +13,16 @@ from pathlib import Path
 from . import settings
 from .data.fer2013 import SPLITS
 from .errors import FERError, StillImageNotVideo, VideoError
+from .progress_bar import ProgressBar
 from .shipped_models import SHIPPED_MODEL
 
 EXIT_USER_ERROR = 2
+
+
+def program_name() -> str:
+    """How this command was started, to quote in a sentence: `fer-studio` (the installed command) or
+    `python -m fer_core`."""
+    return "fer-studio" if Path(sys.argv[0]).name == "fer-studio" else "python -m fer_core"
 
 
 def _print_json(data) -> None:
@@ -78,10 +85,10 @@ def command_train(args) -> int:
     lock_fd = settings.inherited_job_lock()
     if lock_fd is None:
         lock_fd = acquire_job_lock(runs_dir)
-    verbose = 1 if sys.stderr.isatty() else 2
+    verbose = 0 if args.quiet else 1  # a bar over the job on a terminal, a line per epoch in a log
     from .training import recipe  # imports TensorFlow: only now that the arguments are known to be good
 
-    command = "python -m fer_core " + " ".join(sys.argv[1:])
+    command = f"{program_name()} " + " ".join(sys.argv[1:])
     if args.resume:
         run = recipe.resume(run_dir, verbose=verbose)
     elif args.run_dir:
@@ -132,7 +139,9 @@ def command_evaluate(args) -> int:
     part = dataset.split(args.split)
     if len(part) == 0:
         raise FERError(f"The {args.split} split of {args.data} is empty.")
-    report = evaluate_probabilities(part.labels, classifier.predict_proba(part.images), classifier.info.class_names)
+    with ProgressBar("face", quiet=args.quiet or args.json, description="scoring") as bar:
+        probabilities = classifier.predict_proba(part.images, progress=bar.update)
+    report = evaluate_probabilities(part.labels, probabilities, classifier.info.class_names)
     report.update(split=args.split, split_notes=list(dataset.splits.notes), model=str(args.model), data=str(args.data),
                   faces_sha1=faces_digest(part.images, part.labels))  # two reports compare when these match
     if args.json:
@@ -152,37 +161,93 @@ def command_evaluate(args) -> int:
 
 
 def command_predict(args) -> int:
+    from .batch.inputs import find_photos
+
+    if args.table:
+        return _batch_table(args, "photo")
     from .prediction.predictor import Predictor
 
+    files = list(find_photos(args.images, args.glob, args.from_list))
     predictor = Predictor(args.model)
     results, failures = [], 0
-    for image in args.images:
-        try:
-            result = predictor.predict(image, top_k=args.top, whole_image_if_no_face=args.whole_image)
-            results.append({"image": image, **result.to_dict()})
-        except FERError as exc:
-            failures += 1
-            results.append({"image": image, "error": str(exc)})
-            print(f"error: {image}: {exc}", file=sys.stderr)
+    with ProgressBar("photo", quiet=args.quiet or len(files) < 2) as bar:
+        for done, image in enumerate(files):
+            bar.update(done, len(files))
+            try:
+                result = predictor.predict(image, top_k=args.top, whole_image_if_no_face=args.whole_image)
+                results.append({"image": str(image), **result.to_dict()})
+            except FERError as exc:
+                failures += 1
+                results.append({"image": str(image), "error": str(exc)})
+                print(f"error: {image}: {exc}", file=sys.stderr)
+        bar.update(len(files), len(files))
     _print_json(results)
     return EXIT_USER_ERROR if failures else 0
 
 
+def _batch_table(args, kind: str) -> int:
+    """predict or video with --table: every file's rows streamed to one table, over both cores, resumable."""
+    from . import batch
+
+    def say_error(file: str, sentence: str) -> None:
+        print(f"error: {file}: {sentence}", file=sys.stderr)
+
+    common = dict(model=args.model, out=args.table, format=args.format, pattern=args.glob, lists=args.from_list,
+                  resume=args.resume, workers=args.workers, top_k=args.top, on_error=say_error)
+    unit = "photo" if kind == "photo" else "clip"
+    with ProgressBar(unit, quiet=args.quiet) as bar:
+        if kind == "photo":
+            report = batch.photo_batch(args.images, whole_image_if_no_face=args.whole_image,
+                                       progress=bar.update, **common)
+        else:
+            report = batch.clip_batch(args.clips, fps=args.fps, max_seconds=args.max_seconds,
+                                      progress=bar.update, **common)
+    print(report.sentence(), file=sys.stderr)
+    return EXIT_USER_ERROR if report.failed else 0
+
+
 def command_video(args) -> int:
+    from .batch.inputs import find_clips
     from .prediction.predictor import Predictor
     from .prediction.video_analysis import analyse_video
     from .prediction.video_clips import clock, frame_rate_text
 
-    _refuse_unless_regular(Path(args.clip), "clip")  # a pipe would leave the decoder waiting forever
+    if args.table:
+        if args.json or args.csv:
+            raise FERError("--json and --csv print one clip's analysis; with --table every row goes to the table.")
+        if args.out:
+            raise FERError("--out writes one clip's annotated MP4: leave it out with --table, or analyse that clip on "
+                           "its own.")
+        return _batch_table(args, "clip")
+    clips = list(find_clips(args.clips, args.glob, args.from_list))
+    if not clips:
+        raise FERError(f"No clip was found in {', '.join(args.clips + args.from_list)} (.mp4, .webm, .mov, .avi, "
+                       ".gif, .mkv or .m4v; --glob chooses others).")
+    if len(clips) > 1:
+        raise FERError(f"That names {len(clips):,} clips: write their rows to one table with --table FILE.csv "
+                       "(or .jsonl, .parquet), or give one clip.")
+    clip = str(clips[0])
+    _refuse_unless_regular(Path(clip), "clip")  # a pipe would leave the decoder waiting forever
     predictor = Predictor(args.model)
-    show = _progress_printer(sys.stderr)
+    bars = {}  # a bar for the analysis, then one for drawing the annotated clip
+
+    def show(progress) -> None:
+        phase = "drawing" if progress.drawing else "analysing"
+        if phase not in bars:
+            for earlier in bars.values():
+                earlier.close()
+            bars[phase] = ProgressBar("frame", quiet=args.quiet, description=phase)
+        bars[phase].update(progress.frames_done, progress.frames_expected)
+
     try:
-        analysis = analyse_video(args.clip, predictor, fps=args.fps, annotated_path=args.out, progress=show,
+        analysis = analyse_video(clip, predictor, fps=args.fps, annotated_path=args.out, progress=show,
                                  max_seconds=args.max_seconds or settings.max_video_seconds())
     except StillImageNotVideo as error:  # the page's sentence points to the Predict page; here, the photo command
         raise VideoError(f"{error.name} is a still image, not a video: for photos, use "
-                         f"python -m fer_core predict {shlex.quote(args.clip)}") from error
-    show(None)
+                         f"{program_name()} predict {shlex.quote(clip)}") from error
+    finally:
+        for bar in bars.values():
+            bar.close()
     for note in analysis.notes:
         print(f"note: {note}", file=sys.stderr)
     if args.out:
@@ -216,28 +281,6 @@ def _refuse_unless_regular(path: Path, kind: str) -> None:
         raise FERError(f"{path} is not a regular file (a device, a pipe or a socket), so it was not read as a {kind}.")
 
 
-def _progress_printer(stream):
-    """A progress callback: one line rewritten in place on a terminal, a line every 5 seconds in a log."""
-    last = [0.0]
-
-    def show(progress) -> None:
-        if progress is None:
-            if stream.isatty():
-                stream.write("\n")
-            return
-        finished = progress.frames_done == progress.frames_expected
-        if not stream.isatty() and progress.elapsed_seconds - last[0] < 5 and not finished:
-            return
-        last[0] = progress.elapsed_seconds
-        total = f"/{progress.frames_expected:,}" if progress.frames_expected else ""
-        left = f", about {progress.seconds_left:.0f} s left" if progress.seconds_left is not None else ""
-        line = f"{'drew' if progress.drawing else 'analysed'} {progress.frames_done:,}{total} frames{left}"
-        stream.write(f"\r{line}\033[K" if stream.isatty() else line + "\n")
-        stream.flush()
-
-    return show
-
-
 def command_sample(args) -> int:
     from .data.dataset import load_fer2013
     from .data.sampling import stratified_sample, write_sample
@@ -267,7 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     defaults = TrainingConfig.defaults()  # the Train page and the benchmark start from the same
 
-    parser = argparse.ArgumentParser(prog="python -m fer_core", description="FER Studio: facial emotion recognition on FER2013.")
+    parser = argparse.ArgumentParser(prog=program_name(), description="FER Studio: facial emotion recognition on FER2013.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     data = sub.add_parser("data", help="counts per split and class")
@@ -320,6 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", default="runs", help="the runs folder; each run gets its own folder inside")
     train.add_argument("--resume", metavar="RUN_DIR", help="resume a stopped, crashed or killed run from its last checkpoint")
     train.add_argument("--run-dir", help=argparse.SUPPRESS)  # used by the app's job starter
+    train.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines on stderr")
     train.set_defaults(run=command_train)
 
     calibrate = sub.add_parser("calibrate", help="seconds per training batch of an architecture on this machine",
@@ -342,26 +386,38 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--split", default="test", choices=SPLITS)
     evaluate.add_argument("--skip-bad-rows", action="store_true")
     evaluate.add_argument("--json", action="store_true")
+    evaluate.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     evaluate.set_defaults(run=command_evaluate)
 
-    predict = sub.add_parser("predict", help="top-k emotions for every face in each image (JSON)")
-    predict.add_argument("images", nargs="+")
+    predict = sub.add_parser("predict", help="top-k emotions for every face in photos: JSON, or one table with --table")
+    predict.add_argument("images", nargs="*", metavar="PHOTO_OR_FOLDER",
+                         help="photos, and folders searched recursively for .jpg, .jpeg, .png, .bmp and .webp files")
     predict.add_argument("--model", default=str(SHIPPED_MODEL))
     predict.add_argument("--top", type=int, default=3)
     predict.add_argument("--whole-image", action="store_true", help="classify the whole image when no face is found")
+    _batch_arguments(predict, "photos", "a row per face")
     predict.set_defaults(run=command_predict)
 
-    video = sub.add_parser("video", help="every person's emotions over time in a clip (summary, --json or --csv)")
-    video.add_argument("clip")
+    video = sub.add_parser("video", help="every person's emotions over time in a clip (summary, --json or --csv), "
+                                         "or in many clips as one table with --table")
+    video.add_argument("clips", nargs="*", metavar="CLIP_OR_FOLDER",
+                       help="a clip, or with --table clips and folders searched recursively for "
+                            ".mp4, .webm, .mov, .avi, .gif, .mkv and .m4v files")
     video.add_argument("--model", default=str(SHIPPED_MODEL))
     video.add_argument("--fps", type=float, help="analyse this many frames a second (default: every frame)")
     video.add_argument("--out", help="also write the clip with numbered boxes and emotions as an H.264 MP4: every "
                                      "frame at the clip's rate, with its sound")
     video.add_argument("--max-seconds", type=float, help="refuse longer clips (default FER_MAX_VIDEO_SECONDS, 1800)")
+    video.add_argument("--top", type=int, default=3, help="with --table: the top-k columns of each row")
     formats = video.add_mutually_exclusive_group()
     formats.add_argument("--json", action="store_true", help="every person's timeline and summary as JSON")
     formats.add_argument("--csv", action="store_true", help="one row per person per analysed frame")
+    _batch_arguments(video, "clips", "a row per person per analysed frame")
     video.set_defaults(run=command_video)
+
+    app = sub.add_parser("app", help="start the Streamlit app (options after it go to `streamlit run`, e.g. "
+                                     "--server.port 8502)")
+    app.set_defaults(run=command_app)
 
     sample = sub.add_parser("sample", help="write a stratified sample (the app's built-in data)")
     sample.add_argument("path")
@@ -373,8 +429,49 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _batch_arguments(parser: argparse.ArgumentParser, what: str, row: str) -> None:
+    parser.add_argument("--from-list", action="append", default=[], metavar="FILE",
+                        help=f"also read the {what} named in FILE, one path a line (repeatable)")
+    parser.add_argument("--glob", metavar="PATTERN",
+                        help="in folders, only files matching PATTERN (e.g. '*.png' or 'session1/*'), any suffix")
+    parser.add_argument("--table", metavar="FILE",
+                        help=f"write one table, {row}, with a per-file summary beside it (FILE.files.*): .csv, "
+                             ".jsonl or .parquet (a folder of parts); the work is spread over --workers processes")
+    parser.add_argument("--format", choices=["csv", "jsonl", "parquet"], help="the table's format, if not its suffix")
+    parser.add_argument("--resume", action="store_true",
+                        help="go on with an existing --table: files it holds are skipped, a file cut short is redone")
+    parser.add_argument("--workers", type=int, help="processes for --table (default: one per CPU core)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+
+
+def command_app(args) -> int:
+    """`streamlit run` on the app's own script, with its .streamlit/config.toml settings as flags (Streamlit reads
+    that file from the current folder, which for an installed package is not the app's)."""
+    import tomllib
+
+    from .shipped_files import shipped_path
+
+    script = shipped_path("streamlit_app.py")
+    if not script.exists():
+        raise FERError(f"The app's pages are not installed with this copy of fer_core ({script} is missing).")
+    config = script.parent / ".streamlit" / "config.toml"
+    flags = []
+    if config.exists() and not Path(".streamlit/config.toml").exists():
+        for section, values in tomllib.loads(config.read_text(encoding="utf-8")).items():
+            for key, value in values.items():
+                flags += [f"--{section}.{key}", str(value).lower() if isinstance(value, bool) else str(value)]
+    command = [sys.executable, "-m", "streamlit", "run", str(script), *flags, *args.streamlit_args]
+    sys.stdout.flush()
+    os.execv(sys.executable, command)  # Streamlit takes this process's place: Ctrl-C and SIGTERM reach it
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if args.command == "app":
+        args.streamlit_args = unknown  # Streamlit's own options, passed on as they are
+    elif unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         return args.run(args)
     except FERError as exc:

@@ -27,6 +27,7 @@ Read by the library and the CLI too:
     FER_CACHE_DIR          where parsed datasets and analysed clips are cached (default ~/.cache/fer_studio)
     FER_CACHE_MB           disk the dataset cache may take, oldest evicted first (default 1000)
     FER_DEBUG              set: the CLI prints a traceback for an unexpected error
+    FER_BATCH_PARQUET_PART_ROWS  rows a batch table in Parquet holds back before writing a part (default 5000)
     FER_JOB_LOCK_FD        set by the app for the training job it starts: the job-lock descriptor it inherits
 """
 
@@ -241,6 +242,11 @@ def max_load_mb() -> int:
 
 def max_video_seconds() -> int:
     return _positive_int_or_default("FER_MAX_VIDEO_SECONDS", DEFAULT_MAX_VIDEO_SECONDS)
+
+
+def parquet_part_rows(default: int) -> int:
+    """FER_BATCH_PARQUET_PART_ROWS: rows a batch run's Parquet table holds back before it writes them as one part."""
+    return _positive_int_or_default("FER_BATCH_PARQUET_PART_ROWS", default)
 
 
 def debug() -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from . import (
     app,
+    batch,
     cpu_training,
     estimates,
     face_framing,
@@ -25,12 +26,13 @@ ROWS = (("parse", parse.parse_rows), ("cpu_training", cpu_training.cpu_training_
         ("training", training.training_rows), ("prediction", prediction.prediction_rows), ("app", app.app_rows),
         ("video", video.video_rows), ("hosted", hosted.hosted_rows), ("own_classes", own_classes.own_classes_rows),
         ("estimates", estimates.estimate_rows), ("load_memory", load_memory.load_memory_rows),
-        ("face_framing", face_framing.face_framing_rows))
+        ("face_framing", face_framing.face_framing_rows), ("batch", batch.batch_rows))
 DETAILS = (("parse", parse.parse_details), ("cpu_training", cpu_training.cpu_training_details),
            ("training", training.training_details), ("prediction", prediction.prediction_details),
            ("app", app.app_details), ("video", video.video_details), ("hosted", hosted.hosted_details),
            ("own_classes", own_classes.own_classes_details), ("load_memory", load_memory.load_memory_details),
-           ("face_framing", face_framing.face_framing_details), ("estimates", estimates.estimate_details))
+           ("face_framing", face_framing.face_framing_details), ("estimates", estimates.estimate_details),
+           ("batch", batch.batch_details))
 
 
 def build_rows(results: dict) -> list[Row]:

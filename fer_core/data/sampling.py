@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import write_bytes_atomically
+from ..shipped_files import shipped_path
 from .dataset import FERDataset
 
-BUILT_IN_SAMPLE = Path(__file__).resolve().parents[2] / "data" / "fer2013_sample.csv.gz"
+BUILT_IN_SAMPLE = shipped_path("data/fer2013_sample.csv.gz")
 
 
 def stratified_sample(dataset: FERDataset, fraction: float, seed: int = 0) -> FERDataset:

@@ -15,10 +15,10 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-from ai_edge_litert.interpreter import Interpreter
 
 from ..atomic import write_bytes_atomically
 from ..errors import ModelError
+from . import litert_runtime
 from .litert_runtime import allocate_tensors
 from .model_contract import ModelInfo, keras_path, litert_path, read_model_info
 from .tta import FACES_PER_CHUNK, TTA_MODES, average_views, one_view, tta_views
@@ -71,10 +71,11 @@ class FaceClassifier:
     def class_names(self) -> tuple[str, ...]:
         return self.info.class_names
 
-    def predict_proba(self, crops: np.ndarray, tta: str | None = None, view=None) -> np.ndarray:
+    def predict_proba(self, crops: np.ndarray, tta: str | None = None, view=None, progress=None) -> np.ndarray:
         """Probabilities (N, classes) for uint8 faces (N, size, size), averaged over the contract's TTA views (tta.py),
         or over another mode's, to measure what the views buy. `view` (an int, or one per face): score each face in
-        only that one of the mode's views, unaveraged, as video does when it spreads the views over frames."""
+        only that one of the mode's views, unaveraged, as video does when it spreads the views over frames. `progress`:
+        called with (faces done, faces in all) after each chunk."""
         tta = self.info.tta if tta is None else tta
         if tta not in TTA_MODES:
             raise ModelError(f"Unknown test-time augmentation {tta!r}: choose one of {', '.join(TTA_MODES)}.")
@@ -86,10 +87,13 @@ class FaceClassifier:
             raise ModelError(f"This model classifies {size}×{size} grey faces; it was given an array of shape {crops.shape}.")
         # A chunk of faces at a time: every view of 28,709 faces as float32 would be 0.5 GB at once.
         views = None if view is None else np.broadcast_to(np.asarray(view, dtype=np.int64), (len(crops),))
-        return np.concatenate([self._predict_chunk(crops[start:start + FACES_PER_CHUNK], tta,
-                                                   None if views is None else views[start:start + FACES_PER_CHUNK])
-                               for start in range(0, len(crops), FACES_PER_CHUNK)] or
-                              [np.empty((0, len(self.class_names)), np.float32)])
+        chunks = [np.empty((0, len(self.class_names)), np.float32)]
+        for start in range(0, len(crops), FACES_PER_CHUNK):
+            chunks.append(self._predict_chunk(crops[start:start + FACES_PER_CHUNK], tta,
+                                              None if views is None else views[start:start + FACES_PER_CHUNK]))
+            if progress:  # (faces done, faces in all): evaluate's bar
+                progress(min(start + FACES_PER_CHUNK, len(crops)), len(crops))
+        return np.concatenate(chunks)
 
     def _predict_chunk(self, crops: np.ndarray, tta: str, views: np.ndarray | None) -> np.ndarray:
         low, high = self.info.input_range
@@ -125,7 +129,7 @@ class FaceClassifier:
     def _open(self, batch: int):
         size = self.info.input_size
         try:
-            interpreter = Interpreter(model_path=str(self._tflite), num_threads=2)
+            interpreter = litert_runtime.interpreter(self._tflite)
             details = interpreter.get_input_details()
             if len(details) != 1 or tuple(details[0]["shape"][1:]) != (size, size, 1):
                 raise ModelError(f"{self._tflite.name} takes input {[list(d['shape']) for d in details]}, but its "

@@ -32,10 +32,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from ai_edge_litert.interpreter import Interpreter
 from PIL import Image
 
 from ..errors import ModelError
+from . import litert_runtime
 from .litert_runtime import allocate_tensors
 
 MODEL_FOLDER = Path(__file__).with_name("face_detector")
@@ -165,7 +165,7 @@ class _BlazeNet:
 
     def __init__(self, model_file: Path, input_side: int, anchors: np.ndarray):
         try:
-            self._interpreter = Interpreter(model_path=str(model_file), num_threads=2)
+            self._interpreter = litert_runtime.interpreter(model_file)
             allocate_tensors(self._interpreter)
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"The face detector {model_file.name} is missing or damaged ({exc}).") from exc

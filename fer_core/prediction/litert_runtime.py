@@ -1,4 +1,8 @@
-"""LiteRT's one stderr line, kept off the CLI's and the server's output.
+"""LiteRT's interpreters: how many threads each runs on, and its one stderr line kept off the CLI's and the
+server's output.
+
+Each interpreter runs on THREADS threads: both of a 2-core host's cores for one prediction at a time. A batch run
+with a worker process per core gives each worker one (`use_threads`), so workers do not fight over the cores.
 
 The first interpreter a process allocates prints "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." from C++
 (TF_CPP_MIN_LOG_LEVEL does not reach LiteRT's logger); it is printed once a process, so only that first allocation
@@ -12,6 +16,21 @@ import threading
 
 _lock = threading.Lock()
 _first_done = False
+THREADS = 2
+_threads = THREADS
+
+
+def use_threads(threads: int) -> None:
+    """Interpreters made from now on in this process run on `threads` threads."""
+    global _threads
+    _threads = max(1, int(threads))
+
+
+def interpreter(model_path: str | os.PathLike):
+    """A LiteRT interpreter for the .tflite file at `model_path`, on this process's threads."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    return Interpreter(model_path=str(model_path), num_threads=_threads)
 
 
 def allocate_tensors(interpreter) -> None:

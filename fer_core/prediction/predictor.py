@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import FERError
+from ..shipped_models import SHIPPED_MODEL
 from .face_classifier import FaceClassifier
 from .face_detection import (
     ALIGN_FACES,
@@ -96,8 +97,9 @@ class Predictor:
     """A trained model and the face detector: photos in, ranked emotions per face out. `info`: the model's contract
     and card where the caller has already read them (FaceClassifier)."""
 
-    def __init__(self, model_path: str | Path, info: ModelInfo | None = None):
-        self.classifier = FaceClassifier(model_path, info)
+    def __init__(self, model_path: str | Path | None = None, info: ModelInfo | None = None):
+        """`model_path`: a model's .keras or .tflite file (its NAME.json beside it); None for the shipped model."""
+        self.classifier = FaceClassifier(model_path or SHIPPED_MODEL, info)
 
     @property
     def class_names(self) -> tuple[str, ...]:

@@ -32,6 +32,7 @@ from .architectures import build_model
 from .augment import augment_batch
 from .batches import VALIDATION_BATCH_SIZE, FaceBatches, FeatureBatches
 from .config import TrainingConfig, cpu_description, resolve_precision
+from .console_progress import ConsoleProgress
 from .distillation import (
     MIN_TEACHER_AGREEMENT,
     distilled_targets,
@@ -168,10 +169,10 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
     if start_epoch < config.epochs:
         trained.fit(
             batches, validation_data=validation, epochs=config.epochs, initial_epoch=start_epoch,
-            class_weight=class_weight, verbose=verbose,
+            class_weight=class_weight, verbose=0,
             callbacks=[keras.callbacks.LearningRateScheduler(
                 lambda epoch: cosine_learning_rate(config.learning_rate, epoch, config.epochs, config.warmup)),
-                recorder],
+                recorder] + ([ConsoleProgress(config.epochs, len(batches), start_epoch)] if verbose else []),
         )
     if not run.best_model_file.exists():
         if recorder.stopped_by_request:
