@@ -88,4 +88,4 @@ def test_without_dask_the_sentence_says_what_to_install(photo_folder, tmp_path, 
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed now fails, as where it is missing
     with pytest.raises(ClusterError, match=r"pip install 'fer-studio\[cluster\]'"):
         predict_photos([photo_folder], out=tmp_path / "faces.csv", cluster="tcp://127.0.0.1:8786")
-    assert issubclass(ClusterError, FERError)
+    assert issubclass(ClusterError, FERError) and not list(tmp_path.glob("faces*"))  # no table left to --resume

@@ -2,7 +2,7 @@
 run by the cluster's workers, each loading the model once; results come back in the order the files were named, a
 few files per worker in flight.
 
-Rows are written here, in the client, as each file's result arrives: when a worker dies mid-file, the scheduler runs
+Rows are written by the client (run._run), as each file's result arrives: when a worker dies mid-file, the scheduler runs
 that file again elsewhere and its rows still reach the table once. Dask over Ray, by the figures in docs/scale.md.
 The workers must see the model and the files at the same paths as this process (a shared disk)."""
 
@@ -20,24 +20,32 @@ from . import run
 INSTALL = "pip install 'fer-studio[cluster]'"
 
 
-def cluster_results(files: list[Path], task, model: Path, address: str) -> Iterator[tuple[str, list[dict], dict]]:
-    """(file, rows, summary) for every file, in order, from the workers of the Dask scheduler at `address`."""
-    try:
-        from distributed import Client, KilledWorker
-    except ImportError:
-        raise ClusterError(f"--cluster runs on Dask, which is not installed here: {INSTALL}.") from None
-    try:
-        client = Client(address, timeout="20s", set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as error:
-        raise ClusterError(f"No Dask scheduler answered at {address} ({error}); start one with `dask scheduler` "
-                           "and its workers with `dask worker ADDRESS --nthreads 1`.") from None
-    model = model.resolve()
-    with client:
-        in_flight = max(1, len(client.scheduler_info()["workers"])) * run.IN_FLIGHT_PER_WORKER
+class DaskCluster:
+    """A client of the Dask scheduler at `address`, connected before the table is entered, so an unreachable one
+    leaves no file behind."""
+
+    def __init__(self, address: str):
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ClusterError(f"--cluster runs on Dask, which is not installed here: {INSTALL}.") from None
+        self.address = address
+        try:
+            self.client = Client(address, timeout="20s", set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as error:
+            raise ClusterError(f"No Dask scheduler answered at {address} ({error}); start one with `dask scheduler` "
+                               "and its workers with `dask worker ADDRESS --nthreads 1`.") from None
+
+    def results(self, files: list[Path], task, model: Path) -> Iterator[tuple[str, list[dict], dict]]:
+        """(file, rows, summary) for every file, in order, from the cluster's workers."""
+        from distributed import KilledWorker
+
+        model = model.resolve()
+        in_flight = max(1, len(self.client.scheduler_info()["workers"])) * run.IN_FLIGHT_PER_WORKER
         waiting, pending = iter(files), deque()
 
         def submit(path: Path) -> None:
-            future = client.submit(_analyse_on_worker, task, model, path.resolve(), str(path), pure=False)
+            future = self.client.submit(_analyse_on_worker, task, model, path.resolve(), str(path), pure=False)
             pending.append((str(path), future))
 
         for path in waiting:
@@ -52,11 +60,17 @@ def cluster_results(files: list[Path], task, model: Path, address: str) -> Itera
                 sentence = "analysing it killed every worker that tried (out of memory?); it was given up on."
                 yield run._failed(file, sentence, started=time.perf_counter())
             except (OSError, TimeoutError) as error:
-                raise ClusterError(f"The cluster at {address} was lost mid-run ({error}); the table holds every "
+                raise ClusterError(f"The cluster at {self.address} was lost mid-run ({error}); the table holds every "
                                    "file finished before it: run the same command with --resume to go on.") from None
             for path in waiting:
                 submit(path)
                 break
+
+    def __enter__(self) -> DaskCluster:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.client.close()
 
 
 # One file at a time per worker process: the model is not safe to call from two threads, and the worker's threads

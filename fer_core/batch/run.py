@@ -3,6 +3,7 @@ files were named, at most a few files ahead in flight, so memory stays flat howe
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import time
@@ -10,6 +11,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -19,6 +21,9 @@ from ..shipped_models import SHIPPED_MODEL
 from . import rows as table_rows
 from .inputs import find_clips, find_photos
 from .table import BatchTable, as_frame
+
+if TYPE_CHECKING:
+    from .cluster import DaskCluster
 
 # Files in flight per worker: enough to keep every worker busy, few enough that results never pile up.
 IN_FLIGHT_PER_WORKER = 4
@@ -123,7 +128,11 @@ def _run(files: list[Path], task, model, out, format, resume, workers, cluster, 
     else:
         table = _MemoryTable(columns)
         report = BatchReport(unit, len(files), memory=table)
-    with table:
+    if cluster:
+        from .cluster import DaskCluster
+
+        cluster = DaskCluster(cluster)  # before the table is entered: an unreachable cluster leaves no file behind
+    with cluster or contextlib.nullcontext(), table:
         todo = [path for path in files if str(path) not in table.finished]
         report.skipped = len(files) - len(todo)
         done = report.skipped
@@ -145,13 +154,11 @@ def _run(files: list[Path], task, model, out, format, resume, workers, cluster, 
     return report
 
 
-def _results(files: list[Path], task, model: Path, workers: int, cluster: str | None):
+def _results(files: list[Path], task, model: Path, workers: int, cluster: DaskCluster | None):
     """(file, rows, summary) for every file, in order; on the cluster when there is one, else in this process for
     one worker, else in a pool."""
     if cluster:
-        from .cluster import cluster_results
-
-        yield from cluster_results(files, task, model, cluster)
+        yield from cluster.results(files, task, model)
         return
     if workers == 1:
         _start_worker(model, threads=None)
