@@ -8,12 +8,13 @@ import shutil
 import signal
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 from cli_fixtures import run_fer_core
 
-from fer_core.batch import predict_photos
+from fer_core.batch import analyse_clips, cluster, predict_photos, run
 from fer_core.batch.table import summary_path
 from fer_core.errors import ClusterError, FERError
 
@@ -24,7 +25,7 @@ PHOTOS = 30
 
 
 @pytest.fixture(scope="module")
-def cluster():
+def local_cluster():
     """A scheduler in this process and 2 worker processes, each under a Nanny that restarts it if it dies."""
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as local, \
             distributed.Client(local) as client:
@@ -47,14 +48,14 @@ def one_process_table(photo_folder) -> pd.DataFrame:
     return predict_photos([photo_folder], workers=1)
 
 
-def test_a_worker_killed_mid_run_loses_no_row_and_writes_none_twice(cluster, photo_folder, one_process_table,
+def test_a_worker_killed_mid_run_loses_no_row_and_writes_none_twice(local_cluster, photo_folder, one_process_table,
                                                                     tmp_path):
-    address, client = cluster
+    address, client = local_cluster
     workers = client.run(os.getpid)  # worker address → its process id
     killed = []
 
     def kill_a_busy_worker(done: int, total: int) -> None:
-        if done == 6 and not killed:  # a third of the way: both workers hold files in flight
+        if done == 6 and not killed:  # a fifth of the way: the worker killed holds files, which are run again
             busy = [worker for worker, keys in client.processing().items() if keys]
             killed.append(workers[busy[0]])
             os.kill(killed[0], signal.SIGKILL)
@@ -70,9 +71,9 @@ def test_a_worker_killed_mid_run_loses_no_row_and_writes_none_twice(cluster, pho
     assert killed[0] not in client.run(os.getpid).values()
 
 
-def test_the_command_runs_on_the_cluster_named_by_fer_cluster(cluster, photo_folder, one_process_table, tmp_path,
+def test_the_command_runs_on_the_cluster_named_by_fer_cluster(local_cluster, photo_folder, one_process_table, tmp_path,
                                                                monkeypatch):
-    address, _ = cluster
+    address, _ = local_cluster
     monkeypatch.setenv("FER_CLUSTER", address)
     result = run_fer_core("predict", photo_folder, "--table", tmp_path / "faces.jsonl", "--quiet", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -89,3 +90,32 @@ def test_without_dask_the_sentence_says_what_to_install(photo_folder, tmp_path, 
     with pytest.raises(ClusterError, match=r"pip install 'fer-studio\[cluster\]'"):
         predict_photos([photo_folder], out=tmp_path / "faces.csv", cluster="tcp://127.0.0.1:8786")
     assert issubclass(ClusterError, FERError) and not list(tmp_path.glob("faces*"))  # no table left to --resume
+
+
+def test_clips_on_the_cluster_give_the_rows_of_a_local_run(local_cluster, crossing_clip, tmp_path):
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    for name in ("one.mp4", "two.mp4"):
+        shutil.copy(crossing_clip, folder / name)
+    address, _ = local_cluster
+    on_cluster = analyse_clips([folder], fps=4, out=tmp_path / "people.parquet", cluster=address)
+    pd.testing.assert_frame_equal(on_cluster, analyse_clips([folder], fps=4, workers=1), check_exact=False,
+                                  atol=1e-4)
+    assert set(on_cluster["person"]) == {1, 2} and on_cluster["file"].nunique() == 2
+
+
+def test_a_worker_loads_the_model_once_and_names_each_file_as_the_client_did(monkeypatch, tmp_path):
+    loads = []
+    monkeypatch.setattr(run, "_start_worker", lambda model, threads: loads.append((model, threads)))
+    worker = SimpleNamespace(state=SimpleNamespace(nthreads=2))
+    monkeypatch.setattr(distributed, "get_worker", lambda: worker)
+    monkeypatch.setattr(cluster, "_loaded_model", None)
+
+    def task(path):
+        return str(path), [{"file": str(path), "face": 1}], {"file": str(path), "status": "faces"}
+
+    for name in ("a.jpg", "b.jpg", "c.jpg"):
+        file, rows, summary = cluster._analyse_on_worker(task, tmp_path / "m.keras", tmp_path / name, name)
+        assert file == rows[0]["file"] == summary["file"] == name
+    cluster._analyse_on_worker(task, tmp_path / "other.keras", tmp_path / "d.jpg", "d.jpg")
+    assert loads == [(tmp_path / "m.keras", 2), (tmp_path / "other.keras", 2)]  # once per model, with the worker's threads
