@@ -92,6 +92,12 @@ def test_without_dask_the_sentence_says_what_to_install(photo_folder, tmp_path, 
     assert issubclass(ClusterError, FERError) and not list(tmp_path.glob("faces*"))  # no table left to --resume
 
 
+def test_an_address_that_is_not_one_is_refused_with_an_example(photo_folder, tmp_path):
+    with pytest.raises(ClusterError, match=r"such as tcp://HOST:8786, not 'scheduler' \(missing port"):
+        predict_photos([photo_folder], out=tmp_path / "faces.csv", cluster="scheduler")
+    assert not list(tmp_path.glob("faces*"))
+
+
 def test_clips_on_the_cluster_give_the_rows_of_a_local_run(local_cluster, crossing_clip, tmp_path):
     folder = tmp_path / "clips"
     folder.mkdir()

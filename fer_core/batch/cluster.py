@@ -27,8 +27,14 @@ class DaskCluster:
     def __init__(self, address: str):
         try:
             from distributed import Client
+            from distributed.comm.addressing import get_address_host_port
         except ImportError:
             raise ClusterError(f"--cluster runs on Dask, which is not installed here: {INSTALL}.") from None
+        try:  # checked first: a Client given a malformed address lingers for 40 s after the error
+            get_address_host_port(address)
+        except ValueError as error:
+            raise ClusterError(f"--cluster and FER_CLUSTER take a Dask scheduler's address such as tcp://HOST:8786, "
+                               f"not {address!r} ({error}).") from None
         self.address = address
         try:
             self.client = Client(address, timeout="20s", set_as_default=False)

@@ -116,8 +116,8 @@ def _run(files: list[Path], task, model, out, format, resume, workers, cluster, 
          summary_columns, unit: str) -> BatchReport:
     from ..prediction.model_contract import read_model_info
 
-    cluster = cluster or settings.batch_cluster()
-    if cluster and workers:
+    address = cluster or settings.batch_cluster()
+    if address and workers:
         raise FERError("--workers counts this machine's processes; on a cluster (--cluster or FER_CLUSTER) the "
                        "cluster's workers do the work: leave --workers out, or unset FER_CLUSTER to run here.")
     model = Path(model) if model else SHIPPED_MODEL
@@ -128,18 +128,19 @@ def _run(files: list[Path], task, model, out, format, resume, workers, cluster, 
     else:
         table = _MemoryTable(columns)
         report = BatchReport(unit, len(files), memory=table)
-    if cluster:
+    engine = None
+    if address:
         from .cluster import DaskCluster
 
-        cluster = DaskCluster(cluster)  # before the table is entered: an unreachable cluster leaves no file behind
-    with cluster or contextlib.nullcontext(), table:
+        engine = DaskCluster(address)  # before the table is entered: an unreachable cluster leaves no file behind
+    with engine or contextlib.nullcontext(), table:
         todo = [path for path in files if str(path) not in table.finished]
         report.skipped = len(files) - len(todo)
         done = report.skipped
         if progress:
             progress(done, len(files))
         workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
-        for file, rows, summary in _results(todo, task, model, workers, cluster):
+        for file, rows, summary in _results(todo, task, model, workers, engine):
             if summary["status"] == "error":
                 report.failed += 1
                 if on_error:
