@@ -193,7 +193,7 @@ def _batch_table(args, kind: str) -> int:
         print(f"error: {file}: {sentence}", file=sys.stderr)
 
     common = dict(model=args.model, out=args.table, format=args.format, pattern=args.glob, lists=args.from_list,
-                  resume=args.resume, workers=args.workers, top_k=args.top, on_error=say_error)
+                  resume=args.resume, workers=args.workers, top_k=args.top, on_error=say_error, cluster=args.cluster)
     unit = "photo" if kind == "photo" else "clip"
     with ProgressBar(unit, quiet=args.quiet) as bar:
         if kind == "photo":
@@ -441,6 +441,9 @@ def _batch_arguments(parser: argparse.ArgumentParser, what: str, row: str) -> No
     parser.add_argument("--resume", action="store_true",
                         help="go on with an existing --table: files it holds are skipped, a file cut short is redone")
     parser.add_argument("--workers", type=int, help="processes for --table (default: one per CPU core)")
+    parser.add_argument("--cluster", metavar="ADDRESS",
+                        help="run --table's files on the workers of the Dask scheduler at ADDRESS (tcp://host:8786; "
+                             "default FER_CLUSTER), which must see the files and the model at the same paths")
     parser.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
 
 

@@ -69,3 +69,8 @@ class StillImageNotVideo(VideoError):
 
 class AnalysisStopped(VideoError):
     """A clip's analysis stopped before its end: its visitor asked for another, or left."""
+
+
+class ClusterError(FERError):
+    """A batch run's cluster that cannot be used: its engine is not installed, its scheduler cannot be reached, or
+    it was lost mid-run."""

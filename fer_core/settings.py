@@ -28,6 +28,8 @@ Read by the library and the CLI too:
     FER_CACHE_MB           disk the dataset cache may take, oldest evicted first (default 1000)
     FER_DEBUG              set: the CLI prints a traceback for an unexpected error
     FER_BATCH_PARQUET_PART_ROWS  rows a batch table in Parquet holds back before writing a part (default 5000)
+    FER_CLUSTER            a Dask scheduler's address (tcp://host:8786): batch runs (`--table`) go to its workers,
+                           as `--cluster` does (default none: worker processes on this machine)
     FER_JOB_LOCK_FD        set by the app for the training job it starts: the job-lock descriptor it inherits
 """
 
@@ -247,6 +249,11 @@ def max_video_seconds() -> int:
 def parquet_part_rows(default: int) -> int:
     """FER_BATCH_PARQUET_PART_ROWS: rows a batch run's Parquet table holds back before it writes them as one part."""
     return _positive_int_or_default("FER_BATCH_PARQUET_PART_ROWS", default)
+
+
+def batch_cluster() -> str | None:
+    """FER_CLUSTER: the Dask scheduler a batch run's files go to when no --cluster is given; None runs them here."""
+    return os.environ.get("FER_CLUSTER", "").strip() or None
 
 
 def debug() -> bool:

@@ -3,6 +3,7 @@ files were named, at most a few files ahead in flight, so memory stays flat howe
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import time
@@ -10,14 +11,19 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from .. import settings
 from ..errors import FERError
 from ..shipped_models import SHIPPED_MODEL
 from . import rows as table_rows
 from .inputs import find_clips, find_photos
 from .table import BatchTable, as_frame
+
+if TYPE_CHECKING:
+    from .cluster import DaskCluster
 
 # Files in flight per worker: enough to keep every worker busy, few enough that results never pile up.
 IN_FLIGHT_PER_WORKER = 4
@@ -30,42 +36,43 @@ def predict_photos(inputs: Iterable[str | Path], model: str | Path | None = None
                    format: str | None = None, pattern: str | None = None, lists: Iterable[str | Path] = (),
                    resume: bool = False, workers: int | None = None, top_k: int = 3,
                    whole_image_if_no_face: bool = False, progress: Progress | None = None,
-                   on_error: OnError | None = None) -> pd.DataFrame:
+                   on_error: OnError | None = None, cluster: str | None = None) -> pd.DataFrame:
     """Every face in every photo under `inputs` (files, folders walked recursively, `pattern` a glob over a folder's
     files, `lists` files of paths): a row per face. With `out`, the rows are streamed to that table (.csv, .jsonl
     or .parquet, with a per-file summary beside it) and `resume` skips the files it already holds; the DataFrame
-    returned is the whole table."""
+    returned is the whole table. The files are spread over `workers` local processes, or, with `cluster` (a Dask
+    scheduler's address; default FER_CLUSTER), over that cluster's workers."""
     return photo_batch(inputs, model, out, format, pattern, lists, resume, workers, top_k, whole_image_if_no_face,
-                       progress, on_error).frame()
+                       progress, on_error, cluster).frame()
 
 
 def analyse_clips(inputs: Iterable[str | Path], model: str | Path | None = None, out: str | Path | None = None,
                   format: str | None = None, pattern: str | None = None, lists: Iterable[str | Path] = (),
                   resume: bool = False, workers: int | None = None, top_k: int = 3, fps: float | None = None,
                   max_seconds: float | None = None, progress: Progress | None = None,
-                  on_error: OnError | None = None) -> pd.DataFrame:
+                  on_error: OnError | None = None, cluster: str | None = None) -> pd.DataFrame:
     """Every person's emotions through every clip under `inputs`: a row per person per analysed frame (`fps` frames
     a second; None: every frame). Otherwise as predict_photos."""
     return clip_batch(inputs, model, out, format, pattern, lists, resume, workers, top_k, fps, max_seconds,
-                      progress, on_error).frame()
+                      progress, on_error, cluster).frame()
 
 
 def photo_batch(inputs, model=None, out=None, format=None, pattern=None, lists=(), resume=False, workers=None,
-                top_k=3, whole_image_if_no_face=False, progress=None, on_error=None) -> BatchReport:
+                top_k=3, whole_image_if_no_face=False, progress=None, on_error=None, cluster=None) -> BatchReport:
     """predict_photos, returning what the run did (the CLI's last line) rather than the table."""
     _check_top_k(top_k)
     files = list(find_photos(inputs, pattern, lists))
-    return _run(files, _PhotoTask(top_k, whole_image_if_no_face), model, out, format, resume, workers, progress,
-                on_error, table_rows.photo_columns, table_rows.PHOTO_SUMMARY_COLUMNS, "photo")
+    return _run(files, _PhotoTask(top_k, whole_image_if_no_face), model, out, format, resume, workers, cluster,
+                progress, on_error, table_rows.photo_columns, table_rows.PHOTO_SUMMARY_COLUMNS, "photo")
 
 
 def clip_batch(inputs, model=None, out=None, format=None, pattern=None, lists=(), resume=False, workers=None,
-               top_k=3, fps=None, max_seconds=None, progress=None, on_error=None) -> BatchReport:
+               top_k=3, fps=None, max_seconds=None, progress=None, on_error=None, cluster=None) -> BatchReport:
     """analyse_clips, returning what the run did rather than the table."""
     _check_top_k(top_k)
     files = list(find_clips(inputs, pattern, lists))
-    return _run(files, _ClipTask(top_k, fps, max_seconds), model, out, format, resume, workers, progress, on_error,
-                table_rows.clip_columns, table_rows.CLIP_SUMMARY_COLUMNS, "clip")
+    return _run(files, _ClipTask(top_k, fps, max_seconds), model, out, format, resume, workers, cluster, progress,
+                on_error, table_rows.clip_columns, table_rows.CLIP_SUMMARY_COLUMNS, "clip")
 
 
 @dataclass
@@ -105,10 +112,14 @@ def _check_top_k(top_k: int) -> None:
         raise FERError(f"top_k must be at least 1, not {top_k}.")
 
 
-def _run(files: list[Path], task, model, out, format, resume, workers, progress, on_error, columns_for,
+def _run(files: list[Path], task, model, out, format, resume, workers, cluster, progress, on_error, columns_for,
          summary_columns, unit: str) -> BatchReport:
     from ..prediction.model_contract import read_model_info
 
+    address = cluster or settings.batch_cluster()
+    if address and workers:
+        raise FERError("--workers counts this machine's processes; on a cluster (--cluster or FER_CLUSTER) the "
+                       "cluster's workers do the work: leave --workers out, or unset FER_CLUSTER to run here.")
     model = Path(model) if model else SHIPPED_MODEL
     columns = columns_for(read_model_info(model).class_names, task.top_k)
     if out:
@@ -117,14 +128,19 @@ def _run(files: list[Path], task, model, out, format, resume, workers, progress,
     else:
         table = _MemoryTable(columns)
         report = BatchReport(unit, len(files), memory=table)
-    with table:
+    engine = None
+    if address:
+        from .cluster import DaskCluster
+
+        engine = DaskCluster(address)  # before the table is entered: an unreachable cluster leaves no file behind
+    with engine or contextlib.nullcontext(), table:
         todo = [path for path in files if str(path) not in table.finished]
         report.skipped = len(files) - len(todo)
         done = report.skipped
         if progress:
             progress(done, len(files))
         workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
-        for file, rows, summary in _results(todo, task, model, workers):
+        for file, rows, summary in _results(todo, task, model, workers, engine):
             if summary["status"] == "error":
                 report.failed += 1
                 if on_error:
@@ -139,8 +155,12 @@ def _run(files: list[Path], task, model, out, format, resume, workers, progress,
     return report
 
 
-def _results(files: list[Path], task, model: Path, workers: int):
-    """(file, rows, summary) for every file, in order; in this process for one worker, else in a pool."""
+def _results(files: list[Path], task, model: Path, workers: int, cluster: DaskCluster | None):
+    """(file, rows, summary) for every file, in order; on the cluster when there is one, else in this process for
+    one worker, else in a pool."""
+    if cluster:
+        yield from cluster.results(files, task, model)
+        return
     if workers == 1:
         _start_worker(model, threads=None)
         yield from (task(path) for path in files)
@@ -207,7 +227,6 @@ class _ClipTask:
         self.top_k, self.fps, self.max_seconds = top_k, fps, max_seconds
 
     def __call__(self, path: Path) -> tuple[str, list[dict], dict]:
-        from .. import settings
         from ..prediction.video_analysis import analyse_video
 
         file, started = str(path), time.perf_counter()
