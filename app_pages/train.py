@@ -82,7 +82,7 @@ def job_estimate_line(config: TrainingConfig, settings, runs: list[RunSummary], 
 
 def shipped_card(path: Path) -> dict:
     """A shipped model's card (models/*.json), where the page's figures of what a job achieved come from."""
-    return cached.card_file(str(path), path.stat().st_mtime) if path.exists() else {}
+    return cached.model_info(str(path.with_suffix(".keras")), path.stat().st_mtime).card if path.exists() else {}
 
 
 def default_job_expectation() -> str:
