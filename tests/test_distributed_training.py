@@ -170,6 +170,13 @@ def test_an_epoch_cut_for_two_devices_leaves_no_batch_empty_or_odd():
     assert two.even_batch(256) == 256 and TrainingDevices(tuple(range(3))).even_batch(256) == 255
 
 
+def test_each_host_feeds_its_own_part_of_a_global_batch():
+    """4 devices on 2 hosts: host 0 the first half of each (cut) global batch, host 1 the second, never both."""
+    batch = np.arange(19)
+    parts = [TrainingDevices(tuple(range(4)), hosts=2, host_index=host).local_part(batch) for host in (0, 1)]
+    assert [part.tolist() for part in parts] == [list(range(8)), list(range(8, 16))]
+
+
 def _train_page():
     from streamlit.testing.v1 import AppTest
 
