@@ -10,11 +10,12 @@ import streamlit as st
 
 from fer_core.data.balance import BALANCE_IN_WORDS, BALANCE_METHODS, balanced_class_counts
 from fer_core.errors import FERError
-from fer_core.settings import keep_runs
+from fer_core.settings import keep_runs, keras_backend
 from fer_core.shipped_models import MODELS_DIR, SHIPPED_MODEL
 from fer_core.training import jobs
 from fer_core.training.architectures import ARCHITECTURES
 from fer_core.training.config import TrainingConfig, cpu_has_bfloat16, resolve_precision
+from fer_core.training.devices import ALL_DEVICES, visible_accelerators
 from fer_core.training.runs import RunSummary, epochs_text, read_runs
 from fer_core.training.transfer import TRANSFER_CHOICES, resolve_transfer
 from ui import cached, charts, metric_words, sidebar
@@ -125,6 +126,7 @@ def config_summary(config: dict) -> str:
              "augmented" if config.get("augment", True) else "not augmented",
              f"random erasing {config['random_erasing']:g}" if config.get("random_erasing") else None,
              precision.get(config.get("precision", "float32"), config.get("precision")),
+             f"on {config['devices']} devices" if config.get("devices", 1) != 1 else None,
              f"taught by {Path(config['distill_from']).name}" if config.get("distill_from") else None,
              f"started from {Path(config['init_from']).name}" if config.get("init_from") else None,
              "bad rows skipped" if config.get("skip_bad_rows") else None]
@@ -310,6 +312,18 @@ else:
                                         value=min(DEFAULTS.epochs, settings.max_epochs), key="train_epochs")
     batch_size = batch_column.selectbox("Batch size", BATCH_SIZES, index=BATCH_SIZES.index(DEFAULTS.batch_size),
                                         key="train_batch_size")
+    devices = DEFAULTS.devices
+    if (accelerators := visible_accelerators()) > 1:  # a CPU, or one GPU, has nothing to choose
+        if keras_backend() == "jax":
+            counts = [count for count in range(1, accelerators + 1) if int(batch_size) % count == 0]
+            devices = st.selectbox("GPUs", counts, index=0, key="train_devices",
+                                   format_func=lambda count: f"{count} of {accelerators}",
+                                   help=f"Data-parallel: each GPU trains on its share of every batch of {batch_size} "
+                                        "faces, so the training is the same and each epoch faster (docs/scale.md).")
+            devices = ALL_DEVICES if devices == accelerators else devices
+        else:
+            st.caption(f"This server has {accelerators} GPUs; a job trains on one of them unless the app runs Keras "
+                       "on JAX (KERAS_BACKEND=jax: docs/scale.md).")
     balance = st.radio("Balancing", list(BALANCE_METHODS), format_func=BALANCE_METHODS.get, horizontal=True,
                        index=list(BALANCE_METHODS).index(DEFAULTS.balance), key="train_balance",
                        help="Oversample is the notebook's RandomOverSampler (training split only): every class "
@@ -369,7 +383,7 @@ else:
                             skip_bad_rows=data_file.skip_bad_rows,
                             precision="mixed_bfloat16" if fast_maths else "float32",
                             distill_from=str(SHIPPED_MODEL) if distill and teacher_available else None,
-                            transfer=transfer)
+                            transfer=transfer, devices=devices)
 
     estimate_slot = st.empty()
     line = job_estimate_line(config, settings, runs, calibrate=False)

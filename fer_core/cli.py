@@ -59,6 +59,7 @@ def command_data(args) -> int:
 
 def command_train(args) -> int:
     from .training.config import TrainingConfig
+    from .training.devices import parse_devices
     from .training.jobs import acquire_job_lock
     from .training.runs import TrainingRun
 
@@ -80,7 +81,8 @@ def command_train(args) -> int:
                                 skip_bad_rows=args.skip_bad_rows, precision=args.precision, init_from=args.init_from,
                                 distill_from=None if args.no_distill else args.distill_from,
                                 transfer="off" if args.from_scratch else args.transfer,
-                                transfer_base=args.transfer_base).check()
+                                transfer_base=args.transfer_base,
+                                devices=args.devices or TrainingConfig.devices).check()
     # A job started by the app hands its lock down; one started here takes it.
     lock_fd = settings.inherited_job_lock()
     if lock_fd is None:
@@ -90,7 +92,7 @@ def command_train(args) -> int:
 
     command = f"{program_name()} " + " ".join(sys.argv[1:])
     if args.resume:
-        run = recipe.resume(run_dir, verbose=verbose)
+        run = recipe.resume(run_dir, verbose=verbose, devices=args.devices and parse_devices(args.devices))
     elif args.run_dir:
         run = TrainingRun(run_dir)
         run = recipe.train(TrainingConfig.from_dict(run.config), run=run, verbose=verbose,
@@ -360,6 +362,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--from-scratch", action="store_true", help="the same as --transfer off")
     train.add_argument("--transfer-base", metavar="MODEL", default=defaults.transfer_base,
                        help="the trained model whose features a transfer starts from")
+    train.add_argument("--devices", metavar="all|N",
+                       help="train data-parallel on all or N devices, Keras on JAX only (default: one device); "
+                            "--batch-size is the global batch, split over them (docs/scale.md). With --resume: the "
+                            "devices to go on with")
     train.add_argument("--out", default="runs", help="the runs folder; each run gets its own folder inside")
     train.add_argument("--resume", metavar="RUN_DIR", help="resume a stopped, crashed or killed run from its last checkpoint")
     train.add_argument("--run-dir", help=argparse.SUPPRESS)  # used by the app's job starter

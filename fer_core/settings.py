@@ -31,6 +31,11 @@ Read by the library and the CLI too:
     FER_CLUSTER            a Dask scheduler's address (tcp://host:8786): batch runs (`--table`) go to its workers,
                            as `--cluster` does (default none: worker processes on this machine)
     FER_JOB_LOCK_FD        set by the app for the training job it starts: the job-lock descriptor it inherits
+
+Read, not set, for training on several devices (fer_core/training/devices.py, docs/scale.md):
+    KERAS_BACKEND          jax lets a job train on several devices; the Train page offers them only then
+    CUDA_VISIBLE_DEVICES   the GPUs a job may see, as CUDA counts them
+    KERAS_DISTRIBUTION_NUM_PROCESSES, or SLURM_NTASKS inside srun: above 1, the job joins its hosts first
 """
 
 from __future__ import annotations
@@ -267,6 +272,26 @@ def inherited_job_lock() -> int | None:
     """The job-lock descriptor the app handed to the training job it started, or None in a job started by hand."""
     value = os.environ.get(JOB_LOCK_FD)
     return int(value) if value else None
+
+
+def keras_backend() -> str:
+    """The Keras backend a training job will run on, as Keras chooses it from the environment (TensorFlow unset)."""
+    return os.environ.get("KERAS_BACKEND") or "tensorflow"
+
+
+def cuda_visible_devices() -> list[str] | None:
+    """The GPUs CUDA_VISIBLE_DEVICES lets a job see, or None when it does not narrow them."""
+    value = os.environ.get("CUDA_VISIBLE_DEVICES")
+    return None if value is None else [device for device in value.split(",") if device.strip()]
+
+
+def distribution_processes() -> int:
+    """How many processes (one per host) the launcher started for one training job: Keras's own variable, or SLURM's
+    task count inside an srun step; 1 for a job on one host."""
+    for key in ("KERAS_DISTRIBUTION_NUM_PROCESSES", "SLURM_NTASKS" if os.environ.get("SLURM_STEP_ID") else ""):
+        if key and os.environ.get(key):
+            return _positive_int_or_default(key, 1)
+    return 1
 
 
 def _positive_int_or_default(key: str, default: int) -> int:

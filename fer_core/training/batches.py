@@ -9,25 +9,29 @@ import keras
 import numpy as np
 
 from .augment import augment_batch
+from .devices import ONE_DEVICE, TrainingDevices
 
 VALIDATION_BATCH_SIZE = 256
 
 
 class FaceBatches(keras.utils.PyDataset):
-    """targets: (N, classes) float32, one-hot labels or distilled ones, one row per image."""
+    """targets: (N, classes) float32, one-hot labels or distilled ones, one row per image. On several devices each
+    batch is this host's part of the global batch (devices.local_part)."""
 
-    def __init__(self, images, targets, indices, batch_size, augment, seed, shuffle, erasing: float = 0.0):
+    def __init__(self, images, targets, indices, batch_size, augment, seed, shuffle, erasing: float = 0.0,
+                 devices: TrainingDevices = ONE_DEVICE):
         super().__init__()
-        self.images, self.targets, self.indices = images, targets, np.asarray(indices)
+        self.images, self.targets, self.indices, self.devices = images, targets, np.asarray(indices), devices
         self.batch_size, self.augment, self.shuffle, self.erasing = batch_size, augment, shuffle, erasing
         self.rng = np.random.default_rng(seed)
         self.order = self.rng.permutation(self.indices) if shuffle else self.indices
 
     def __len__(self):
-        return math.ceil(len(self.indices) / self.batch_size)
+        # On several devices the epoch's last batch is cut to a multiple of their count, so none is left empty.
+        return math.ceil((len(self.indices) - len(self.indices) % self.devices.count) / self.batch_size)
 
     def __getitem__(self, batch):
-        chosen = self.order[batch * self.batch_size : (batch + 1) * self.batch_size]
+        chosen = self.devices.local_part(self.order[batch * self.batch_size : (batch + 1) * self.batch_size])
         faces = self.images[chosen]
         if self.augment:
             faces = augment_batch(faces, self.rng, self.erasing)

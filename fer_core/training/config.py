@@ -13,6 +13,7 @@ from ..data.balance import BALANCE_METHODS
 from ..errors import FERError
 from ..shipped_models import SHIPPED_MODEL
 from .architectures import ARCHITECTURES, DEFAULT_ARCHITECTURE
+from .devices import parse_devices
 from .transfer import TRANSFER_CHOICES
 
 # "auto" is bfloat16 maths where the CPU does them in hardware and float32 elsewhere (where bfloat16 is slower);
@@ -25,7 +26,7 @@ PRECISIONS = ("auto", "float32", "mixed_bfloat16")
 # Fields added after runs were first recorded: a config.json without them trained as these say, so a resume or a
 # card's command reproduces what ran, not today's defaults.
 FIELDS_OF_OLDER_RUNS = {"weight_decay": 0.0, "distill_from": None, "warmup": False, "transfer": "off",
-                        "random_erasing": 0.0}
+                        "random_erasing": 0.0, "devices": 1}
 
 
 def resolve_precision(precision: str) -> str:
@@ -95,6 +96,8 @@ class TrainingConfig:
     # Start from a trained model's features (transfer.py): "auto" does for data whose classes are not FER2013's.
     transfer: str = "auto"
     transfer_base: str = str(SHIPPED_MODEL)
+    # "all" or a count: data-parallel on JAX (devices.py); batch_size stays the global batch, whatever the count.
+    devices: int | str = 1
 
     def check(self) -> TrainingConfig:
         if self.arch not in ARCHITECTURES:
@@ -122,6 +125,7 @@ class TrainingConfig:
             raise FERError(f"The weight decay must be at least 0 and below 1, not {self.weight_decay}.")
         if not 0 <= self.random_erasing <= 1:
             raise FERError(f"Random erasing is a share of faces, from 0 to 1, not {self.random_erasing}.")
+        self.devices = parse_devices(self.devices)
         return self
 
     @property

@@ -16,13 +16,15 @@ from ..atomic import write_json_atomically
 from ..data.dataset import FERDataset
 from ..prediction.model_contract import info_path, read_model_info
 from .config import TrainingConfig, cpu_description, cpu_model
+from .devices import ONE_DEVICE, TrainingDevices
 from .distillation import MIN_TEACHER_AGREEMENT, TEACHER_WEIGHT, TEMPERATURE
 from .runs import TrainingRun
 
 
 def model_card(config: TrainingConfig, run: TrainingRun, model, dataset: FERDataset, precision: str,
-               teacher_agreement: float | None) -> dict:
-    """The card of the model a run has just trained (its evaluation is added once it is scored)."""
+               teacher_agreement: float | None, devices: TrainingDevices = ONE_DEVICE) -> dict:
+    """The card of the model a run has just trained (its evaluation is added once it is scored); devices: those its
+    last stage trained on."""
     epochs = run.epochs()
     card = {
         "architecture": config.arch,
@@ -34,8 +36,8 @@ def model_card(config: TrainingConfig, run: TrainingRun, model, dataset: FERData
         "train_seconds": sum(row["seconds"] for row in epochs),
         "precision": precision,
         "teacher": teacher_note(config.distill_from, teacher_agreement),
-        "machine": _machine(),
-        "hardware": hardware(),
+        "machine": _machine(devices),
+        "hardware": hardware(devices),
         "cpu": cpu_description(),
         "data_sha1": dataset.digest,
         "data_rows": len(dataset),
@@ -46,37 +48,41 @@ def model_card(config: TrainingConfig, run: TrainingRun, model, dataset: FERData
     return card
 
 
-def _machine() -> str:
+def _machine(devices: TrainingDevices = ONE_DEVICE) -> str:
     """The machine in one line, for people (the card's "hardware" holds the same as fields, for programs)."""
-    trained_on = hardware()
+    trained_on = hardware(devices)
     devices = trained_on["device_name"] if trained_on["device_kind"] != "cpu" else "CPU"
     return (f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()} {platform.release()}, "
             f"Python {platform.python_version()}, Keras {keras.__version__} on {trained_on['backend']} ({devices})")
 
 
-def hardware() -> dict:
+def hardware(devices: TrainingDevices = ONE_DEVICE) -> dict:
     """Which Keras backend trained the model and on what, as fields: the same command takes minutes on a GPU, hours
-    on 2 cores, and a reader should not have to parse that back out of a sentence."""
+    on 2 cores, and a reader should not have to parse that back out of a sentence. The devices are those the run
+    used: the data-parallel ones, or else the one Keras trains on (the first accelerator, or the CPU)."""
     backend = keras.backend.backend()
-    kind, names, hosts = "cpu", [], 1
+    kind, names, count, hosts = "cpu", [], devices.count, devices.hosts
     try:
-        if backend == "jax":
+        if devices.parallel:
+            kind = devices.devices[0].platform
+            names = [device.device_kind for device in devices.devices] if kind != "cpu" else []
+        elif backend == "jax":
             import jax
 
-            accelerators = [device for device in jax.devices() if device.platform != "cpu"]
+            accelerators = [device for device in jax.devices() if device.platform != "cpu"][:1]
             kind = accelerators[0].platform if accelerators else "cpu"
             names, hosts = [device.device_kind for device in accelerators], jax.process_count()
         elif backend == "tensorflow":
             import tensorflow as tf
 
-            gpus = tf.config.list_physical_devices("GPU")
+            gpus = tf.config.list_physical_devices("GPU")[:1]  # without a strategy, Keras on TensorFlow uses one
             kind = "gpu" if gpus else "cpu"
             names = [tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name) for gpu in gpus]
     except Exception:  # a card is still worth writing without the device names
         pass
     cpu = cpu_model()
     return {"backend": backend, "device_kind": kind, "device_name": ", ".join(names) if names else cpu,
-            "devices": len(names) or 1, "hosts": hosts, "cpu": cpu, "cores": os.cpu_count()}
+            "devices": count, "hosts": hosts, "cpu": cpu, "cores": os.cpu_count()}
 
 
 def teacher_note(teacher: str | None, agreement: float | None) -> dict | None:

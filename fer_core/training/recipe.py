@@ -33,6 +33,7 @@ from .augment import augment_batch
 from .batches import VALIDATION_BATCH_SIZE, FaceBatches, FeatureBatches
 from .config import TrainingConfig, cpu_description, resolve_precision
 from .console_progress import ConsoleProgress
+from .devices import ONE_DEVICE, TrainingDevices, training_devices
 from .distillation import (
     MIN_TEACHER_AGREEMENT,
     distilled_targets,
@@ -65,9 +66,10 @@ def train(config: TrainingConfig, runs_dir: str | Path = "runs", run: TrainingRu
     Without a run, config comes straight from Python: it is checked here and written to a new run's config.json.
     A given run's config.json already holds config (the job starter wrote it; TrainingConfig.from_dict checked it)."""
     keras.utils.set_random_seed(config.seed)
-    dataset = None
+    dataset, devices = None, None
     if run is None:
         config.check()
+        devices = training_devices(config.devices, config.batch_size)  # refused before a run folder is made
         if config.transfer == "auto":
             # The run is named after what it trains (an architecture, or a transfer), which the data's classes decide.
             dataset = _load_leanly(config.data, config.skip_bad_rows)
@@ -80,8 +82,10 @@ def train(config: TrainingConfig, runs_dir: str | Path = "runs", run: TrainingRu
     run.write_progress(phase="loading", epoch=0, epochs=config.epochs, batch=0, batches=0)
     try:
         with _stop_on_sigterm(run):
+            if devices is None:  # a given run (the app's job, a resume) records a refusal in its status
+                devices = training_devices(config.devices, config.batch_size)
             dataset = dataset or _load_leanly(config.data, config.skip_bad_rows)
-            outcome = _fit(config, run, dataset, resume, verbose)
+            outcome = _fit(config, run, dataset, resume, verbose, devices)
     except FERError as exc:
         run.write_status("failed", ended_at=time.time(), message=str(exc))
         raise
@@ -95,7 +99,9 @@ def train(config: TrainingConfig, runs_dir: str | Path = "runs", run: TrainingRu
     return run
 
 
-def resume(run_path: str | Path, verbose: int = 2) -> TrainingRun:
+def resume(run_path: str | Path, verbose: int = 2, devices: str | int | None = None) -> TrainingRun:
+    """Go on with a run from its last checkpoint, on the devices it asked for or on `devices` (a run started on 8 GPUs
+    resumes on 4, or on 1: the global batch, and so the training, stay the same)."""
     run = TrainingRun(Path(run_path))
     if not run.config_file.exists():
         raise JobError(f"{run_path} is not a training run folder (no config.json).")
@@ -103,10 +109,13 @@ def resume(run_path: str | Path, verbose: int = 2) -> TrainingRun:
     if run.status in ACTIVE_STATES and run.status_record.get("pid") != os.getpid():
         raise JobError(f"Run {run.name} is still running.")
     config = TrainingConfig.from_dict(run.config)
+    if devices is not None:
+        config = dataclasses.replace(config, devices=devices).check()
     return train(config, run=run, resume=True, verbose=verbose)
 
 
-def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: bool, verbose: int) -> dict:
+def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: bool, verbose: int,
+         devices: TrainingDevices = ONE_DEVICE) -> dict:
     # 1. The data: the training split, balanced if asked; validation and test stay as they are.
     splits = dataset.splits
     if len(splits.train) == 0:
@@ -124,56 +133,66 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
     # A new head on a trained model's features is small: float32 costs nothing there and keeps the base as it was.
     precision = resolve_precision(config.precision) if transfer == "off" else "float32"
     architecture = config.arch if transfer == "off" else f"{base_architecture(config.transfer_base)} + new head"
+    if transfer == "head" and devices.parallel:
+        print("A new head on a trained model's features trains in seconds: this job runs on one device.",
+              file=sys.stderr)
+        devices = ONE_DEVICE
 
-    # 2. The model: fresh (or from another model's weights, or a trained model's features with a new head for these
-    #    classes), or the last checkpoint of a resumed run.
-    start_epoch, best = 0, -1.0
-    if resume:
-        checkpoint = run.checkpoint()
-        start_epoch, best = checkpoint["epoch"], checkpoint["best_val_accuracy"]
-        model = keras.saving.load_model(run.last_model_file)  # its layers keep the precision they were built with
-    elif transfer != "off":
-        model = build_transfer_model(config.transfer_base, len(class_names), transfer == "head_and_last_block")
-        compile_for_training(model, config)
-    else:
-        with dtype_policy(precision):
-            model = build_model(config.arch, len(class_names))
-        if config.init_from:
-            _copy_weights(Path(config.init_from), model)
-            keep_start_card(run, Path(config.init_from))
-        compile_for_training(model, config)
-    run.clear_stop_request()
+    # On several devices the model is built (or loaded) and trained inside their DataParallel scope; the best model
+    # is then scored on one device, as it is served.
+    with devices.scope():
+        # 2. The model: fresh (or from another model's weights, or a trained model's features with a new head for these
+        #    classes), or the last checkpoint of a resumed run.
+        start_epoch, best = 0, -1.0
+        if resume:
+            checkpoint = run.checkpoint()
+            start_epoch, best = checkpoint["epoch"], checkpoint["best_val_accuracy"]
+            model = keras.saving.load_model(run.last_model_file)  # its layers keep the precision they were built with
+        elif transfer != "off":
+            model = build_transfer_model(config.transfer_base, len(class_names), transfer == "head_and_last_block")
+            compile_for_training(model, config)
+        else:
+            with dtype_policy(precision):
+                model = build_model(config.arch, len(class_names))
+            if config.init_from:
+                _copy_weights(Path(config.init_from), model)
+                keep_start_card(run, Path(config.init_from))
+            compile_for_training(model, config)
+        run.clear_stop_request()
 
-    # 3. Train: augmented batches, a warm-up then cosine schedule, progress and checkpoints into the run folder.
-    #    A head-only job trains its new softmax on the frozen layers' features, computed once per photo and view.
-    tta = config.served_tta
-    trained = model
-    if transfer == "head":
-        trained, batches, validation, clock = _head_on_features(config, run, model, dataset, train_indices, targets,
-                                                                start_epoch, view_count(tta))
-    else:
-        batches = FaceBatches(dataset.images, targets, train_indices, config.batch_size, config.augment,
-                              config.seed + start_epoch, shuffle=True, erasing=config.random_erasing)
-        # Validation and test are scored against their plain labels: the teacher never sees them.
-        validation = FaceBatches(dataset.images, one_hot(dataset.labels, dataset.num_classes), splits.validation,
-                                 VALIDATION_BATCH_SIZE, False, 0, shuffle=False)
-        clock = JobClock(len(batches), config.batch_size, len(splits.validation), len(splits.test),
-                         view_count(tta))
-    recorder = RunRecorder(run, config.epochs, clock, best, saved_model=None if trained is model else model)
-    started = time.time()
-    what = "a new head on the features of " + Path(config.transfer_base).stem if transfer != "off" else config.arch
-    run.write_status("running", message=f"Training {what} on {len(train_indices):,} faces of {len(class_names)} "
-                                        f"classes, {BALANCE_IN_WORDS.get(config.balance, config.balance)}.",
-                     notes=list(splits.notes), train_faces=len(train_indices), precision=precision,
-                     cpu=cpu_description())
-    if start_epoch < config.epochs:
-        trained.fit(
-            batches, validation_data=validation, epochs=config.epochs, initial_epoch=start_epoch,
-            class_weight=class_weight, verbose=0,
-            callbacks=[keras.callbacks.LearningRateScheduler(
-                lambda epoch: cosine_learning_rate(config.learning_rate, epoch, config.epochs, config.warmup)),
-                recorder] + ([ConsoleProgress(config.epochs, len(batches), start_epoch)] if verbose else []),
-        )
+        # 3. Train: augmented batches, a warm-up then cosine schedule, progress and checkpoints into the run folder.
+        #    A head-only job trains its new softmax on the frozen layers' features, computed once per photo and view.
+        tta = config.served_tta
+        trained = model
+        if transfer == "head":
+            trained, batches, validation, clock = _head_on_features(config, run, model, dataset, train_indices, targets,
+                                                                    start_epoch, view_count(tta))
+        else:
+            batches = FaceBatches(dataset.images, targets, train_indices, config.batch_size, config.augment,
+                                  config.seed + start_epoch, shuffle=True, erasing=config.random_erasing,
+                                  devices=devices)
+            # Validation and test are scored against their plain labels: the teacher never sees them.
+            validation = FaceBatches(dataset.images, one_hot(dataset.labels, dataset.num_classes), splits.validation,
+                                     devices.even_batch(VALIDATION_BATCH_SIZE), False, 0, shuffle=False,
+                                     devices=devices)
+            clock = JobClock(len(batches), config.batch_size, len(splits.validation), len(splits.test),
+                             view_count(tta))
+        recorder = RunRecorder(run, config.epochs, clock, best, saved_model=None if trained is model else model)
+        started = time.time()
+        what = "a new head on the features of " + Path(config.transfer_base).stem if transfer != "off" else config.arch
+        run.write_status("running", message=f"Training {what} on {len(train_indices):,} faces of {len(class_names)} "
+                                            f"classes, {BALANCE_IN_WORDS.get(config.balance, config.balance)}.",
+                         notes=list(splits.notes), train_faces=len(train_indices), precision=precision,
+                         cpu=cpu_description(), **({"devices": devices.count} if devices.parallel else {}))
+        if start_epoch < config.epochs:
+            trained.fit(
+                batches, validation_data=validation, epochs=config.epochs, initial_epoch=start_epoch,
+                class_weight=class_weight, verbose=0,
+                callbacks=[keras.callbacks.LearningRateScheduler(
+                    lambda epoch: cosine_learning_rate(config.learning_rate, epoch, config.epochs, config.warmup)),
+                    recorder] + ([ConsoleProgress(config.epochs, len(batches), start_epoch)] if verbose else []),
+            )
+
     if not run.best_model_file.exists():
         if recorder.stopped_by_request:
             return {"state": "stopped", "message": "Stopped before the first epoch finished: no model was kept."
@@ -184,7 +203,7 @@ def _fit(config: TrainingConfig, run: TrainingRun, dataset: FERDataset, resume: 
     run.write_progress(phase="exporting", epoch=len(run.epochs()), epochs=config.epochs, batch=len(batches),
                        batches=len(batches), eta_seconds=clock.evaluation_seconds())
     best_model = load_for_serving(run.best_model_file, config.arch)
-    card = model_card(config, run, best_model, dataset, precision, teacher_agreement_share)
+    card = model_card(config, run, best_model, dataset, precision, teacher_agreement_share, devices)
     card.update(architecture=architecture, transfer=transfer)
     if transfer != "off":
         card["teacher"] = None  # the shipped model is this one's base, not its teacher
