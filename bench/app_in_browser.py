@@ -38,26 +38,38 @@ def running_app(env: dict, timeout: float = 60):
         cwd=REPO, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.time() > deadline:
-                log.seek(0)
-                raise RuntimeError(f"streamlit did not start:\n{log.read().decode(errors='replace')[-3000:]}")
-            time.sleep(0.5)
+        if not healthy(url, timeout, process):
+            log.seek(0)
+            raise RuntimeError(f"streamlit did not start:\n{log.read().decode(errors='replace')[-3000:]}")
         yield url, process
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         log.close()
+
+
+def stop(process: subprocess.Popen, seconds: float = 10) -> None:
+    """SIGTERM, and SIGKILL if the process has not ended `seconds` later."""
+    process.terminate()
+    try:
+        process.wait(seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def healthy(url: str, timeout: float, process: subprocess.Popen | None = None) -> bool:
+    """Whether the Streamlit server at `url` answers its health check within `timeout` seconds (False at once if
+    its process has ended)."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return True
+        except OSError:
+            pass
+        if (process is not None and process.poll() is not None) or time.time() > deadline:
+            return False
+        time.sleep(0.5)
 
 
 @contextmanager

@@ -8,11 +8,11 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from bench.app_in_browser import chromium_page, free_port, healthy, stop
 
 REPO = Path(__file__).resolve().parent.parent
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -67,46 +67,20 @@ def test_the_library_imports_from_the_venv_and_predicts_with_the_shipped_model(i
 
 def test_fer_studio_app_serves_the_app_from_the_package(installed):
     bin_dir, home, environment = installed
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([str(bin_dir / "fer-studio"), "app", "--server.headless", "true", "--server.port",
                                str(port), "--server.address", "127.0.0.1"], cwd=home, env=environment,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        assert _answers(f"http://127.0.0.1:{port}/_stcore/health", timeout=90), "the app did not start"
+        assert healthy(f"http://127.0.0.1:{port}", timeout=90, process=server), "the app did not start"
         if not Path("/usr/bin/chromium").exists():
             return  # the server answers; the page's text needs a browser
-        sync_api = pytest.importorskip("playwright.sync_api")
-        with sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                                 args=["--no-sandbox", "--disable-gpu"])
-            page = browser.new_page()
+        pytest.importorskip("playwright.sync_api")
+        from playwright.sync_api import expect
+
+        with chromium_page() as page:
             page.goto(f"http://127.0.0.1:{port}")
-            sync_api.expect(page.get_by_text("Built-in sample").first).to_be_visible(timeout=90_000)
-            browser.close()
+            expect(page.get_by_text("Built-in sample").first).to_be_visible(timeout=90_000)
     finally:
-        server.terminate()
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-    assert not _answers(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)  # stopping the command stops the app
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _answers(url: str, timeout: float) -> bool:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as answer:
-                if answer.status == 200:
-                    return True
-        except OSError:
-            time.sleep(0.5)
-    return False
+        stop(server, 15)
+    assert not healthy(f"http://127.0.0.1:{port}", timeout=2)  # stopping the command stops the app
