@@ -17,7 +17,6 @@ import pytest
 from conftest import synthetic_faces, write_csv
 
 from fer_core.cli import main
-from fer_core.training.batches import FaceBatches
 from fer_core.training.devices import TrainingDevices
 from fer_core.training.runs import TrainingRun, list_runs
 
@@ -161,6 +160,10 @@ def test_a_device_count_that_is_not_one_is_refused(fer_csv, tmp_path, capsys, ty
 
 def test_an_epoch_cut_for_two_devices_leaves_no_batch_empty_or_odd():
     """51 faces in batches of 16 on 2 devices: 16, 16, 16 and 2 (the 51st waits for another epoch's shuffle)."""
+    # Imported here, not at the top: collecting this module must not load TensorFlow into the test process, where
+    # a later import of streamlit-webrtc's libsrtp (the Collect page's tests) crashes beside TensorFlow's BoringSSL.
+    from fer_core.training.batches import FaceBatches
+
     two = TrainingDevices(("device 0", "device 1"))
     images, targets = np.zeros((51, 48, 48), np.uint8), np.zeros((51, 7), np.float32)
     batches = FaceBatches(images, targets, np.arange(51), 16, False, 0, shuffle=True, devices=two)
