@@ -415,7 +415,7 @@ def test_cli_video_prints_json_csv_and_writes_the_annotated_clip(crossing_clip, 
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["analysed_frames"] == 10 and len(data["people"]) == 2
-    assert "analysed 10/10 frames" in result.stderr
+    assert "analysing: 10/10 frames" in result.stderr  # the progress line a log gets at the end
     assert f"wrote {out} (30 frames at 12 frames/s, no sound: the clip has none)" in result.stderr
     with av.open(str(out)) as container:
         assert sum(1 for _ in container.decode(video=0)) == 30  # the clip's every frame, 10 of them analysed
@@ -429,7 +429,7 @@ def test_cli_video_writes_the_annotated_clip_at_the_clips_rate_with_its_sound(cl
     out = tmp_path / "annotated.mp4"
     result = run_fer_core("video", clip_with_sound, "--fps", "5", "--out", out)
     assert result.returncode == 0, result.stderr
-    assert "analysed 13/13 frames" in result.stderr and "drew 60/60 frames" in result.stderr
+    assert "analysing: 13/13 frames" in result.stderr and "drawing: 60/60 frames" in result.stderr
     assert f"wrote {out} (60 frames at 24 frames/s, with the clip's sound)" in result.stderr
     annotated, source = clip_streams(out), clip_streams(clip_with_sound)
     assert len(annotated["frame_times"]) == 60 and annotated["frame_rate"] == pytest.approx(24, abs=0.05)
