@@ -3,6 +3,7 @@ few seconds in a log or a pipe, nothing with `quiet`. The CLI's batch predict, v
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -51,9 +52,10 @@ class ProgressBar:
         return self._on_terminal()
 
     def _on_terminal(self) -> bool:
+        """A terminal with a width to draw a bar in (a pty of no size, as some job runners give, gets plain lines)."""
         try:
-            return self.stream.isatty()
-        except (AttributeError, ValueError):
+            return self.stream.isatty() and os.get_terminal_size(self.stream.fileno()).columns > 0
+        except (AttributeError, ValueError, OSError):
             return False
 
     def _terminal(self, done: int, total: int | None, shown: dict) -> None:
