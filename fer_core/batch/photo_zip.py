@@ -8,11 +8,10 @@ the others are still read."""
 from __future__ import annotations
 
 import io
-from pathlib import PurePosixPath
 
 from ..data.archives import ZIP_ERRORS, open_zip, read_zip_member, safe_parts
 from ..data.confined_files import MAX_PHOTO_BYTES
-from ..data.image_folder import is_photo
+from ..data.image_folder import is_visible_photo
 from ..errors import DataError
 
 # A zip of more photos is refused before any is read: the page predicts, and holds rows for, this many at most.
@@ -32,7 +31,7 @@ class PhotoZip:
         except ZIP_ERRORS as exc:
             raise DataError(f"{name} is not a zip archive that can be read ({exc or type(exc).__name__}).") from None
         self._photos = {info.filename: info for info in self._archive.infolist()
-                        if not info.is_dir() and _is_photo_entry(info.filename)}
+                        if not info.is_dir() and (parts := safe_parts(info.filename)) and is_visible_photo(parts)}
         if not self._photos:
             raise DataError(f"{name} holds no photos (.jpg, .jpeg, .png, .bmp or .webp).")
         if len(self._photos) > MAX_PHOTOS:
@@ -47,9 +46,3 @@ class PhotoZip:
     def read(self, member: str) -> bytes:
         """One photo's bytes, checked from the directory first and inflated through a bounded stream."""
         return read_zip_member(self._archive, self._photos[member], MAX_PHOTO_BYTES)
-
-
-def _is_photo_entry(filename: str) -> bool:
-    parts = safe_parts(filename)
-    return bool(parts) and is_photo(filename) and not any(part.startswith((".", "__MACOSX")) for part in parts) \
-        and not PurePosixPath(filename).name.startswith("._")

@@ -64,6 +64,12 @@ def is_photo(name: str) -> bool:
     return PurePosixPath(name).suffix.lower() in IMAGE_SUFFIXES
 
 
+def is_visible_photo(parts: tuple[str, ...]) -> bool:
+    """A photo by its suffix, outside hidden files and folders and macOS's resource forks: one a folder, a zip or a
+    tar is read for."""
+    return is_photo(parts[-1]) and not _hidden(parts)
+
+
 def names_in_short(names: list[str]) -> str:
     """The first few names, and how many more: for a sentence about many files."""
     more = f" and {len(names) - _NAMES_SHOWN:,} more" if len(names) > _NAMES_SHOWN else ""
@@ -117,7 +123,7 @@ def seconds_per_photo(path: Path) -> float | None:
 def _seconds_per_photo(path: str, _modified: int) -> float | None:
     folder = Path(path)
     photos = [parts for parts in (file.relative_to(folder).parts for file in sorted(folder.rglob("*")) if file.is_file())
-              if is_photo(parts[-1]) and not _hidden(parts)]
+              if is_visible_photo(parts)]
     seconds = []
     for parts in photos[::max(1, len(photos) // PHOTOS_TIMED)][:PHOTOS_TIMED]:
         began = time.perf_counter()
@@ -133,8 +139,7 @@ def read_image_entries(entries, folders: set[tuple[str, ...]], name: str, skip_b
                        budget: LoadBudget = LoadBudget()) -> FolderFaces:
     """entries: (posix path parts, read() callable) for every file; folders: the path parts of every folder.
     Each photo's read() is called at most once, in the entries' order (a tar is read as a stream)."""
-    photos = [(parts, read) for parts, read in entries
-              if is_photo(parts[-1]) and not _hidden(parts)]
+    photos = [(parts, read) for parts, read in entries if is_visible_photo(parts)]
     holding = {parts[:-1] for parts, _ in photos}
     above = {folder[:depth] for folder in holding for depth in range(len(folder))}
     # A folder of photos is a class unless a folder below it holds photos too (then its own are loose, like a cover
