@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,29 +47,19 @@ class DaskCluster:
 
         model = model.resolve()
         in_flight = max(1, len(self.client.scheduler_info()["workers"])) * run.IN_FLIGHT_PER_WORKER
-        waiting, pending = iter(files), deque()
+        def submit(path: Path):
+            return self.client.submit(_analyse_on_worker, task, model, path.resolve(), str(path), pure=False)
 
-        def submit(path: Path) -> None:
-            future = self.client.submit(_analyse_on_worker, task, model, path.resolve(), str(path), pure=False)
-            pending.append((str(path), future))
-
-        for path in waiting:
-            submit(path)
-            if len(pending) >= in_flight:
-                break
-        while pending:
-            file, future = pending.popleft()
+        for path, future in run.submitted_in_order(files, submit, in_flight):
             try:
-                yield future.result()
+                result = future.result()
             except KilledWorker:  # the file took down several workers in turn (the scheduler's allowed-failures)
                 sentence = "analysing it killed every worker that tried (out of memory?); it was given up on."
-                yield run._failed(file, sentence, started=time.perf_counter())
+                result = run._failed(str(path), sentence, started=time.perf_counter())
             except (OSError, TimeoutError) as error:
                 raise ClusterError(f"The cluster at {self.address} was lost mid-run ({error}); the table holds every "
                                    "file finished before it: run the same command with --resume to go on.") from None
-            for path in waiting:
-                submit(path)
-                break
+            yield result
 
     def __enter__(self) -> DaskCluster:
         return self

@@ -4,6 +4,7 @@ files were named, at most a few files ahead in flight, so memory stays flat howe
 from __future__ import annotations
 
 import contextlib
+import itertools
 import multiprocessing
 import os
 import time
@@ -172,21 +173,27 @@ def _results(files: list[Path], task, model: Path, workers: int, cluster: DaskCl
 
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                              initargs=(model, threads)) as pool:
-        waiting, pending = iter(files), deque()
-        for path in waiting:
-            pending.append(pool.submit(task, path))
-            if len(pending) >= workers * IN_FLIGHT_PER_WORKER:
-                break
-        while pending:
+        for _, future in submitted_in_order(files, lambda path: pool.submit(task, path),
+                                            workers * IN_FLIGHT_PER_WORKER):
             try:
-                result = pending.popleft().result()
+                result = future.result()
             except BrokenProcessPool:
                 raise FERError("A worker process died (killed, or out of memory) before the run ended; the table holds "
                                "every file finished before it: run the same command with --resume to go on.") from None
             yield result
-            for path in waiting:
-                pending.append(pool.submit(task, path))
-                break
+
+
+def submitted_in_order(files: list[Path], submit: Callable[[Path], object], in_flight: int):
+    """(file, submit(file)) for every file, in order: at most `in_flight` submitted and not yet taken, the next one
+    submitted as each is taken, so results never pile up however many files there are (the local pool's and the
+    cluster's loop alike)."""
+    waiting, pending = iter(files), deque()
+    for path in itertools.islice(waiting, in_flight):
+        pending.append((path, submit(path)))
+    while pending:
+        yield pending.popleft()
+        for path in itertools.islice(waiting, 1):
+            pending.append((path, submit(path)))
 
 
 _predictor = None
@@ -206,39 +213,49 @@ def _start_worker(model: Path, threads: int | None) -> None:
     _predictor = Predictor(model)
 
 
-class _PhotoTask:
-    def __init__(self, top_k: int, whole_image_if_no_face: bool):
-        self.top_k, self.whole_image_if_no_face = top_k, whole_image_if_no_face
+class _FileTask:
+    """One file's work in a worker: (file, rows, summary line), or an error row with the reason, so the run goes on."""
 
     def __call__(self, path: Path) -> tuple[str, list[dict], dict]:
         file, started = str(path), time.perf_counter()
         try:
-            result = _predictor.predict(path, top_k=self.top_k, whole_image_if_no_face=self.whole_image_if_no_face)
+            result = self.analyse(path)
         except FERError as error:
             return _failed(file, str(error), started)
         except Exception as error:  # a bug or a library's surprise on one file: said in its row, the run goes on
             return _failed(file, f"unexpected {type(error).__name__}: {error}", started)
         seconds = time.perf_counter() - started
-        return file, table_rows.photo_rows(file, result), table_rows.photo_summary(file, result, seconds)
+        return file, self.rows(file, result), self.summary(file, result, seconds)
 
 
-class _ClipTask:
+class _PhotoTask(_FileTask):
+    def __init__(self, top_k: int, whole_image_if_no_face: bool):
+        self.top_k, self.whole_image_if_no_face = top_k, whole_image_if_no_face
+
+    def analyse(self, path: Path):
+        return _predictor.predict(path, top_k=self.top_k, whole_image_if_no_face=self.whole_image_if_no_face)
+
+    def rows(self, file: str, result) -> list[dict]:
+        return table_rows.photo_rows(file, result)
+
+    def summary(self, file: str, result, seconds: float) -> dict:
+        return table_rows.photo_summary(file, result, seconds)
+
+
+class _ClipTask(_FileTask):
     def __init__(self, top_k: int, fps: float | None, max_seconds: float | None):
         self.top_k, self.fps, self.max_seconds = top_k, fps, max_seconds
 
-    def __call__(self, path: Path) -> tuple[str, list[dict], dict]:
+    def analyse(self, path: Path):
         from ..prediction.video_analysis import analyse_video
 
-        file, started = str(path), time.perf_counter()
-        try:
-            analysis = analyse_video(path, _predictor, fps=self.fps,
-                                     max_seconds=self.max_seconds or settings.max_video_seconds())
-        except FERError as error:
-            return _failed(file, str(error), started)
-        except Exception as error:
-            return _failed(file, f"unexpected {type(error).__name__}: {error}", started)
-        seconds = time.perf_counter() - started
-        return file, table_rows.clip_rows(file, analysis, self.top_k), table_rows.clip_summary(file, analysis, seconds)
+        return analyse_video(path, _predictor, fps=self.fps, max_seconds=self.max_seconds or settings.max_video_seconds())
+
+    def rows(self, file: str, analysis) -> list[dict]:
+        return table_rows.clip_rows(file, analysis, self.top_k)
+
+    def summary(self, file: str, analysis, seconds: float) -> dict:
+        return table_rows.clip_summary(file, analysis, seconds)
 
 
 def _failed(file: str, sentence: str, started: float) -> tuple[str, list[dict], dict]:
