@@ -35,7 +35,7 @@ def table_format(path: str | Path, format: str | None = None) -> str:
             raise FERError(f"The table's format must be one of {', '.join(FORMATS)}, not {format!r}.")
         return format
     suffix = Path(path).suffix.lower()
-    told = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}.get(suffix)
+    told = ({f".{name}": name for name in FORMATS} | {".ndjson": "jsonl"}).get(suffix)
     if told is None:
         raise FERError(f"{path}: say the table's format with a .csv, .jsonl or .parquet name, or --format.")
     return told
@@ -43,9 +43,7 @@ def table_format(path: str | Path, format: str | None = None) -> str:
 
 def summary_path(path: str | Path, format: str) -> Path:
     path = Path(path)
-    suffix = {"csv": ".csv", "jsonl": ".jsonl", "parquet": ".parquet"}[format]
-    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
-    return path.with_name(f"{stem}.files{suffix}")
+    return path.with_name(f"{path.stem}.files.{format}")
 
 
 class BatchTable:
